@@ -1,0 +1,140 @@
+//! The command line.
+
+use crate::{console, demo, setup};
+use anyhow::{Context, Result};
+use carebot_core::config::Config;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Carebot: a chat assistant for care homes, supported living and home care.
+#[derive(Debug, Parser)]
+#[command(name = "carebot", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./carebot.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database URL, overriding the config: sqlite://PATH or postgres://...
+    #[arg(
+        long,
+        global = true,
+        env = "CAREBOT_DATABASE_URL",
+        hide_env_values = true
+    )]
+    db: Option<String>,
+    /// Folder of flow files, overriding the config.
+    #[arg(long, global = true)]
+    dialogs: Option<PathBuf>,
+    /// Print more about what Carebot is doing (never message contents).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Try Carebot: a demo care home in ./carebot-demo.db, chatting as the resident Ava.
+    Demo {
+        /// Chat as someone else in the demo home (ava, ben, kim, maria, sam).
+        #[arg(long = "as", default_value = "ava")]
+        who: String,
+    },
+    /// Chat in this terminal as a person (reads one message per line when not a terminal).
+    Chat {
+        /// The person's handle.
+        #[arg(long = "as")]
+        who: String,
+    },
+    /// Work with flow files.
+    Dialogs {
+        #[command(subcommand)]
+        command: DialogsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DialogsCommand {
+    /// Check every flow file; exit status 1 when anything is wrong.
+    Check {
+        /// The folder (default: the configured one, normally dialogs/).
+        dir: Option<PathBuf>,
+    },
+}
+
+impl Cli {
+    /// The log level unless `RUST_LOG` says otherwise.
+    pub fn log_level(&self) -> &'static str {
+        if self.verbose {
+            "info"
+        } else {
+            "warn"
+        }
+    }
+
+    fn config(&self) -> Result<Config> {
+        let mut config = Config::load(self.config.as_deref(), |k| std::env::var(k).ok())
+            .map_err(|p| anyhow::anyhow!("{p}"))
+            .context("reading the configuration")?;
+        if let Some(db) = &self.db {
+            config.database.url = db.clone().into();
+        }
+        if let Some(dir) = &self.dialogs {
+            config.dialogs.dir = dir.clone();
+        }
+        Ok(config)
+    }
+
+    /// Runs the chosen command.
+    pub async fn run(self) -> Result<ExitCode> {
+        match &self.command {
+            Command::Dialogs {
+                command: DialogsCommand::Check { dir },
+            } => {
+                let dir = match dir {
+                    Some(d) => d.clone(),
+                    None => self.config()?.dialogs.dir,
+                };
+                Ok(check_dialogs(&dir))
+            }
+            Command::Chat { who } => {
+                let bot = setup::carebot(&self.config()?).await?;
+                console::chat(&bot, who).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Demo { who } => {
+                let mut config = self.config()?;
+                if self.db.is_none() {
+                    config.database.url = demo::DEMO_DB.to_string().into();
+                }
+                let bot = setup::carebot(&config).await?;
+                demo::seed(&bot).await.context("setting up the demo home")?;
+                console::chat(&bot, who).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+}
+
+fn check_dialogs(dir: &std::path::Path) -> ExitCode {
+    match carebot_core::flow::load_dir(dir) {
+        Ok(d) => {
+            let flows = d.flows();
+            let names: Vec<&str> = flows.iter().map(|f| f.id()).collect();
+            println!(
+                "{}: {} flows ({}), texts and intents all fine",
+                dir.display(),
+                flows.len(),
+                names.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            println!("{} problem(s) in {}", problems.len(), dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}

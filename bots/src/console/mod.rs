@@ -1,0 +1,96 @@
+//! The console channel: chat with Carebot in a terminal, or script a conversation through a
+//! pipe (one message per line in, the bot's replies out).
+//!
+//! The console is a local channel for trying Carebot and for staff at the home's own
+//! computer, so whoever runs `carebot chat --as NAME` speaks as that person.
+
+mod channel;
+
+pub use channel::ConsoleChannel;
+
+use anyhow::{Context, Result};
+use carebot_core::runtime::{dispatch_due, Carebot, Handled, Inbound, RetryPolicy};
+use carebot_core::store::people::Identity;
+use std::io::IsTerminal;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// The platform name of the console in identities and the outbox.
+pub const PLATFORM: &str = "console";
+
+/// What a person sees if their message could not be saved (the details go to the log).
+const NOT_SAVED: &str = "Sorry, something went wrong on our side and your message was not saved. Please try again, or tell a member of staff.";
+
+/// Chats as `handle` until `quit` or the end of input.
+pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
+    let person = bot
+        .store
+        .person_by_handle(handle)
+        .await?
+        .with_context(|| format!("there is nobody called '{handle}' here; check the handle (the demo home has ava, ben, kim, maria and sam)"))?;
+    let me = Identity {
+        platform: PLATFORM.into(),
+        address: person.handle.clone(),
+    };
+    let now = bot.clock.now().timestamp_millis();
+    bot.store.bind_identity(&me, person.id, now).await?;
+    let interactive = std::io::stdin().is_terminal();
+    let channel = ConsoleChannel::stdout(&person.handle, interactive);
+    let policy = RetryPolicy::default();
+    if interactive {
+        println!("You are chatting with Carebot as {} ({}). Type \"help\" for what you can say, \"quit\" to leave.\n", person.name, person.role);
+        let state = bot.store.conversation(person.id).await?;
+        if state.active.is_some() {
+            if let Some(last) = bot.store.last_delivered(PLATFORM, &me.address).await? {
+                println!("(Carrying on where you left off. The last thing I said was:)");
+                channel.show(&last);
+            }
+        }
+    }
+    // Anything queued while they were away (an alert for a keyworker, say).
+    dispatch_due(bot, &channel, &policy).await?;
+    let mut lines = BufReader::new(tokio::io::stdin());
+    let mut buf = Vec::new();
+    let mut count: u64 = 0;
+    loop {
+        if interactive {
+            channel.prompt();
+        }
+        buf.clear();
+        if lines.read_until(b'\n', &mut buf).await? == 0 {
+            break;
+        }
+        // Not UTF-8? Keep what can be read rather than refuse the whole message.
+        let text = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        if matches!(text.trim().to_lowercase().as_str(), "quit" | "exit") {
+            break;
+        }
+        count += 1;
+        let inbound = Inbound {
+            platform: PLATFORM.into(),
+            sender: me.address.clone(),
+            event_id: event_id(count),
+            text,
+        };
+        match bot.handle(&inbound).await {
+            Ok(Handled::Done | Handled::Duplicate | Handled::UnknownAccount) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "a console message could not be handled");
+                channel.say(NOT_SAVED);
+            }
+        }
+        dispatch_due(bot, &channel, &policy).await?;
+    }
+    bot.store.close().await;
+    Ok(())
+}
+
+/// Unique across runs: wall-clock nanoseconds and a per-run counter.
+fn event_id(count: u64) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("console-{nanos}-{count}")
+}

@@ -1,0 +1,89 @@
+//! The care domain: who people are to each other, and what the engine may know about them.
+
+use crate::ids::{GoalId, PersonId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a person is in the home. Roles bind to a person, and a chat account binds to a person
+/// through its immutable platform id, never through a display name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Someone who lives in the home and owns their information.
+    Resident,
+    /// A relative or friend a resident may choose to share with.
+    Family,
+    /// The member of staff who looks after particular residents.
+    Keyworker,
+    /// Runs the home; receives escalations.
+    Manager,
+    /// Sets Carebot up; sees no care records through chat.
+    Admin,
+}
+
+impl Role {
+    /// The name stored in the database and used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Resident => "resident",
+            Role::Family => "family",
+            Role::Keyworker => "keyworker",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "resident" => Ok(Role::Resident),
+            "family" => Ok(Role::Family),
+            "keyworker" => Ok(Role::Keyworker),
+            "manager" => Ok(Role::Manager),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "'{other}' is not a role; use resident, family, keyworker, manager or admin"
+            )),
+        }
+    }
+}
+
+/// A care-plan goal, in the resident's own words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goal {
+    /// Its id.
+    pub id: GoalId,
+    /// "walk to the garden".
+    pub text: String,
+}
+
+/// Everything the engine may know about the person it is talking to, loaded by the runtime
+/// before each turn. The engine sees nothing about anyone else.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The person.
+    pub id: PersonId,
+    /// Their name as they like to be called.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// Preferred language code (`en`).
+    pub language: String,
+    /// Their active goals, oldest first.
+    pub goals: Vec<Goal>,
+    /// Their keyworker's name, if they have one.
+    pub keyworker: Option<String>,
+    /// The home's name.
+    pub home_name: String,
+    /// A phone number that reaches a person at the home.
+    pub home_phone: String,
+}

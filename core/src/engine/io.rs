@@ -1,0 +1,106 @@
+//! What goes into the engine and what comes out.
+
+use crate::flow::Target;
+use crate::ids::GoalId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Something that happened to a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The person sent a message (as received: any size, any content).
+    Message(String),
+    /// The scheduler or staff start a flow (e.g. the daily check-in). Ignored while paused.
+    Start {
+        /// Flow id.
+        flow: String,
+    },
+}
+
+/// Something the runtime must do, in the same transaction as saving the new state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Queue a message to the person.
+    Send(OutMessage),
+    /// Keep an answer.
+    Store(AnswerRecord),
+    /// Tell staff, with the person's own words.
+    Alert {
+        /// Who.
+        to: Target,
+        /// Why, for staff ("urgent", "low mood").
+        reason: String,
+        /// What the person said, if anything.
+        words: Option<String>,
+    },
+    /// A flow run finished (completed) or was abandoned.
+    FlowEnded {
+        /// Flow id.
+        flow: String,
+        /// Run id.
+        run: u64,
+    },
+}
+
+/// A message for the person.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutMessage {
+    /// Plain text.
+    pub text: String,
+    /// Health information: held back from channels without end-to-end encryption.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Quick answers (buttons where the channel has them).
+    #[serde(default)]
+    pub choices: Vec<ChoiceButton>,
+    /// Text channels should list the choices as numbered lines (for a choice question; scale and
+    /// yes/no questions already say their answers in the text).
+    #[serde(default)]
+    pub list: bool,
+}
+
+/// One quick answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceButton {
+    /// What pressing it sends, as if typed ("1", "yes").
+    pub answer: String,
+    /// What it shows.
+    pub label: String,
+}
+
+impl OutMessage {
+    /// The text with the choices as a numbered list, for channels without buttons.
+    pub fn plain(&self) -> String {
+        if !self.list || self.choices.is_empty() {
+            return self.text.clone();
+        }
+        let mut out = self.text.clone();
+        for c in &self.choices {
+            out.push_str(&format!("\n{}. {}", c.answer, c.label));
+        }
+        out
+    }
+}
+
+/// An answer as the person gave it and as the engine understood it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnswerRecord {
+    /// Flow id.
+    pub flow: String,
+    /// Flow version.
+    pub version: String,
+    /// Run id (groups one check-in's answers).
+    pub run: u64,
+    /// Step id.
+    pub step: String,
+    /// The step's `store` key.
+    pub key: String,
+    /// The goal asked about, for `for_each` steps.
+    pub goal: Option<GoalId>,
+    /// The understood value (number, "yes", option id, text).
+    pub value: Value,
+    /// Exactly what the person wrote (capped for very long free text).
+    pub raw: String,
+    /// Set when `raw` was cut: the original length in characters.
+    pub truncated_from: Option<usize>,
+}

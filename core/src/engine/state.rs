@@ -1,0 +1,60 @@
+//! What the engine remembers between turns. Stored as JSON in `conversations.state`; the
+//! snapshot test in `tests/` keeps rows written by older versions loadable.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One person's conversation with Carebot.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Conversation {
+    /// Counts turns; with the person's id it makes outbox idempotency keys unique.
+    pub turn: u64,
+    /// True after `stop`: no prompts until `start`.
+    pub paused: bool,
+    /// The flow being talked through.
+    pub active: Option<Frame>,
+    /// A flow interrupted by a global intent, to be offered again.
+    pub suspended: Option<Frame>,
+    /// A yes/no question the engine itself asked.
+    pub awaiting: Awaiting,
+}
+
+/// A position in a flow, pinned to the version it started with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// Flow id.
+    pub flow: String,
+    /// Flow version (content hash) the conversation is pinned to.
+    pub version: String,
+    /// The step waiting for an answer.
+    pub step: String,
+    /// For `for_each` steps: which item is being asked about.
+    #[serde(default)]
+    pub item: usize,
+    /// Unrecognised answers in a row at this step.
+    #[serde(default)]
+    pub retries: u8,
+    /// Groups the answers of one run of the flow (the turn it started on).
+    pub run: u64,
+    /// Answers so far in this run, for templates and read-back.
+    #[serde(default)]
+    pub answers: BTreeMap<String, Value>,
+}
+
+/// Engine-level yes/no questions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Awaiting {
+    /// Nothing.
+    #[default]
+    Nothing,
+    /// "Shall we carry on with the check-in?"
+    ResumeOffer,
+    /// "Shall I pass this to a member of staff?" after repeated unrecognised answers.
+    Handoff {
+        /// The last thing the person said, passed on if they say yes.
+        words: String,
+    },
+}

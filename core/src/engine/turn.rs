@@ -1,0 +1,564 @@
+//! The step function. Reading order: [`step`] → `on_message` (intents, then engine questions,
+//! then the flow's question) → `answer` → `enter` (walks steps until the next question).
+
+use super::answer::{self, normalize, Parsed};
+use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage};
+use super::render::{base_vars, render, with_goal};
+use super::state::{Awaiting, Conversation, Frame};
+use super::Context;
+use crate::flow::model::{Action, Ask, ForEach, Step, Target};
+use crate::flow::{Flow, IntentAction};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// Steps without a question walked in one turn before the engine gives up (the validator
+/// rejects loops without questions; this is the belt to that pair of braces).
+const MAX_HOPS: usize = 64;
+
+/// Advances `state` by one `input`. Pure: the same arguments always give the same result.
+pub fn step(
+    ctx: &Context<'_>,
+    state: Conversation,
+    input: Input,
+    now: DateTime<Utc>,
+) -> (Conversation, Vec<Effect>) {
+    let mut t = Turn {
+        ctx,
+        s: state,
+        fx: Vec::new(),
+        now,
+    };
+    t.s.turn += 1;
+    match input {
+        Input::Message(raw) => t.on_message(&raw),
+        Input::Start { flow } => {
+            if !t.s.paused && t.s.active.is_none() {
+                t.start_flow(&flow);
+            }
+        }
+    }
+    (t.s, t.fx)
+}
+
+struct Turn<'a> {
+    ctx: &'a Context<'a>,
+    s: Conversation,
+    fx: Vec<Effect>,
+    now: DateTime<Utc>,
+}
+
+impl Turn<'_> {
+    fn lang(&self) -> &str {
+        &self.ctx.profile.language
+    }
+
+    fn on_message(&mut self, raw: &str) {
+        if raw.trim().is_empty() {
+            return;
+        }
+        let length = raw.chars().count();
+        if length > self.ctx.settings.max_message_chars {
+            return self.on_long_message(raw, length);
+        }
+        let norm = normalize(raw);
+        if let Some(intent) = self.ctx.dialogs.system.intent(&norm) {
+            return self.on_intent(intent, raw);
+        }
+        match std::mem::take(&mut self.s.awaiting) {
+            Awaiting::ResumeOffer => match answer::yes_no(&norm) {
+                Some(true) => return self.resume_suspended(),
+                Some(false) => {
+                    self.s.suspended = None;
+                    return self.say_system("resume_declined", Map::new());
+                }
+                None => {}
+            },
+            Awaiting::Handoff { words } => match answer::yes_no(&norm) {
+                Some(true) => return self.hand_off(words),
+                Some(false) => {
+                    self.say_system("handoff_declined", Map::new());
+                    if let Some(f) = self.s.active.as_mut() {
+                        f.retries = 0;
+                    }
+                    return self.ask_again();
+                }
+                None => {}
+            },
+            Awaiting::Nothing => {}
+        }
+        if self.s.active.is_some() {
+            self.answer(raw, &norm, None);
+        } else if self.s.paused {
+            self.say_system("paused_reminder", Map::new());
+        } else {
+            self.say_system("fallback", Map::new());
+        }
+    }
+
+    /// A message longer than the engine reads: kept (capped, with a note) if the question wants
+    /// free text, otherwise politely refused.
+    fn on_long_message(&mut self, raw: &str, length: usize) {
+        let wants_text = self.current().is_some_and(|(flow, id)| {
+            flow.step(&id)
+                .is_some_and(|s| matches!(s.ask, Some(Ask::Text { .. })))
+        });
+        if wants_text {
+            self.answer(raw, "", Some(length));
+        } else {
+            let limit = self.ctx.settings.max_message_chars;
+            self.say_system("too_long", vars([("limit", json!(limit))]));
+        }
+    }
+
+    fn on_intent(&mut self, intent: IntentAction, raw: &str) {
+        self.s.awaiting = Awaiting::Nothing;
+        match intent {
+            IntentAction::Flow { flow } => {
+                let flow = &flow;
+                if self.s.active.as_ref().is_some_and(|f| &f.flow == flow) {
+                    return self.ask_again();
+                }
+                if self.s.suspended.as_ref().is_some_and(|f| &f.flow == flow)
+                    && self.s.active.is_none()
+                {
+                    return self.resume_suspended();
+                }
+                if let Some(active) = self.s.active.take() {
+                    self.s.suspended = Some(active);
+                }
+                self.start_flow(flow);
+            }
+            IntentAction::Pause => {
+                self.s.paused = true;
+                if let Some(active) = self.s.active.take() {
+                    self.s.suspended = Some(active);
+                }
+                self.say_system("paused", Map::new());
+            }
+            IntentAction::Resume => {
+                self.s.paused = false;
+                self.say_system("resumed", Map::new());
+                self.offer_resume();
+            }
+            IntentAction::Urgent => {
+                self.fx.push(Effect::Alert {
+                    to: Target::Keyworker,
+                    reason: "urgent".into(),
+                    words: Some(raw.to_string()),
+                });
+                if let Some(active) = self.s.active.take() {
+                    self.s.suspended = Some(active);
+                }
+                self.say_system("urgent_ack", Map::new());
+            }
+        }
+    }
+
+    /// The flow (at the pinned version) and the id of the step waiting for an answer.
+    fn current(&self) -> Option<(Arc<Flow>, String)> {
+        let frame = self.s.active.as_ref()?;
+        let flow = self.ctx.dialogs.version(&frame.flow, &frame.version)?;
+        Some((flow, frame.step.clone()))
+    }
+
+    fn start_flow(&mut self, id: &str) {
+        let Some(flow) = self.ctx.dialogs.flow(id) else {
+            return self.say_system("fallback", Map::new());
+        };
+        self.s.active = Some(Frame {
+            flow: id.to_string(),
+            version: flow.version.clone(),
+            step: flow.start().to_string(),
+            item: 0,
+            retries: 0,
+            run: self.s.turn,
+            answers: Default::default(),
+        });
+        let start = flow.start().to_string();
+        self.enter(&flow, start);
+    }
+
+    /// Answers the current question with `raw`. `truncated_from` is set for over-long messages.
+    fn answer(&mut self, raw: &str, norm: &str, truncated_from: Option<usize>) {
+        let Some((flow, step_id)) = self.current() else {
+            return self.abandon();
+        };
+        let Some(step) = flow.step(&step_id) else {
+            return self.abandon();
+        };
+        let Some(ask) = &step.ask else {
+            return self.advance(&flow, step, None);
+        };
+        let today = self
+            .now
+            .with_timezone(&self.ctx.settings.timezone)
+            .date_naive();
+        let (kept, cut_from) = self.cap(ask, raw, truncated_from);
+        let Some(parsed) = answer::parse(ask, &kept, norm, self.lang(), today) else {
+            return self.not_understood(step, raw);
+        };
+        self.record(&flow, step, &parsed, kept, cut_from);
+        if cut_from.is_some() {
+            let limit = kept_limit(ask, self.ctx.settings.max_answer_chars);
+            let length = cut_from.unwrap_or_default();
+            self.say_system(
+                "truncated_note",
+                vars([("limit", json!(limit)), ("length", json!(length))]),
+            );
+        }
+        self.advance(&flow, step, Some(&parsed));
+    }
+
+    /// Free text is kept verbatim up to its limit; beyond that, cut with a note.
+    fn cap(&self, ask: &Ask, raw: &str, long: Option<usize>) -> (String, Option<usize>) {
+        if !matches!(ask, Ask::Text { .. }) {
+            return (raw.to_string(), None);
+        }
+        let limit = kept_limit(ask, self.ctx.settings.max_answer_chars);
+        let length = long.unwrap_or_else(|| raw.chars().count());
+        if length <= limit {
+            return (raw.to_string(), None);
+        }
+        (raw.chars().take(limit).collect(), Some(length))
+    }
+
+    fn record(
+        &mut self,
+        flow: &Flow,
+        step: &Step,
+        parsed: &Parsed,
+        raw: String,
+        truncated_from: Option<usize>,
+    ) {
+        let goal = self.goal_for(step).map(|g| g.id);
+        let Some(frame) = self.s.active.as_mut() else {
+            return;
+        };
+        frame.retries = 0;
+        let Some(key) = step.store.clone() else {
+            return;
+        };
+        match goal {
+            Some(_) => {
+                let list = frame
+                    .answers
+                    .entry(key.clone())
+                    .or_insert_with(|| json!([]));
+                if let Value::Array(items) = list {
+                    let text = self
+                        .ctx
+                        .profile
+                        .goals
+                        .get(frame.item)
+                        .map(|g| g.text.clone());
+                    items.push(json!({ "goal": text, "answer": parsed.value }));
+                }
+            }
+            None => {
+                frame.answers.insert(key.clone(), parsed.value.clone());
+            }
+        }
+        self.fx.push(Effect::Store(AnswerRecord {
+            flow: flow.id().to_string(),
+            version: flow.version.clone(),
+            run: frame.run,
+            step: step.id.get_ref().clone(),
+            key,
+            goal,
+            value: parsed.value.clone(),
+            raw,
+            truncated_from,
+        }));
+    }
+
+    fn not_understood(&mut self, step: &Step, raw: &str) {
+        let max = self.ctx.settings.max_retries;
+        let Some(frame) = self.s.active.as_mut() else {
+            return;
+        };
+        frame.retries = frame.retries.saturating_add(1);
+        if frame.retries >= max {
+            self.s.awaiting = Awaiting::Handoff {
+                words: raw.to_string(),
+            };
+            return self.say_system("retry_exhausted", Map::new());
+        }
+        let hint = self.hint(step);
+        self.say_system("not_understood", vars([("hint", json!(hint))]));
+    }
+
+    fn hint(&self, step: &Step) -> String {
+        let sys = &self.ctx.dialogs.system;
+        let (key, v) = match &step.ask {
+            Some(Ask::Choice { options }) => {
+                ("hint_choice", vars([("count", json!(options.len()))]))
+            }
+            Some(Ask::Scale { min, max, .. }) => (
+                "hint_scale",
+                vars([("min", json!(min)), ("max", json!(max))]),
+            ),
+            Some(Ask::YesNo) => ("hint_yes_no", Map::new()),
+            Some(Ask::Number { min, max }) => (
+                "hint_number",
+                vars([("min", json!(min)), ("max", json!(max))]),
+            ),
+            Some(Ask::Time) => ("hint_time", Map::new()),
+            Some(Ask::Date) => ("hint_date", Map::new()),
+            Some(Ask::Text { .. }) | None => ("hint_text", Map::new()),
+        };
+        let mut all = base_vars(self.ctx, None);
+        all.extend(v);
+        render(sys.text(key, self.lang()), &all)
+    }
+
+    /// After an answer (or a skip): the next goal of a `for_each` step, a branch, or `next`.
+    fn advance(&mut self, flow: &Arc<Flow>, step: &Step, parsed: Option<&Parsed>) {
+        if step.for_each == Some(ForEach::Goals) {
+            let goals = self.ctx.profile.goals.len();
+            if let Some(frame) = self.s.active.as_mut() {
+                if frame.item + 1 < goals {
+                    frame.item += 1;
+                    return self.ask_again();
+                }
+                frame.item = 0;
+            }
+        }
+        let next = parsed
+            .and_then(|p| {
+                step.branch
+                    .iter()
+                    .find(|b| branch_matches(b, p))
+                    .map(|b| b.next.get_ref().clone())
+            })
+            .or_else(|| step.next.as_ref().map(|n| n.get_ref().clone()));
+        match next {
+            Some(id) => self.enter(flow, id),
+            None => self.finish(),
+        }
+    }
+
+    /// Walks from step `id` through steps without questions, saying and doing what they say,
+    /// and stops at the next question or the end of the flow.
+    fn enter(&mut self, flow: &Arc<Flow>, mut id: String) {
+        for _ in 0..MAX_HOPS {
+            let Some(step) = flow.step(&id) else {
+                return self.abandon();
+            };
+            if step.for_each == Some(ForEach::Goals) && self.ctx.profile.goals.is_empty() {
+                match &step.next {
+                    Some(n) => {
+                        id = n.get_ref().clone();
+                        continue;
+                    }
+                    None => return self.finish(),
+                }
+            }
+            if let Some(frame) = self.s.active.as_mut() {
+                frame.step = id.clone();
+                frame.retries = 0;
+                // Asking about every goal again (a correction) replaces the earlier list.
+                if let (Some(_), Some(key)) = (step.for_each, &step.store) {
+                    frame.answers.remove(key);
+                }
+            }
+            self.run_actions(step);
+            self.say_step(step);
+            if step.ask.is_some() {
+                return;
+            }
+            match &step.next {
+                Some(n) => id = n.get_ref().clone(),
+                None => return self.finish(),
+            }
+        }
+        self.abandon();
+    }
+
+    fn run_actions(&mut self, step: &Step) {
+        for action in &step.actions {
+            match action {
+                Action::Pause => self.s.paused = true,
+                Action::Resume => self.s.paused = false,
+                Action::Alert { to, reason } => {
+                    let words = self.last_words();
+                    self.fx.push(Effect::Alert {
+                        to: *to,
+                        reason: reason.clone(),
+                        words,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The person's most recent stored answer in this turn, kept with alerts it triggered.
+    fn last_words(&self) -> Option<String> {
+        self.fx.iter().rev().find_map(|e| match e {
+            Effect::Store(a) => Some(a.raw.clone()),
+            _ => None,
+        })
+    }
+
+    fn goal_for(&self, step: &Step) -> Option<&crate::domain::Goal> {
+        let frame = self.s.active.as_ref()?;
+        (step.for_each == Some(ForEach::Goals))
+            .then(|| self.ctx.profile.goals.get(frame.item))
+            .flatten()
+    }
+
+    fn say_step(&mut self, step: &Step) {
+        let Some(template) = step.text(self.lang()) else {
+            return;
+        };
+        let vars = with_goal(
+            base_vars(self.ctx, self.s.active.as_ref()),
+            self.goal_for(step),
+        );
+        let text = render(template, &vars);
+        let (choices, list) = self.choices(step);
+        self.fx.push(Effect::Send(OutMessage {
+            text,
+            sensitive: step.sensitive,
+            choices,
+            list,
+        }));
+    }
+
+    fn choices(&self, step: &Step) -> (Vec<ChoiceButton>, bool) {
+        let button = |a: String, l: String| ChoiceButton {
+            answer: a,
+            label: l,
+        };
+        match &step.ask {
+            Some(Ask::Choice { options }) => {
+                let lang = self.lang();
+                let buttons = options.iter().enumerate().map(|(i, o)| {
+                    let label = o
+                        .label
+                        .get(lang)
+                        .or_else(|| o.label.values().next())
+                        .cloned()
+                        .unwrap_or_default();
+                    button((i + 1).to_string(), label)
+                });
+                (buttons.collect(), true)
+            }
+            Some(Ask::Scale { min, max, .. }) if max - min < 10 => (
+                (*min..=*max)
+                    .map(|n| button(n.to_string(), n.to_string()))
+                    .collect(),
+                false,
+            ),
+            Some(Ask::YesNo) => (
+                vec![
+                    button("yes".into(), "Yes".into()),
+                    button("no".into(), "No".into()),
+                ],
+                false,
+            ),
+            _ => (Vec::new(), false),
+        }
+    }
+
+    /// Repeats the current question (after an interruption or a "no" to the handoff offer).
+    fn ask_again(&mut self) {
+        let Some((flow, id)) = self.current() else {
+            return;
+        };
+        if let Some(step) = flow.step(&id) {
+            self.say_step(step);
+        }
+    }
+
+    fn resume_suspended(&mut self) {
+        self.s.active = self.s.suspended.take();
+        self.ask_again();
+    }
+
+    fn offer_resume(&mut self) {
+        let Some(frame) = &self.s.suspended else {
+            return;
+        };
+        if self.s.active.is_some() {
+            return;
+        }
+        let title = self
+            .ctx
+            .dialogs
+            .version(&frame.flow, &frame.version)
+            .map(|f| f.doc.flow.title.clone())
+            .unwrap_or_default();
+        self.s.awaiting = Awaiting::ResumeOffer;
+        self.say_system("resume_offer", vars([("title", json!(title))]));
+    }
+
+    fn hand_off(&mut self, words: String) {
+        self.fx.push(Effect::Alert {
+            to: Target::Keyworker,
+            reason: "asked for a person".into(),
+            words: Some(words),
+        });
+        self.say_system("handoff_done", Map::new());
+        if let Some((flow, id)) = self.current() {
+            if let Some(step) = flow.step(&id) {
+                self.advance(&flow, step, None);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(frame) = self.s.active.take() {
+            self.fx.push(Effect::FlowEnded {
+                flow: frame.flow,
+                run: frame.run,
+            });
+        }
+        if !self.s.paused {
+            self.offer_resume();
+        }
+    }
+
+    /// The pinned flow cannot be found (should not happen: the runtime loads it). Drop it
+    /// rather than trap the person in a broken conversation.
+    fn abandon(&mut self) {
+        if let Some(frame) = self.s.active.take() {
+            self.fx.push(Effect::FlowEnded {
+                flow: frame.flow,
+                run: frame.run,
+            });
+        }
+        self.say_system("fallback", Map::new());
+    }
+
+    fn say_system(&mut self, key: &str, extra: Map<String, Value>) {
+        let mut all = base_vars(self.ctx, None);
+        all.extend(extra);
+        let text = render(self.ctx.dialogs.system.text(key, self.lang()), &all);
+        self.fx.push(Effect::Send(OutMessage {
+            text,
+            ..Default::default()
+        }));
+    }
+}
+
+fn kept_limit(ask: &Ask, default: usize) -> usize {
+    match ask {
+        Ask::Text { max_chars: Some(n) } => *n,
+        _ => default,
+    }
+}
+
+fn branch_matches(b: &crate::flow::Branch, p: &Parsed) -> bool {
+    let when_ok = b
+        .when
+        .as_ref()
+        .is_none_or(|w| p.key.as_deref() == Some(w.as_str()));
+    let most_ok = b.at_most.is_none_or(|m| p.number.is_some_and(|n| n <= m));
+    let least_ok = b.at_least.is_none_or(|m| p.number.is_some_and(|n| n >= m));
+    when_ok && most_ok && least_ok
+}
+
+fn vars<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}

@@ -1,0 +1,231 @@
+//! The shape of a flow file. The same types serve the validator (they keep TOML spans, so a
+//! problem can name its line) and the engine (which reads them through [`Flow`]).
+//!
+//! ```toml
+//! [flow]
+//! id = "checkin"
+//! title = "Daily check-in"
+//! start = "mood"
+//!
+//! [[step]]
+//! id = "mood"
+//! say.en = "How are you feeling today, {{ person.name }}?"
+//! ask = { kind = "scale", min = 1, max = 5, words = { good = 4 } }
+//! store = "mood"
+//! sensitive = true
+//! next = "done"
+//! ```
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use toml::Spanned;
+
+/// A flow file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDoc {
+    /// Name, title and first step.
+    pub flow: Header,
+    /// The steps, in the order staff wrote them (order does not matter to the engine).
+    #[serde(default, rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+/// The `[flow]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// Stable name other files and the code use to start this flow, e.g. `checkin`.
+    pub id: Spanned<String>,
+    /// A title staff and residents may see ("Daily check-in").
+    pub title: String,
+    /// The step the flow begins at.
+    pub start: Spanned<String>,
+    /// Notes for staff; never shown to residents.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One step: say something, maybe ask, maybe act, then move on.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique within the flow.
+    pub id: Spanned<String>,
+    /// Text per language (`say.en = "..."`), a minijinja template.
+    #[serde(default)]
+    pub say: BTreeMap<String, Spanned<String>>,
+    /// When present the engine waits for an answer of this kind.
+    pub ask: Option<Ask>,
+    /// Where the answer is kept (`answers.<store>` in later templates and in the store).
+    pub store: Option<String>,
+    /// The default next step; none means the flow ends here.
+    pub next: Option<Spanned<String>>,
+    /// Conditional next steps, tried in order before `next`.
+    #[serde(default)]
+    pub branch: Vec<Branch>,
+    /// Things to do when the step is reached (before its question is asked).
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    /// Health information: channels without end-to-end encryption hold it back.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Ask once per item of a list about the person, e.g. `"goals"`.
+    pub for_each: Option<ForEach>,
+}
+
+/// Lists a step may repeat over.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ForEach {
+    /// The person's active care-plan goals; the template sees `goal.text`.
+    Goals,
+}
+
+/// The kinds of answer the engine understands.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Ask {
+    /// Pick one option, by number or by word.
+    Choice {
+        /// The options, shown numbered.
+        options: Vec<ChoiceOption>,
+    },
+    /// A number on a scale, or a word that means one ("good", "not great").
+    Scale {
+        /// Lowest value.
+        min: i64,
+        /// Highest value.
+        max: i64,
+        /// Words and the value each means.
+        #[serde(default)]
+        words: BTreeMap<String, i64>,
+    },
+    /// Yes or no, in the usual ways of saying them.
+    YesNo,
+    /// Any number, optionally bounded.
+    Number {
+        /// Smallest accepted.
+        min: Option<f64>,
+        /// Largest accepted.
+        max: Option<f64>,
+    },
+    /// Free text, kept as the person wrote it.
+    Text {
+        /// Longer answers are kept up to this many characters, with a note.
+        max_chars: Option<usize>,
+    },
+    /// A time of day ("10", "10:30", "2pm").
+    Time,
+    /// A calendar date ("2026-12-01", "today", "tomorrow").
+    Date,
+}
+
+/// One option of a choice.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// Stable value stored and used in branches.
+    pub id: String,
+    /// What the person sees, per language.
+    pub label: BTreeMap<String, String>,
+    /// Other words that pick this option.
+    #[serde(default)]
+    pub words: Vec<String>,
+}
+
+/// A conditional jump.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    /// Matches a yes/no (`"yes"`, `"no"`) or choice option id.
+    pub when: Option<String>,
+    /// Matches a number or scale answer at most this.
+    pub at_most: Option<f64>,
+    /// Matches a number or scale answer at least this.
+    pub at_least: Option<f64>,
+    /// Where to go when it matches.
+    pub next: Spanned<String>,
+}
+
+/// Something a step does besides talking.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Raise an alert to staff that must be acknowledged.
+    Alert {
+        /// Who is told.
+        to: Target,
+        /// A short reason staff see ("low mood").
+        reason: String,
+    },
+    /// Stop prompting the person until they say `start`.
+    Pause,
+    /// Prompt the person again.
+    Resume,
+}
+
+/// Who an alert goes to.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The resident's keyworker(s).
+    Keyworker,
+    /// The home's manager(s).
+    Manager,
+}
+
+/// A loaded flow at one version.
+#[derive(Debug)]
+pub struct Flow {
+    /// The file as written.
+    pub doc: FlowDoc,
+    /// Content hash: conversations are pinned to it.
+    pub version: String,
+    /// The file's text, kept so the version can be stored and reloaded later.
+    pub source: String,
+    index: HashMap<String, usize>,
+}
+
+impl Flow {
+    /// Wraps a parsed document; `version` identifies `source`.
+    pub fn new(doc: FlowDoc, source: String, version: String) -> Self {
+        let index = doc
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.get_ref().clone(), i))
+            .collect();
+        Self {
+            doc,
+            version,
+            source,
+            index,
+        }
+    }
+
+    /// The flow's id.
+    pub fn id(&self) -> &str {
+        self.doc.flow.id.get_ref()
+    }
+
+    /// The first step's id.
+    pub fn start(&self) -> &str {
+        self.doc.flow.start.get_ref()
+    }
+
+    /// A step by id.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.index.get(id).and_then(|&i| self.doc.steps.get(i))
+    }
+}
+
+impl Step {
+    /// The text for `lang`, falling back to the default language.
+    pub fn text(&self, lang: &str) -> Option<&str> {
+        self.say
+            .get(lang)
+            .or_else(|| self.say.get(super::DEFAULT_LANGUAGE))
+            .map(|s| s.get_ref().as_str())
+    }
+}

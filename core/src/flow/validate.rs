@@ -1,0 +1,428 @@
+//! What `carebot dialogs check` checks, beyond TOML syntax: every problem names the file and
+//! line and says what to change, because the people fixing flows are care staff, not engineers.
+
+use super::model::{Ask, Flow, Step};
+use super::problem::Problem;
+use super::system::{IntentKind, SystemDoc, COMMON_VARS, REQUIRED_TEXTS};
+use super::MAX_MESSAGE_CHARS;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Template variables a flow step may use; `goal` only in `for_each = "goals"` steps.
+pub const FLOW_VARS: &[&str] = &["person", "home", "keyworker", "answers"];
+
+/// Checks all flows and the system file together (intents name flows, flows share languages).
+pub fn check_library(
+    flows: &[(PathBuf, Flow)],
+    system: (&Path, &str, &SystemDoc),
+    languages: &[String],
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    for (path, flow) in flows {
+        if let Some(first) = seen.insert(flow.id(), path) {
+            problems.push(at(
+                path,
+                flow,
+                flow.doc.flow.id.span().start,
+                format!(
+                    "flow id '{}' is also used by {}",
+                    flow.id(),
+                    first.display()
+                ),
+                "give each flow file its own [flow] id",
+            ));
+        }
+        problems.extend(check_flow(path, flow, languages));
+    }
+    problems.extend(check_system(system, languages, &seen));
+    problems
+}
+
+/// Checks one flow: its graph, its texts and its questions.
+pub fn check_flow(path: &Path, flow: &Flow, languages: &[String]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut ids = HashSet::new();
+    for step in &flow.doc.steps {
+        if !ids.insert(step.id.get_ref().as_str()) {
+            problems.push(at(
+                path,
+                flow,
+                step.id.span().start,
+                format!("step id '{}' is used twice", step.id.get_ref()),
+                "rename one of the steps and update any `next` that points to it",
+            ));
+        }
+    }
+    if flow.step(flow.start()).is_none() {
+        problems.push(at(
+            path,
+            flow,
+            flow.doc.flow.start.span().start,
+            format!(
+                "the flow starts at step '{}', which does not exist",
+                flow.start()
+            ),
+            "set `start` to the id of one of the steps below",
+        ));
+    }
+    for step in &flow.doc.steps {
+        for target in targets(step) {
+            if flow.step(target.get_ref()).is_none() {
+                problems.push(at(
+                    path,
+                    flow,
+                    target.span().start,
+                    format!(
+                        "step '{}' goes to '{}', which does not exist",
+                        step.id.get_ref(),
+                        target.get_ref()
+                    ),
+                    "point `next` at an existing step id, or add the missing step",
+                ));
+            }
+        }
+        problems.extend(check_step(path, flow, step, languages));
+    }
+    problems.extend(check_reachable(path, flow));
+    problems
+}
+
+fn targets(step: &Step) -> impl Iterator<Item = &toml::Spanned<String>> {
+    step.next.iter().chain(step.branch.iter().map(|b| &b.next))
+}
+
+fn check_step(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let here = step.id.span().start;
+    let name = step.id.get_ref();
+    if step.ask.is_some() && step.say.is_empty() {
+        problems.push(at(
+            path,
+            flow,
+            here,
+            format!("step '{name}' asks a question but has no text"),
+            "add the question, e.g. say.en = \"How are you feeling today?\"",
+        ));
+    }
+    if step.for_each.is_some() && step.ask.is_none() {
+        problems.push(at(
+            path,
+            flow,
+            here,
+            format!("step '{name}' repeats for each item but asks nothing"),
+            "add an `ask`, or remove `for_each`",
+        ));
+    }
+    if !step.say.is_empty() {
+        for lang in languages {
+            if !step.say.contains_key(lang) {
+                problems.push(at(
+                    path,
+                    flow,
+                    here,
+                    format!("step '{name}' has no text in language '{lang}'"),
+                    format!("add say.{lang} = \"...\""),
+                ));
+            }
+        }
+    }
+    let mut allowed: Vec<&str> = FLOW_VARS.to_vec();
+    if step.for_each.is_some() {
+        allowed.push("goal");
+    }
+    for text in step.say.values() {
+        problems.extend(check_template(
+            path,
+            &flow.source,
+            text.span().start,
+            text.get_ref(),
+            &allowed,
+        ));
+        let extra: usize = choice_labels_len(step);
+        if text.get_ref().chars().count() + extra > MAX_MESSAGE_CHARS {
+            problems.push(at(path, flow, text.span().start,
+                format!("step '{name}' says more than {MAX_MESSAGE_CHARS} characters (with its options), too long for one chat message"),
+                "shorten the text or split it over two steps"));
+        }
+    }
+    problems.extend(check_ask(path, flow, step, languages));
+    problems
+}
+
+fn choice_labels_len(step: &Step) -> usize {
+    match &step.ask {
+        Some(Ask::Choice { options }) => options
+            .iter()
+            .map(|o| {
+                o.label
+                    .values()
+                    .map(|l| l.chars().count() + 6)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .sum(),
+        _ => 0,
+    }
+}
+
+fn check_ask(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let here = step.id.span().start;
+    let name = step.id.get_ref();
+    let whens: Vec<&str> = step
+        .branch
+        .iter()
+        .filter_map(|b| b.when.as_deref())
+        .collect();
+    match &step.ask {
+        Some(Ask::Choice { options }) => {
+            if options.is_empty() {
+                problems.push(at(
+                    path,
+                    flow,
+                    here,
+                    format!("step '{name}' offers a choice with no options"),
+                    "add at least one option",
+                ));
+            }
+            for o in options {
+                for lang in languages {
+                    if !o.label.contains_key(lang) {
+                        problems.push(at(
+                            path,
+                            flow,
+                            here,
+                            format!(
+                                "option '{}' of step '{name}' has no label in '{lang}'",
+                                o.id
+                            ),
+                            format!("add label.{lang} to the option"),
+                        ));
+                    }
+                }
+            }
+            for w in whens {
+                if !options.iter().any(|o| o.id == w) {
+                    problems.push(at(
+                        path,
+                        flow,
+                        here,
+                        format!("step '{name}' branches on '{w}', which is not one of its options"),
+                        "use an option id in `when`",
+                    ));
+                }
+            }
+        }
+        Some(Ask::YesNo) => {
+            for w in whens.into_iter().filter(|w| *w != "yes" && *w != "no") {
+                problems.push(at(path, flow, here, format!("step '{name}' branches on '{w}', but a yes/no answer is only \"yes\" or \"no\""),
+                    "use when = \"yes\" or when = \"no\""));
+            }
+        }
+        Some(Ask::Scale { min, max, words }) => {
+            if min >= max {
+                problems.push(at(
+                    path,
+                    flow,
+                    here,
+                    format!("step '{name}' has a scale from {min} to {max}"),
+                    "make `min` smaller than `max`",
+                ));
+            }
+            for (w, v) in words.iter().filter(|(_, v)| *v < min || *v > max) {
+                problems.push(at(
+                    path,
+                    flow,
+                    here,
+                    format!("the word '{w}' in step '{name}' means {v}, outside the scale"),
+                    format!("use a value from {min} to {max}"),
+                ));
+            }
+        }
+        Some(_) | None => {
+            if !whens.is_empty() {
+                problems.push(at(path, flow, here, format!("step '{name}' branches on `when`, but its answer is not yes/no or a choice"),
+                    "use at_most / at_least for numbers, or remove the branch"));
+            }
+        }
+    }
+    problems
+}
+
+/// Unreachable steps, and loops that never stop to ask anything (they would spin forever).
+fn check_reachable(path: &Path, flow: &Flow) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut reached = HashSet::new();
+    let mut todo = vec![flow.start()];
+    while let Some(id) = todo.pop() {
+        if !reached.insert(id) {
+            continue;
+        }
+        if let Some(step) = flow.step(id) {
+            todo.extend(targets(step).map(|t| t.get_ref().as_str()));
+        }
+    }
+    for step in &flow.doc.steps {
+        if !reached.contains(step.id.get_ref().as_str()) {
+            problems.push(at(
+                path,
+                flow,
+                step.id.span().start,
+                format!("step '{}' can never be reached", step.id.get_ref()),
+                "point a `next` at it from another step, or delete it",
+            ));
+        }
+    }
+    for step in &flow.doc.steps {
+        if step.ask.is_none() && silent_loop_from(flow, step) {
+            problems.push(at(path, flow, step.id.span().start,
+                format!("step '{}' is in a loop with no question in it, so the conversation would never stop", step.id.get_ref()),
+                "add a step with `ask` to the loop, or end it"));
+            break;
+        }
+    }
+    problems
+}
+
+fn silent_loop_from(flow: &Flow, start: &Step) -> bool {
+    let mut seen = HashSet::new();
+    let mut todo: Vec<&str> = targets(start).map(|t| t.get_ref().as_str()).collect();
+    while let Some(id) = todo.pop() {
+        if id == start.id.get_ref() {
+            return true;
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        if let Some(step) = flow.step(id).filter(|s| s.ask.is_none()) {
+            todo.extend(targets(step).map(|t| t.get_ref().as_str()));
+        }
+    }
+    false
+}
+
+fn check_system(
+    (path, source, system): (&Path, &str, &SystemDoc),
+    languages: &[String],
+    flows: &HashMap<&str, &Path>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (key, vars) in REQUIRED_TEXTS {
+        let Some(texts) = system.text.get(*key) else {
+            problems.push(Problem::file(
+                path,
+                format!("has no text '{key}'"),
+                format!("add a [text.{key}] table with en = \"...\""),
+            ));
+            continue;
+        };
+        for lang in languages.iter().filter(|l| !texts.contains_key(*l)) {
+            problems.push(Problem::file(
+                path,
+                format!("text '{key}' has no '{lang}' version"),
+                format!("add {lang} = \"...\" under [text.{key}]"),
+            ));
+        }
+        let allowed: Vec<&str> = COMMON_VARS.iter().chain(vars.iter()).copied().collect();
+        for text in texts.values() {
+            problems.extend(check_template(
+                path,
+                source,
+                text.span().start,
+                text.get_ref(),
+                &allowed,
+            ));
+        }
+    }
+    for intent in &system.intent {
+        match (&intent.kind, &intent.flow) {
+            (IntentKind::Flow, Some(flow)) if !flows.contains_key(flow.get_ref().as_str()) => {
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    flow.span().start,
+                    format!(
+                        "an intent starts flow '{}', which no file defines",
+                        flow.get_ref()
+                    ),
+                    "use the id of a flow in this folder",
+                ));
+            }
+            (IntentKind::Flow, None) => problems.push(Problem::file(
+                path,
+                "an intent with do = \"flow\" names no flow",
+                "add flow = \"<flow id>\"",
+            )),
+            (kind, Some(flow)) if *kind != IntentKind::Flow => problems.push(Problem::at(
+                path,
+                source,
+                flow.span().start,
+                "only do = \"flow\" intents take a `flow`",
+                "remove the `flow` line",
+            )),
+            _ => {}
+        }
+        if intent.phrases.iter().any(|p| p.trim().is_empty()) || intent.phrases.is_empty() {
+            problems.push(Problem::file(
+                path,
+                "an intent has an empty phrase list or an empty phrase",
+                "give every intent at least one non-empty phrase",
+            ));
+        }
+    }
+    problems
+}
+
+/// Template syntax, and variables outside `allowed` (a typo would silently print nothing).
+fn check_template(
+    path: &Path,
+    source: &str,
+    offset: usize,
+    text: &str,
+    allowed: &[&str],
+) -> Vec<Problem> {
+    let env = minijinja::Environment::new();
+    match env.template_from_str(text) {
+        Err(e) => vec![Problem::at(
+            path,
+            source,
+            offset,
+            format!(
+                "the text has a template error: {}",
+                e.detail().unwrap_or("invalid template")
+            ),
+            "check the {{ }} and {% %} markers are balanced",
+        )],
+        Ok(t) => {
+            let mut unknown: Vec<String> = t
+                .undeclared_variables(false)
+                .into_iter()
+                .filter(|v| !allowed.contains(&v.as_str()))
+                .collect();
+            unknown.sort();
+            unknown
+                .into_iter()
+                .map(|v| {
+                    Problem::at(
+                        path,
+                        source,
+                        offset,
+                        format!("the text uses '{{{{ {v} }}}}', which Carebot does not know"),
+                        format!("use one of: {}", allowed.join(", ")),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+fn at(
+    path: &Path,
+    flow: &Flow,
+    offset: usize,
+    message: impl Into<String>,
+    fix: impl Into<String>,
+) -> Problem {
+    Problem::at(path, &flow.source, offset, message, fix)
+}

@@ -1,0 +1,26 @@
+//! Carebot's core: the domain, the dialogue engine, the scheduler and the store.
+//!
+//! # Layout
+//!
+//! - [`ids`]: typed ids, so a person is never mixed up with a goal.
+//! - [`clock`]: where time comes from; tests use [`clock::ManualClock`].
+//! - [`domain`]: people, roles, goals and the plain records the store hands out.
+//! - [`flow`]: conversation flows loaded from the TOML files in `dialogs/`, the system texts and
+//!   intents, and the validator behind `carebot dialogs check`.
+//! - [`engine`]: the pure step function `(state, input, now) -> (state, effects)`. No I/O.
+//! - [`store`]: sqlx persistence for SQLite and PostgreSQL, one SQL text for both.
+//! - [`runtime`]: loads, steps, persists and dispatches: the only place where the engine meets
+//!   the store, and where the outbox is delivered through a [`runtime::Channel`].
+//! - [`config`]: layered configuration (file, then environment) with secrets kept out of logs.
+//!
+//! Message bodies are health data: nothing in this crate logs them.
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod flow;
+pub mod ids;
+pub mod runtime;
+pub mod store;

@@ -1,0 +1,152 @@
+//! Delivering the outbox through a channel, with retries and backoff.
+
+use super::Carebot;
+use crate::store::outbox::OutboxRow;
+use crate::store::Result;
+use std::future::Future;
+use std::time::Duration;
+
+/// A way to reach people: console, Matrix, Discord. Implementations translate an outbox row
+/// into a platform call and report how it went; they make no care decisions.
+pub trait Channel: Send + Sync {
+    /// The platform name used in identities and the outbox.
+    fn platform(&self) -> &str;
+
+    /// Only messages to this address, when set (the console serves one person at a time).
+    fn only_address(&self) -> Option<&str> {
+        None
+    }
+
+    /// Delivers one message. Must pass `row.key` to the platform as its idempotency key.
+    fn deliver(&self, row: &OutboxRow) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+/// Why a delivery failed. Reasons are stored and shown to operators, so they must never
+/// contain the message body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Worth trying again (5xx, timeout, rate limit), after `after` if the platform said.
+    Retry {
+        /// The platform's own wait (e.g. Retry-After), if any.
+        after: Option<Duration>,
+        /// For operators.
+        reason: String,
+    },
+    /// Will never work (unknown recipient, forbidden): dead-letter at once.
+    Permanent {
+        /// For operators.
+        reason: String,
+    },
+}
+
+/// How hard to try.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// First wait.
+    pub base: Duration,
+    /// Longest wait.
+    pub max: Duration,
+    /// Attempts before a message is dead-lettered.
+    pub max_attempts: i32,
+    /// How long a claimed message is reserved for this deliverer.
+    pub lease: Duration,
+    /// Messages claimed per round.
+    pub batch: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(15 * 60),
+            max_attempts: 12,
+            lease: Duration::from_secs(60),
+            batch: 100,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after `attempts` failures: doubling from `base`, capped at `max`.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.clamp(0, 20) as u32);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// What one round of dispatching did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Delivered.
+    pub sent: usize,
+    /// Failed, to be retried.
+    pub retrying: usize,
+    /// Given up on.
+    pub dead: usize,
+}
+
+/// Delivers every message due now on `channel`, round after round until none is due. Stops
+/// early for a recipient whose message failed, so order per person holds.
+pub async fn dispatch_due<C: Channel>(
+    bot: &Carebot,
+    channel: &C,
+    policy: &RetryPolicy,
+) -> Result<DispatchReport> {
+    let mut report = DispatchReport::default();
+    loop {
+        let now = bot.clock.now().timestamp_millis();
+        let lease = now + policy.lease.as_millis() as i64;
+        let rows = bot
+            .store
+            .claim_outbox(
+                channel.platform(),
+                channel.only_address(),
+                now,
+                lease,
+                policy.batch,
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(report);
+        }
+        for row in rows {
+            match channel.deliver(&row).await {
+                Ok(()) => {
+                    bot.store
+                        .outbox_sent(row.id, bot.clock.now().timestamp_millis())
+                        .await?;
+                    report.sent += 1;
+                }
+                Err(DeliveryError::Retry { after, reason })
+                    if row.attempts + 1 < policy.max_attempts =>
+                {
+                    let wait = after
+                        .unwrap_or_else(|| policy.backoff(row.attempts))
+                        .max(Duration::from_millis(100));
+                    let at = bot.clock.now().timestamp_millis() + wait.as_millis() as i64;
+                    tracing::warn!(outbox = %row.id, attempts = row.attempts + 1, %reason, "delivery failed; will retry");
+                    bot.store.outbox_failed(row.id, Some(at), &reason).await?;
+                    report.retrying += 1;
+                }
+                Err(DeliveryError::Retry { reason, .. } | DeliveryError::Permanent { reason }) => {
+                    tracing::error!(outbox = %row.id, %reason, "delivery failed for good; dead-lettered");
+                    bot.store.outbox_failed(row.id, None, &reason).await?;
+                    report.dead += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(0), Duration::from_secs(2));
+        assert_eq!(p.backoff(3), Duration::from_secs(16));
+        assert_eq!(p.backoff(30), Duration::from_secs(900));
+    }
+}

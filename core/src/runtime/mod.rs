@@ -1,0 +1,186 @@
+//! The runtime: load, step, persist, dispatch.
+//!
+//! [`Carebot::handle`] takes a message from any channel, finds who sent it, runs one engine
+//! step inside one store transaction, and leaves the replies in the outbox. A channel then
+//! drains the outbox with [`dispatch::dispatch_due`]. Adapters in `bots/` only translate
+//! platform events into [`Inbound`] and outbox rows into platform calls.
+
+pub mod dispatch;
+mod effects;
+
+pub use dispatch::{dispatch_due, Channel, DeliveryError, RetryPolicy};
+
+use crate::clock::Clock;
+use crate::engine::OutMessage;
+use crate::engine::{self, Context, Input, Settings};
+use crate::flow::Dialogs;
+use crate::ids::PersonId;
+use crate::store::people::Identity;
+use crate::store::turn::{InboundKey, NewOutbox};
+use crate::store::{Result, Store};
+use std::sync::Arc;
+
+/// A message from a person, as an adapter hands it over.
+#[derive(Clone, Debug)]
+pub struct Inbound {
+    /// "console", "matrix", "discord".
+    pub platform: String,
+    /// The platform's immutable id of the sender (never a display name). Replies go here.
+    pub sender: String,
+    /// The platform's id of this event, for de-duplication.
+    pub event_id: String,
+    /// What they wrote.
+    pub text: String,
+}
+
+/// What became of an inbound message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Stored and answered (the replies are in the outbox).
+    Done,
+    /// Seen before: nothing was done again.
+    Duplicate,
+    /// The sender is not linked to anyone: they were told nothing about anybody.
+    UnknownAccount,
+}
+
+/// Carebot, wired up.
+pub struct Carebot {
+    /// The database.
+    pub store: Store,
+    /// Flows, texts and intents.
+    pub dialogs: Arc<Dialogs>,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// The home's settings.
+    pub settings: Settings,
+}
+
+impl Carebot {
+    /// Wires up a runtime: records the current flow versions and re-adds older stored ones so
+    /// conversations pinned to them carry on.
+    pub async fn new(
+        store: Store,
+        dialogs: Arc<Dialogs>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Self> {
+        let now = clock.now().timestamp_millis();
+        for flow in dialogs.flows() {
+            store
+                .save_flow_version(flow.id(), &flow.version, &flow.source, now)
+                .await?;
+        }
+        for source in store.flow_sources().await? {
+            if let Err(problem) = dialogs.add_version(&source) {
+                // An old version that no longer parses (e.g. after an upgrade) cannot be resumed;
+                // conversations pinned to it end politely when next touched.
+                tracing::warn!(%problem.message, "a stored flow version could not be loaded");
+            }
+        }
+        Ok(Self {
+            store,
+            dialogs,
+            clock,
+            settings,
+        })
+    }
+
+    /// Handles one inbound message. Returns after the turn has committed.
+    #[tracing::instrument(skip_all, fields(platform = %msg.platform))]
+    pub async fn handle(&self, msg: &Inbound) -> Result<Handled> {
+        let now = self.clock.now();
+        let who = Identity {
+            platform: msg.platform.clone(),
+            address: msg.sender.clone(),
+        };
+        let key = InboundKey {
+            platform: msg.platform.clone(),
+            event_id: msg.event_id.clone(),
+        };
+        let Some(person) = self.store.person_for(&who).await? else {
+            return self
+                .unknown_account(&who, &key, now.timestamp_millis())
+                .await;
+        };
+        let outcome = self
+            .turn(
+                person,
+                &who,
+                Some(&key),
+                Input::Message(msg.text.clone()),
+                now,
+            )
+            .await?;
+        Ok(if outcome {
+            Handled::Done
+        } else {
+            Handled::Duplicate
+        })
+    }
+
+    /// Starts a flow for `person` (the scheduler's daily check-in, or staff). Does nothing
+    /// while they are paused or talking through another flow, or when they have no account.
+    pub async fn start_flow(&self, person: PersonId, flow: &str) -> Result<bool> {
+        let Some(who) = self.store.preferred_identity(person).await? else {
+            return Ok(false);
+        };
+        let input = Input::Start {
+            flow: flow.to_string(),
+        };
+        self.turn(person, &who, None, input, self.clock.now()).await
+    }
+
+    async fn turn(
+        &self,
+        person: PersonId,
+        who: &Identity,
+        key: Option<&InboundKey>,
+        input: Input,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        let profile = self.store.profile(person).await?;
+        let ctx = Context {
+            dialogs: &self.dialogs,
+            profile: &profile,
+            settings: &self.settings,
+        };
+        let written = self
+            .store
+            .run_turn(person, key, now.timestamp_millis(), |state| {
+                let (state, fx) = engine::step(&ctx, state, input, now);
+                effects::to_writes(&ctx, who, state, fx)
+            })
+            .await?;
+        Ok(written.is_some())
+    }
+
+    async fn unknown_account(
+        &self,
+        who: &Identity,
+        key: &InboundKey,
+        now_ms: i64,
+    ) -> Result<Handled> {
+        let text = self
+            .dialogs
+            .system
+            .text("unknown_account", crate::flow::DEFAULT_LANGUAGE)
+            .to_string();
+        let reply = NewOutbox {
+            key: format!("u.{}", key.event_id),
+            person: None,
+            platform: who.platform.clone(),
+            address: who.address.clone(),
+            message: OutMessage {
+                text,
+                ..Default::default()
+            },
+        };
+        let fresh = self.store.reply_once(key, &[reply], now_ms).await?;
+        Ok(if fresh {
+            Handled::UnknownAccount
+        } else {
+            Handled::Duplicate
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! Persistence with sqlx, for SQLite (the embedded default) and PostgreSQL (for organisations
+//! running several Carebot instances).
+//!
+//! One SQL text serves both backends: queries use `$1` placeholders (SQLite reads them as
+//! numbered parameters), times are epoch milliseconds, JSON is stored as text. The shared
+//! store test-suite in `tests/` runs every query against both backends; that suite, not a
+//! compile-time check, is what keeps the SQL honest (see ARCHITECTURE.md for why).
+//!
+//! - [`people`]: homes, people, relations, chat identities, goals, the engine's profile.
+//! - [`turn`]: one conversation turn in one transaction (the transactional outbox).
+//! - [`outbox`]: claiming and settling outgoing messages.
+//! - [`flows`]: every flow version a conversation may be pinned to.
+//! - [`answers`]: reading stored answers back.
+
+pub mod answers;
+pub mod flows;
+pub mod outbox;
+pub mod people;
+pub mod turn;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Runs `$body` with `$pool` bound to the pool that takes writes.
+macro_rules! with_db {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(db) => {
+                let $pool = &db.write;
+                $body
+            }
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to a pool for reads (SQLite readers do not queue behind the
+/// writer in WAL mode).
+macro_rules! with_read {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(db) => {
+                let $pool = &db.read;
+                $body
+            }
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use {with_db, with_read};
+
+/// A failure in the store. None of these texts is ever shown to a person in a chat.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no backend Carebot has.
+    #[error("'{0}' is not a database URL Carebot understands; use sqlite://PATH (for example sqlite://carebot.db) or postgres://USER@HOST:PORT/DATABASE")]
+    BadUrl(String),
+    /// The database could not be opened or reached.
+    #[error("could not open the {backend} database {target}: {reason}")]
+    Connect {
+        /// "SQLite" or "PostgreSQL".
+        backend: &'static str,
+        /// The URL with any password removed.
+        target: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// A migration failed.
+    #[error("could not bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A stored value could not be read back (e.g. conversation state JSON).
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    /// A named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Result alias for store calls.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A SQLite database: one writer connection (SQLite allows one writer at a time; queuing in
+/// our process is cheaper and fairer than busy-waiting in SQLite), several readers.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+/// The database, whichever backend it is.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// Embedded SQLite in WAL mode with `synchronous=FULL`.
+    Sqlite(SqliteDb),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date. SQLite files are created
+    /// when missing.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens without migrating.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::connect_postgres(url).await
+        } else {
+            Err(StoreError::BadUrl(redact(url)))
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self> {
+        let fail = |e: sqlx::Error| StoreError::Connect {
+            backend: "SQLite",
+            target: redact(url),
+            reason: e.to_string(),
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(fail)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(fail)?;
+        // An in-memory database exists once per connection: share the writer.
+        let read = if url.contains(":memory:") || url.contains("mode=memory") {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.create_if_missing(false))
+                .await
+                .map_err(fail)?
+        };
+        Ok(Store::Sqlite(SqliteDb { write, read }))
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        let fail = |e: sqlx::Error| StoreError::Connect {
+            backend: "PostgreSQL",
+            target: redact(url),
+            reason: e.to_string(),
+        };
+        let options = PgConnectOptions::from_str(url).map_err(fail)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(fail)?;
+        Ok(Store::Postgres(pool))
+    }
+
+    /// Applies the migrations in `migrations/<backend>/`.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&db.write)
+                    .await?
+            }
+            Store::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// "SQLite" or "PostgreSQL".
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "SQLite",
+            Store::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// Closes every connection (flushes SQLite's WAL on the way).
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(db) => {
+                db.read.close().await;
+                db.write.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// `url` with any password replaced, safe to print.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((auth, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => format!("{scheme}://{auth}@{host}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_printed() {
+        assert_eq!(
+            redact("postgres://bob:hunter2@db/care"),
+            "postgres://bob:***@db/care"
+        );
+        assert_eq!(redact("sqlite://carebot.db"), "sqlite://carebot.db");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_a_clear_error() {
+        let err = Store::open("mysql://x").await.expect_err("must fail");
+        assert!(err.to_string().contains("use sqlite://PATH"), "{err}");
+    }
+}

@@ -1,0 +1,187 @@
+//! Homes, people, who is what to whom, chat identities and goals.
+
+use super::{with_db, with_read, Result, Store, StoreError};
+use crate::domain::{Goal, Profile, Role};
+use crate::ids::{GoalId, HomeId, PersonId};
+use sqlx::Row;
+
+/// A person as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// Id.
+    pub id: PersonId,
+    /// The home they belong to.
+    pub home: HomeId,
+    /// Short unique name used on the command line (`ava`).
+    pub handle: String,
+    /// Name as they like to be called.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Language code.
+    pub language: String,
+}
+
+/// What is needed to add a person.
+#[derive(Clone, Debug)]
+pub struct NewPerson<'a> {
+    /// Home.
+    pub home: HomeId,
+    /// Unique handle.
+    pub handle: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+}
+
+/// A chat account: platform name and the platform's immutable id for the account or room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// "console", "matrix", "discord".
+    pub platform: String,
+    /// The platform's id for where to reach the person.
+    pub address: String,
+}
+
+impl Store {
+    /// Adds a home.
+    pub async fn add_home(&self, name: &str, timezone: &str, phone: &str) -> Result<HomeId> {
+        let id: i64 = with_db!(self, pool => sqlx::query_scalar(
+            "INSERT INTO homes (name, timezone, phone) VALUES ($1, $2, $3) RETURNING id")
+            .bind(name).bind(timezone).bind(phone).fetch_one(pool).await?);
+        Ok(HomeId(id))
+    }
+
+    /// The first home, if any (a single-home installation has exactly one).
+    pub async fn first_home(&self) -> Result<Option<HomeId>> {
+        let id: Option<i64> = with_read!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM homes ORDER BY id LIMIT 1").fetch_optional(pool).await?);
+        Ok(id.map(HomeId))
+    }
+
+    /// Adds a person and their (empty) conversation.
+    pub async fn add_person(&self, p: NewPerson<'_>, now_ms: i64) -> Result<PersonId> {
+        let id: i64 = with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO people (home_id, handle, display_name, role, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(p.home.0).bind(p.handle).bind(p.name).bind(p.role.as_str()).bind(now_ms)
+                .fetch_one(&mut *tx).await?;
+            sqlx::query("INSERT INTO conversations (person_id, state, updated_ms) VALUES ($1, '{}', $2)")
+                .bind(id).bind(now_ms).execute(&mut *tx).await?;
+            tx.commit().await?;
+            id
+        });
+        Ok(PersonId(id))
+    }
+
+    /// A person by handle.
+    pub async fn person_by_handle(&self, handle: &str) -> Result<Option<Person>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT id, home_id, handle, display_name, role, language FROM people WHERE handle = $1")
+            .bind(handle).fetch_optional(pool).await?
+            .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(Person {
+                id: PersonId(r.try_get("id")?),
+                home: HomeId(r.try_get("home_id")?),
+                handle: r.try_get("handle")?,
+                name: r.try_get("display_name")?,
+                role: role.parse().map_err(StoreError::Corrupt)?,
+                language: r.try_get("language")?,
+            })
+        })
+        .transpose())
+    }
+
+    /// Records that `person` is `relation` (family, keyworker, manager) to `resident`.
+    pub async fn add_relation(
+        &self,
+        resident: PersonId,
+        person: PersonId,
+        relation: Role,
+        now_ms: i64,
+    ) -> Result<()> {
+        with_db!(self, pool => sqlx::query(
+            "INSERT INTO relations (resident_id, person_id, relation, created_ms) VALUES ($1, $2, $3, $4)")
+            .bind(resident.0).bind(person.0).bind(relation.as_str()).bind(now_ms).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Adds an active goal.
+    pub async fn add_goal(&self, person: PersonId, text: &str, now_ms: i64) -> Result<GoalId> {
+        let id: i64 = with_db!(self, pool => sqlx::query_scalar(
+            "INSERT INTO goals (person_id, text, active, created_ms) VALUES ($1, $2, TRUE, $3) RETURNING id")
+            .bind(person.0).bind(text).bind(now_ms).fetch_one(pool).await?);
+        Ok(GoalId(id))
+    }
+
+    /// Binds a chat account to a person (replacing any earlier binding of that account).
+    pub async fn bind_identity(&self, id: &Identity, person: PersonId, now_ms: i64) -> Result<()> {
+        with_db!(self, pool => sqlx::query(
+            "INSERT INTO identities (platform, address, person_id, linked_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (platform, address) DO UPDATE SET person_id = excluded.person_id,
+                 linked_ms = excluded.linked_ms, revoked_ms = NULL")
+            .bind(&id.platform).bind(&id.address).bind(person.0).bind(now_ms).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Revokes a chat account's binding: it becomes an unknown account.
+    pub async fn revoke_identity(&self, id: &Identity, now_ms: i64) -> Result<()> {
+        with_db!(self, pool => sqlx::query(
+            "UPDATE identities SET revoked_ms = $3 WHERE platform = $1 AND address = $2")
+            .bind(&id.platform).bind(&id.address).bind(now_ms).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// The person an account is bound to, unless revoked.
+    pub async fn person_for(&self, id: &Identity) -> Result<Option<PersonId>> {
+        let person: Option<i64> = with_read!(self, pool => sqlx::query_scalar(
+            "SELECT person_id FROM identities WHERE platform = $1 AND address = $2 AND revoked_ms IS NULL")
+            .bind(&id.platform).bind(&id.address).fetch_optional(pool).await?);
+        Ok(person.map(PersonId))
+    }
+
+    /// Where to reach a person first: their most recently linked active account.
+    pub async fn preferred_identity(&self, person: PersonId) -> Result<Option<Identity>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT platform, address FROM identities WHERE person_id = $1 AND revoked_ms IS NULL
+             ORDER BY linked_ms DESC LIMIT 1")
+            .bind(person.0).fetch_optional(pool).await?
+            .map(|r| Ok(Identity { platform: r.try_get("platform")?, address: r.try_get("address")? }))
+            .transpose())
+    }
+
+    /// What the engine may know about `person` for a turn.
+    pub async fn profile(&self, person: PersonId) -> Result<Profile> {
+        with_read!(self, pool => {
+            let row = sqlx::query(
+                "SELECT p.display_name, p.role, p.language, h.name AS home_name, h.phone
+                 FROM people p JOIN homes h ON h.id = p.home_id WHERE p.id = $1")
+                .bind(person.0).fetch_optional(pool).await?
+                .ok_or_else(|| StoreError::NotFound(format!("no person with id {person}")))?;
+            let goals = sqlx::query("SELECT id, text FROM goals WHERE person_id = $1 AND active = TRUE ORDER BY id")
+                .bind(person.0).fetch_all(pool).await?
+                .into_iter()
+                .map(|g| Ok(Goal { id: GoalId(g.try_get("id")?), text: g.try_get("text")? }))
+                .collect::<Result<Vec<_>>>()?;
+            let keyworker: Option<String> = sqlx::query_scalar(
+                "SELECT k.display_name FROM relations r JOIN people k ON k.id = r.person_id
+                 WHERE r.resident_id = $1 AND r.relation = 'keyworker' AND r.revoked_ms IS NULL
+                 ORDER BY r.id LIMIT 1")
+                .bind(person.0).fetch_optional(pool).await?;
+            let role: String = row.try_get("role")?;
+            Ok(Profile {
+                id: person,
+                name: row.try_get("display_name")?,
+                role: role.parse().map_err(StoreError::Corrupt)?,
+                language: row.try_get("language")?,
+                goals,
+                keyworker,
+                home_name: row.try_get("home_name")?,
+                home_phone: row.try_get("phone")?,
+            })
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! One conversation turn in one transaction: the transactional outbox.
+//!
+//! Inside a single transaction the store records the inbound event (a replay stops here),
+//! locks and loads the conversation, lets the caller step the engine, then writes the answers,
+//! alerts, outgoing messages and the new state. Nothing is sent until this commits, so every
+//! answer is stored before it is acknowledged, and a crash at any point leaves either the
+//! whole turn or none of it.
+
+use super::{with_db, Result, Store, StoreError};
+use crate::engine::{AnswerRecord, Conversation, OutMessage};
+use crate::flow::Target;
+use crate::ids::PersonId;
+
+/// A platform event id, unique per platform.
+#[derive(Clone, Debug)]
+pub struct InboundKey {
+    /// "console", "matrix", "discord".
+    pub platform: String,
+    /// The platform's id for the event (Matrix event id, Discord message or interaction id).
+    pub event_id: String,
+}
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct NewOutbox {
+    /// Idempotency key, passed to the platform (Matrix txn id, Discord nonce).
+    pub key: String,
+    /// Recipient, when known.
+    pub person: Option<PersonId>,
+    /// Platform.
+    pub platform: String,
+    /// Where on the platform.
+    pub address: String,
+    /// What.
+    pub message: OutMessage,
+}
+
+/// An alert to raise. The store fans it out to every active staff member of the target role
+/// for the resident who has a chat account, in the same transaction.
+#[derive(Clone, Debug)]
+pub struct NewAlert {
+    /// The resident it is about.
+    pub about: PersonId,
+    /// Who must hear about it.
+    pub target: Target,
+    /// Why.
+    pub reason: String,
+    /// The resident's own words.
+    pub words: Option<String>,
+    /// The message staff receive.
+    pub message: OutMessage,
+}
+
+/// Everything a turn writes.
+#[derive(Clone, Debug, Default)]
+pub struct TurnWrites {
+    /// The conversation after the turn.
+    pub state: Conversation,
+    /// Answers to keep.
+    pub answers: Vec<AnswerRecord>,
+    /// Alerts to raise.
+    pub alerts: Vec<NewAlert>,
+    /// Messages to queue.
+    pub outbox: Vec<NewOutbox>,
+}
+
+impl Store {
+    /// Runs one turn for `person`. Returns `None` when `inbound` was already processed.
+    /// `step` is called once, inside the transaction, with the stored conversation.
+    pub async fn run_turn<F>(
+        &self,
+        person: PersonId,
+        inbound: Option<&InboundKey>,
+        now_ms: i64,
+        step: F,
+    ) -> Result<Option<TurnWrites>>
+    where
+        F: FnOnce(Conversation) -> TurnWrites,
+    {
+        let load = match self {
+            Store::Sqlite(_) => "SELECT state FROM conversations WHERE person_id = $1",
+            Store::Postgres(_) => "SELECT state FROM conversations WHERE person_id = $1 FOR UPDATE",
+        };
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(k) = inbound {
+                let fresh = sqlx::query(
+                    "INSERT INTO inbound_events (platform, event_id, received_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(&k.platform).bind(&k.event_id).bind(now_ms)
+                    .execute(&mut *tx).await?.rows_affected() == 1;
+                if !fresh {
+                    return Ok(None);
+                }
+            }
+            let stored: Option<String> = sqlx::query_scalar(load).bind(person.0).fetch_optional(&mut *tx).await?;
+            let state = match stored.as_deref() {
+                None | Some("{}") => Conversation::default(),
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("conversation of person {person}: {e}")))?,
+            };
+            let writes = step(state);
+            for a in &writes.answers {
+                sqlx::query(
+                    "INSERT INTO answers (person_id, flow, flow_version, run, step, answer_key, goal_id, value, raw, truncated_from, answered_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    .bind(person.0).bind(&a.flow).bind(&a.version).bind(a.run as i64).bind(&a.step).bind(&a.key)
+                    .bind(a.goal.map(|g| g.0)).bind(a.value.to_string()).bind(&a.raw)
+                    .bind(a.truncated_from.map(|n| n as i64)).bind(now_ms)
+                    .execute(&mut *tx).await?;
+            }
+            for al in &writes.alerts {
+                let relation = match al.target { Target::Keyworker => "keyworker", Target::Manager => "manager" };
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                    .bind(al.about.0).bind(relation).bind(&al.reason).bind(&al.words).bind(now_ms)
+                    .fetch_one(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
+                     SELECT 'alert.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4
+                     FROM relations r JOIN identities i ON i.person_id = r.person_id AND i.revoked_ms IS NULL
+                     WHERE r.resident_id = $5 AND r.relation = $6 AND r.revoked_ms IS NULL")
+                    .bind(id.to_string()).bind(payload(&al.message)?).bind(al.message.sensitive).bind(now_ms)
+                    .bind(al.about.0).bind(relation)
+                    .execute(&mut *tx).await?;
+            }
+            for o in &writes.outbox {
+                sqlx::query(
+                    "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (idem_key) DO NOTHING")
+                    .bind(&o.key).bind(o.person.map(|p| p.0)).bind(&o.platform).bind(&o.address)
+                    .bind(payload(&o.message)?).bind(o.message.sensitive).bind(now_ms)
+                    .execute(&mut *tx).await?;
+            }
+            let state = serde_json::to_string(&writes.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO conversations (person_id, state, updated_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (person_id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms")
+                .bind(person.0).bind(state).bind(now_ms).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(writes))
+        })
+    }
+
+    /// Queues replies that belong to no conversation (an unknown account's one reply), recording
+    /// the inbound event in the same transaction. Returns false for a replayed event.
+    pub async fn reply_once(
+        &self,
+        inbound: &InboundKey,
+        outbox: &[NewOutbox],
+        now_ms: i64,
+    ) -> Result<bool> {
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let fresh = sqlx::query(
+                "INSERT INTO inbound_events (platform, event_id, received_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(&inbound.platform).bind(&inbound.event_id).bind(now_ms)
+                .execute(&mut *tx).await?.rows_affected() == 1;
+            if fresh {
+                for o in outbox {
+                    sqlx::query(
+                        "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (idem_key) DO NOTHING")
+                        .bind(&o.key).bind(o.person.map(|p| p.0)).bind(&o.platform).bind(&o.address)
+                        .bind(payload(&o.message)?).bind(o.message.sensitive).bind(now_ms)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+            Ok(fresh)
+        })
+    }
+
+    /// The stored conversation of `person` (for status and tests).
+    pub async fn conversation(&self, person: PersonId) -> Result<Conversation> {
+        let stored: Option<String> = super::with_read!(self, pool => sqlx::query_scalar(
+            "SELECT state FROM conversations WHERE person_id = $1").bind(person.0).fetch_optional(pool).await?);
+        match stored.as_deref() {
+            None | Some("{}") => Ok(Conversation::default()),
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+}
+
+fn payload(m: &OutMessage) -> Result<String> {
+    serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
