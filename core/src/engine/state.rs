@@ -41,6 +41,9 @@ pub struct Frame {
     /// Answers so far in this run, for templates and read-back.
     #[serde(default)]
     pub answers: BTreeMap<String, Value>,
+    /// The person's own words for each answer in this run, for alerts that quote them.
+    #[serde(default)]
+    pub heard: BTreeMap<String, String>,
 }
 
 /// Engine-level yes/no questions.

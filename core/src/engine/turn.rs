@@ -174,6 +174,7 @@ impl Turn<'_> {
             retries: 0,
             run: self.s.turn,
             answers: Default::default(),
+            heard: Default::default(),
         });
         let start = flow.start().to_string();
         self.enter(&flow, start);
@@ -239,6 +240,7 @@ impl Turn<'_> {
         let Some(key) = step.store.clone() else {
             return;
         };
+        frame.heard.insert(key.clone(), raw.clone());
         match goal {
             Some(_) => {
                 let list = frame
@@ -380,8 +382,15 @@ impl Turn<'_> {
             match action {
                 Action::Pause => self.s.paused = true,
                 Action::Resume => self.s.paused = false,
-                Action::Alert { to, reason } => {
-                    let words = self.last_words();
+                Action::Alert { to, reason, quote } => {
+                    let words = match quote {
+                        Some(key) => self
+                            .s
+                            .active
+                            .as_ref()
+                            .and_then(|f| f.heard.get(key).cloned()),
+                        None => self.last_words(),
+                    };
                     self.fx.push(Effect::Alert {
                         to: *to,
                         reason: reason.clone(),

@@ -158,6 +158,9 @@ pub enum Action {
         to: Target,
         /// A short reason staff see ("low mood").
         reason: String,
+        /// The `store` key of an earlier answer in this run to quote in the person's own words
+        /// (default: the answer just given).
+        quote: Option<String>,
     },
     /// Stop prompting the person until they say `start`.
     Pause,

@@ -1,0 +1,301 @@
+//! `spawn_app`: a Carebot with a fresh database, a controlled clock and a channel that
+//! records what it delivers (and can be told to fail).
+
+use carebot_core::clock::ManualClock;
+use carebot_core::domain::Role;
+use carebot_core::engine::{OutMessage, Settings};
+use carebot_core::flow::load_dir;
+use carebot_core::ids::PersonId;
+use carebot_core::runtime::{
+    dispatch_due, Carebot, Channel, DeliveryError, Handled, Inbound, RetryPolicy,
+};
+use carebot_core::store::outbox::OutboxRow;
+use carebot_core::store::people::{Identity, NewPerson};
+use carebot_core::store::Store;
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The platform name test identities use.
+pub const PLATFORM: &str = "test";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in a temp folder.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server.
+    Postgres,
+}
+
+/// A fresh, empty database. Keeps its temp folder alive.
+pub struct TestDb {
+    /// The store.
+    pub store: Store,
+    /// Its URL.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The server the PostgreSQL suite uses (`CAREBOT_TEST_POSTGRES` overrides).
+pub fn postgres_admin_url() -> String {
+    std::env::var("CAREBOT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Creates a fresh database. For PostgreSQL returns `None` (and says so) when the server
+/// cannot be reached, unless `CAREBOT_REQUIRE_POSTGRES=1`, when that is a failure.
+pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("carebot.db").display());
+            let store = Store::open(&url).await.expect("open sqlite");
+            Some(TestDb {
+                store,
+                url,
+                _dir: Some(dir),
+            })
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let admin = match Store::connect(&admin_url).await {
+                Ok(Store::Postgres(pool)) => pool,
+                Ok(_) => panic!("CAREBOT_TEST_POSTGRES must be a postgres:// URL"),
+                Err(e) => {
+                    if std::env::var("CAREBOT_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                        panic!("PostgreSQL is required (CAREBOT_REQUIRE_POSTGRES=1) but unreachable: {e}");
+                    }
+                    eprintln!("SKIPPED: PostgreSQL store suite: no server at {admin_url} ({e})");
+                    return None;
+                }
+            };
+            static N: AtomicU64 = AtomicU64::new(0);
+            let name = format!(
+                "carebot_test_{}_{}_{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst),
+                Utc::now().timestamp_micros()
+            );
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            let url = match admin_url.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{name}"),
+                None => panic!("CAREBOT_TEST_POSTGRES needs a database name"),
+            };
+            let store = Store::open(&url)
+                .await
+                .expect("open postgres test database");
+            Some(TestDb {
+                store,
+                url,
+                _dir: None,
+            })
+        }
+    }
+}
+
+/// A delivery channel that records messages and fails on demand.
+#[derive(Clone, Default)]
+pub struct RecordingChannel {
+    /// (address, message, idempotency key) in delivery order.
+    pub delivered: Arc<Mutex<Vec<(String, OutMessage, String)>>>,
+    /// Failures to return before succeeding again, oldest first.
+    pub failures: Arc<Mutex<VecDeque<DeliveryError>>>,
+}
+
+impl RecordingChannel {
+    /// Makes the next `n` deliveries fail with `error`.
+    pub fn fail_next(&self, n: usize, error: DeliveryError) {
+        let mut f = self.failures.lock().expect("lock");
+        f.extend(std::iter::repeat_n(error, n));
+    }
+
+    /// Takes what was delivered so far.
+    pub fn take(&self) -> Vec<(String, OutMessage, String)> {
+        std::mem::take(&mut *self.delivered.lock().expect("lock"))
+    }
+}
+
+impl Channel for RecordingChannel {
+    fn platform(&self) -> &str {
+        PLATFORM
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
+        if let Some(e) = self.failures.lock().expect("lock").pop_front() {
+            return Err(e);
+        }
+        self.delivered.lock().expect("lock").push((
+            row.address.clone(),
+            row.message.clone(),
+            row.key.clone(),
+        ));
+        Ok(())
+    }
+}
+
+/// Carebot wired for a test.
+pub struct TestApp {
+    /// The runtime.
+    pub bot: Carebot,
+    /// Its clock.
+    pub clock: ManualClock,
+    /// The channel everyone is reached on.
+    pub channel: RecordingChannel,
+    /// Handles → ids of the seeded people.
+    pub people: HashMap<String, PersonId>,
+    /// Retry policy for dispatching.
+    pub policy: RetryPolicy,
+    events: AtomicU64,
+    _db: TestDb,
+}
+
+/// 09:00 on a Monday in November, London time (= UTC in winter).
+pub fn default_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// Spawns Carebot on a fresh `backend` database with the standard test home seeded:
+/// ava (resident, two goals), ben (resident, no goals), kim (their keyworker), maria
+/// (manager), sam (ava's family), and zed (a keyworker with no residents).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let db = fresh_db(backend).await?;
+    let clock = ManualClock::new(default_start());
+    let dialogs = Arc::new(load_dir(&crate::dialogs_dir()).expect("shipped dialogs load"));
+    let bot = Carebot::new(
+        db.store.clone(),
+        dialogs,
+        Arc::new(clock.clone()),
+        Settings::default(),
+    )
+    .await
+    .expect("runtime");
+    let people = seed(&bot.store, clock.now_ms()).await;
+    Some(TestApp {
+        bot,
+        clock,
+        channel: RecordingChannel::default(),
+        people,
+        policy: RetryPolicy::default(),
+        events: AtomicU64::new(0),
+        _db: db,
+    })
+}
+
+trait NowMs {
+    fn now_ms(&self) -> i64;
+}
+impl NowMs for ManualClock {
+    fn now_ms(&self) -> i64 {
+        carebot_core::clock::Clock::now(self).timestamp_millis()
+    }
+}
+
+async fn seed(store: &Store, now: i64) -> HashMap<String, PersonId> {
+    let home = store
+        .add_home("Rowan House", "Europe/London", "01632 960000")
+        .await
+        .expect("home");
+    let mut people = HashMap::new();
+    for (handle, name, role) in [
+        ("ava", "Ava Thompson", Role::Resident),
+        ("ben", "Ben Okafor", Role::Resident),
+        ("kim", "Kim Patel", Role::Keyworker),
+        ("maria", "Maria Lopez", Role::Manager),
+        ("sam", "Sam Thompson", Role::Family),
+        ("zed", "Zed Novak", Role::Keyworker),
+    ] {
+        let id = store
+            .add_person(
+                NewPerson {
+                    home,
+                    handle,
+                    name,
+                    role,
+                },
+                now,
+            )
+            .await
+            .expect("person");
+        store
+            .bind_identity(
+                &Identity {
+                    platform: PLATFORM.into(),
+                    address: handle.into(),
+                },
+                id,
+                now,
+            )
+            .await
+            .expect("identity");
+        people.insert(handle.to_string(), id);
+    }
+    store
+        .add_goal(people["ava"], "walk to the garden", now)
+        .await
+        .expect("goal");
+    store
+        .add_goal(people["ava"], "phone my sister Sam on Sunday", now)
+        .await
+        .expect("goal");
+    for r in ["ava", "ben"] {
+        store
+            .add_relation(people[r], people["kim"], Role::Keyworker, now)
+            .await
+            .expect("relation");
+        store
+            .add_relation(people[r], people["maria"], Role::Manager, now)
+            .await
+            .expect("relation");
+    }
+    store
+        .add_relation(people["ava"], people["sam"], Role::Family, now)
+        .await
+        .expect("relation");
+    people
+}
+
+impl TestApp {
+    /// `who` (a handle, or any unknown address) says `text`; returns what was delivered to
+    /// anyone as a result, as (address, plain text).
+    pub async fn say(&self, who: &str, text: &str) -> Vec<(String, String)> {
+        let n = self.events.fetch_add(1, Ordering::SeqCst);
+        self.handle(&Inbound {
+            platform: PLATFORM.into(),
+            sender: who.into(),
+            event_id: format!("ev{n}"),
+            text: text.into(),
+        })
+        .await;
+        self.deliver().await
+    }
+
+    /// Handles one inbound event (use a fixed `event_id` to test replays).
+    pub async fn handle(&self, inbound: &Inbound) -> Handled {
+        self.bot.handle(inbound).await.expect("turn commits")
+    }
+
+    /// Delivers everything due; returns (address, plain text) in order.
+    pub async fn deliver(&self) -> Vec<(String, String)> {
+        dispatch_due(&self.bot, &self.channel, &self.policy)
+            .await
+            .expect("dispatch");
+        self.channel
+            .take()
+            .into_iter()
+            .map(|(to, m, _)| (to, m.plain()))
+            .collect()
+    }
+
+    /// A seeded person's id.
+    pub fn id(&self, handle: &str) -> PersonId {
+        self.people[handle]
+    }
+}
