@@ -71,6 +71,7 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
                     return None;
                 }
             };
+            drop_stale_test_databases(&admin).await;
             static N: AtomicU64 = AtomicU64::new(0);
             let name = format!(
                 "carebot_test_{}_{}_{}",
@@ -95,6 +96,29 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
                 url,
                 _dir: None,
             })
+        }
+    }
+}
+
+/// Drops test databases left by runs more than an hour old (a test that panics cannot drop
+/// its own; one that is still running elsewhere is younger than that).
+async fn drop_stale_test_databases(admin: &sqlx::PgPool) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'carebot_test_%'")
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+    let hour_ago = Utc::now().timestamp_micros() - 3_600_000_000;
+    for name in names {
+        let created: i64 = name
+            .rsplit('_')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(i64::MAX);
+        if created < hour_ago {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(admin)
+                .await;
         }
     }
 }
@@ -189,7 +213,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     })
 }
 
-trait NowMs {
+/// The clock's time in epoch milliseconds.
+pub trait NowMs {
+    /// Now, in epoch milliseconds.
     fn now_ms(&self) -> i64;
 }
 impl NowMs for ManualClock {

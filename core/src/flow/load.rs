@@ -123,6 +123,11 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
         ));
         return Err(problems);
     };
+    if !problems.is_empty() {
+        // Meaning is checked only once every file parses; otherwise one typo would also
+        // show up as every reference to the flow it broke.
+        return Err(problems);
+    }
     let languages = languages_of(&system);
     problems.extend(validate::check_library(
         &flows,

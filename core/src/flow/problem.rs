@@ -60,6 +60,8 @@ impl Problem {
             "remove or rename the field; the README lists the fields each section may have"
         } else if message.contains("missing field") {
             "add the missing field"
+        } else if message.contains("unknown variant") {
+            "use one of the values listed after 'expected'"
         } else {
             "correct the TOML syntax on this line (quotes, brackets and `=` signs)"
         };

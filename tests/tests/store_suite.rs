@@ -1,0 +1,365 @@
+//! The store test-suite, run against every backend: SQLite and PostgreSQL.
+//!
+//! Each test is written once in `suite` and expanded for each backend by `for_each_backend!`.
+//! Without a PostgreSQL server the PostgreSQL half prints SKIPPED and passes, unless
+//! `CAREBOT_REQUIRE_POSTGRES=1` (as in `.ci/run`), when it fails.
+
+use carebot_tests::app::{spawn_app, Backend, NowMs, TestApp};
+
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+                suite::$name(app).await;
+            })*
+        }
+        mod postgres {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = spawn_app(Backend::Postgres).await {
+                    suite::$name(app).await;
+                }
+            })*
+        }
+    };
+}
+
+for_each_backend!(
+    a_profile_has_active_goals_and_the_keyworker,
+    a_revoked_account_becomes_unknown,
+    a_turn_stores_answer_state_and_reply_together,
+    a_replayed_inbound_event_is_processed_once,
+    delivery_is_in_order_per_recipient_across_retries,
+    a_message_whose_deliverer_died_is_claimed_again_after_its_lease,
+    a_message_that_cannot_be_delivered_is_dead_lettered,
+    alerts_reach_only_the_residents_own_keyworkers,
+    concurrent_turns_for_one_person_are_serialised,
+    a_restarted_carebot_resumes_the_conversation,
+    a_conversation_stays_on_its_flow_version_when_the_file_changes,
+);
+
+mod suite {
+    use super::*;
+    use carebot_core::engine::Settings;
+    use carebot_core::flow::load_dir;
+    use carebot_core::runtime::{dispatch_due, Carebot, DeliveryError, Handled, Inbound};
+    use carebot_core::store::people::Identity;
+    use carebot_tests::app::PLATFORM;
+    use chrono::Duration;
+    use std::sync::Arc;
+
+    fn inbound(who: &str, event: &str, text: &str) -> Inbound {
+        Inbound {
+            platform: PLATFORM.into(),
+            sender: who.into(),
+            event_id: event.into(),
+            text: text.into(),
+        }
+    }
+
+    pub async fn a_profile_has_active_goals_and_the_keyworker(app: TestApp) {
+        let p = app.bot.store.profile(app.id("ava")).await.expect("profile");
+        assert_eq!(p.name, "Ava Thompson");
+        assert_eq!(p.keyworker.as_deref(), Some("Kim Patel"));
+        let goals: Vec<&str> = p.goals.iter().map(|g| g.text.as_str()).collect();
+        assert_eq!(
+            goals,
+            ["walk to the garden", "phone my sister Sam on Sunday"]
+        );
+        assert_eq!(p.home_phone, "01632 960000");
+    }
+
+    pub async fn a_revoked_account_becomes_unknown(app: TestApp) {
+        let acct = Identity {
+            platform: PLATFORM.into(),
+            address: "sam".into(),
+        };
+        assert_eq!(
+            app.bot.store.person_for(&acct).await.expect("lookup"),
+            Some(app.id("sam"))
+        );
+        app.bot
+            .store
+            .revoke_identity(&acct, 1)
+            .await
+            .expect("revoke");
+        assert_eq!(app.bot.store.person_for(&acct).await.expect("lookup"), None);
+        assert_eq!(
+            app.handle(&inbound("sam", "e1", "how is Ava?")).await,
+            Handled::UnknownAccount
+        );
+    }
+
+    pub async fn a_turn_stores_answer_state_and_reply_together(app: TestApp) {
+        app.say("ava", "check in").await;
+        app.handle(&inbound("ava", "e-mood", "not great")).await;
+        let answers = app
+            .bot
+            .store
+            .answers_of(app.id("ava"))
+            .await
+            .expect("answers");
+        assert_eq!(answers.len(), 1);
+        assert_eq!(
+            (answers[0].key.as_str(), answers[0].raw.as_str()),
+            ("mood", "not great")
+        );
+        assert_eq!(answers[0].value, serde_json::json!(2));
+        let state = app
+            .bot
+            .store
+            .conversation(app.id("ava"))
+            .await
+            .expect("state");
+        assert_eq!(
+            state.active.as_ref().map(|f| f.step.as_str()),
+            Some("low_mood")
+        );
+        // The reply was committed with the answer and is waiting in the outbox.
+        let delivered = app.deliver().await;
+        assert_eq!(delivered.len(), 1);
+        assert!(delivered[0].1.starts_with("I'm sorry you're feeling low"));
+    }
+
+    pub async fn a_replayed_inbound_event_is_processed_once(app: TestApp) {
+        app.say("ava", "check in").await;
+        let msg = inbound("ava", "$event-1", "4");
+        assert_eq!(app.handle(&msg).await, Handled::Done);
+        assert_eq!(app.handle(&msg).await, Handled::Duplicate);
+        assert_eq!(
+            app.bot
+                .store
+                .answers_of(app.id("ava"))
+                .await
+                .expect("answers")
+                .len(),
+            1
+        );
+        assert_eq!(app.deliver().await.len(), 1, "one reply, not two");
+    }
+
+    pub async fn delivery_is_in_order_per_recipient_across_retries(app: TestApp) {
+        // Three messages for ava are queued (help text, then a question after an interruption).
+        app.handle(&inbound("ava", "e1", "check in")).await;
+        app.handle(&inbound("ava", "e2", "help")).await;
+        app.handle(&inbound("ben", "e3", "check in")).await;
+        app.channel.fail_next(
+            1,
+            DeliveryError::Retry {
+                after: None,
+                reason: "HTTP 502".into(),
+            },
+        );
+        // The first (ava's question) fails; ava's later messages wait behind it, ben's go.
+        let first = app.deliver().await;
+        assert_eq!(
+            first.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(),
+            ["ben"]
+        );
+        app.clock.advance(Duration::seconds(3));
+        let rest = app.deliver().await;
+        let texts: Vec<&str> = rest.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(rest.iter().filter(|(to, _)| to == "ava").count(), 3);
+        assert!(texts[0].starts_with("Hello Ava. How are you feeling"));
+        assert!(texts[1].starts_with("Here's what you can say"));
+        assert!(texts[2].starts_with("Shall we carry on"));
+    }
+
+    pub async fn a_message_whose_deliverer_died_is_claimed_again_after_its_lease(app: TestApp) {
+        app.handle(&inbound("ava", "e1", "help")).await;
+        let now = app.clock.now_ms();
+        let claimed = app
+            .bot
+            .store
+            .claim_outbox(PLATFORM, None, now, now + 60_000, 10)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        // The deliverer "dies" here. Within the lease nobody else takes it...
+        let again = app
+            .bot
+            .store
+            .claim_outbox(PLATFORM, None, now + 1_000, now + 61_000, 10)
+            .await
+            .expect("claim");
+        assert!(again.is_empty());
+        // ...after it, the message is delivered with the same idempotency key.
+        app.clock.advance(Duration::seconds(61));
+        dispatch_due(&app.bot, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let delivered = app.channel.take();
+        assert_eq!(delivered.len(), 1);
+        assert_eq!(delivered[0].2, claimed[0].key);
+    }
+
+    pub async fn a_message_that_cannot_be_delivered_is_dead_lettered(app: TestApp) {
+        app.handle(&inbound("ava", "e1", "help")).await;
+        app.channel.fail_next(
+            1,
+            DeliveryError::Permanent {
+                reason: "HTTP 403".into(),
+            },
+        );
+        let report = dispatch_due(&app.bot, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        assert_eq!((report.sent, report.dead), (0, 1));
+        let counts = app.bot.store.outbox_counts().await.expect("counts");
+        assert!(
+            counts.iter().any(|c| c.status == "dead" && c.count == 1),
+            "{counts:?}"
+        );
+    }
+
+    pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
+        let out = app.say("ava", "I need help now").await;
+        let recipients: Vec<&str> = out.iter().map(|(to, _)| to.as_str()).collect();
+        assert_eq!(
+            recipients,
+            ["kim", "ava"],
+            "not sam (family), maria (manager) or zed (not her keyworker)"
+        );
+    }
+
+    pub async fn concurrent_turns_for_one_person_are_serialised(app: TestApp) {
+        let app = Arc::new(app);
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    app.handle(&inbound("ben", &format!("c{i}"), "rights"))
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.expect("task"), Handled::Done);
+        }
+        let state = app
+            .bot
+            .store
+            .conversation(app.id("ben"))
+            .await
+            .expect("state");
+        assert_eq!(state.turn, 16, "every turn saw the one before it");
+    }
+
+    pub async fn a_restarted_carebot_resumes_the_conversation(app: TestApp) {
+        app.say("ava", "check in").await;
+        app.say("ava", "4").await;
+        // A new runtime on the same database, as after a crash or restart.
+        let dialogs = Arc::new(load_dir(&carebot_tests::dialogs_dir()).expect("dialogs"));
+        let clock = Arc::new(app.clock.clone());
+        let restarted = Carebot::new(app.bot.store.clone(), dialogs, clock, Settings::default())
+            .await
+            .expect("restart");
+        restarted
+            .handle(&inbound("ava", "after-restart", "I went with Kim"))
+            .await
+            .expect("turn");
+        dispatch_due(&restarted, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let sent = app.channel.take();
+        assert_eq!(sent.len(), 1);
+        assert!(
+            sent[0].1.text.contains("phone my sister Sam"),
+            "carried on at the second goal"
+        );
+        assert_eq!(
+            app.bot
+                .store
+                .answers_of(app.id("ava"))
+                .await
+                .expect("answers")
+                .len(),
+            2
+        );
+    }
+
+    pub async fn a_conversation_stays_on_its_flow_version_when_the_file_changes(app: TestApp) {
+        app.say("ava", "check in").await;
+        // Staff rewrite the check-in: new wording, and the goals step is renamed.
+        let dir = tempfile::tempdir().expect("temp");
+        for entry in std::fs::read_dir(carebot_tests::dialogs_dir()).expect("dialogs") {
+            let path = entry.expect("entry").path();
+            let mut text = std::fs::read_to_string(&path).expect("read");
+            if path.ends_with("checkin.toml") {
+                text = text
+                    .replace("How did that go today?", "How did it go?")
+                    .replace(
+                        "[[step]]\nid = \"goals\"",
+                        "[[step]]\nid = \"goal_progress\"",
+                    )
+                    .replace("next = \"goals\"", "next = \"goal_progress\"");
+            }
+            std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
+        }
+        let dialogs = Arc::new(load_dir(dir.path()).expect("changed dialogs are valid"));
+        let clock = Arc::new(app.clock.clone());
+        let updated = Carebot::new(app.bot.store.clone(), dialogs, clock, Settings::default())
+            .await
+            .expect("restart");
+        updated
+            .handle(&inbound("ava", "v1", "3"))
+            .await
+            .expect("turn");
+        dispatch_due(&updated, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let sent = app.channel.take();
+        assert!(
+            sent[0].1.text.ends_with("How did that go today?"),
+            "the conversation in progress keeps its version"
+        );
+        // A new check-in uses the new version.
+        updated
+            .handle(&inbound("ben", "v2", "check in"))
+            .await
+            .expect("turn");
+        updated
+            .handle(&inbound("ben", "v3", "3"))
+            .await
+            .expect("turn");
+        dispatch_due(&updated, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let ben = app.channel.take();
+        assert!(
+            ben.last()
+                .expect("reply")
+                .1
+                .text
+                .starts_with("Is there anything else"),
+            "ben has no goals: straight on"
+        );
+        // Ava finishes her check-in on the old version (second goal, anything else, read-back)...
+        for (i, text) in ["not yet", "not yet", "nothing", "yes", "check in", "3"]
+            .into_iter()
+            .enumerate()
+        {
+            updated
+                .handle(&inbound("ava", &format!("v{}", i + 4), text))
+                .await
+                .expect("turn");
+        }
+        dispatch_due(&updated, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let last = app.channel.take();
+        // ...and her next one is on the new version.
+        assert!(
+            last.last()
+                .expect("reply")
+                .1
+                .text
+                .ends_with("How did it go?"),
+            "{last:?}"
+        );
+    }
+}
