@@ -60,3 +60,52 @@ pub fn render(template: &str, vars: &Map<String, Value>) -> String {
         .render_str(template, vars)
         .unwrap_or_else(|_| template.to_string())
 }
+
+/// Splits `text` into parts of at most `max` characters, preferring line breaks, then sentence
+/// ends, then spaces, so a long read-back arrives as several readable messages rather than
+/// being refused by a platform (Discord allows 2,000 characters).
+pub fn split_message(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > max {
+        let limit = rest
+            .char_indices()
+            .nth(max)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        let window = &rest[..limit];
+        let cut = window
+            .rfind('\n')
+            .or_else(|| window.rfind(". ").map(|i| i + 1))
+            .or_else(|| window.rfind(' '))
+            .filter(|&i| i > 0)
+            .unwrap_or(limit);
+        parts.push(rest[..cut].trim_end().to_string());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_string());
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_message;
+
+    #[test]
+    fn short_text_is_one_part() {
+        assert_eq!(split_message("Hello.", 2000), ["Hello."]);
+    }
+
+    #[test]
+    fn long_text_splits_at_sentences_then_words_then_anywhere() {
+        assert_eq!(
+            split_message("One two. Three four.", 12),
+            ["One two.", "Three four."]
+        );
+        assert_eq!(split_message("aaaa bbbb cccc", 9), ["aaaa", "bbbb cccc"]);
+        assert_eq!(split_message("ééééé", 2), ["éé", "éé", "é"]);
+    }
+}

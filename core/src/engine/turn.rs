@@ -3,11 +3,11 @@
 
 use super::answer::{self, normalize, Parsed};
 use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage};
-use super::render::{base_vars, render, with_goal};
+use super::render::{base_vars, render, split_message, with_goal};
 use super::state::{Awaiting, Conversation, Frame};
 use super::Context;
 use crate::flow::model::{Action, Ask, ForEach, Step, Target};
-use crate::flow::{Flow, IntentAction};
+use crate::flow::{Flow, IntentAction, MAX_MESSAGE_CHARS};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -279,7 +279,7 @@ impl Turn<'_> {
         let Some(frame) = self.s.active.as_mut() else {
             return;
         };
-        frame.retries = frame.retries.saturating_add(1);
+        frame.retries = frame.retries.saturating_add(1).min(max);
         if frame.retries >= max {
             self.s.awaiting = Awaiting::Handoff {
                 words: raw.to_string(),
@@ -426,11 +426,33 @@ impl Turn<'_> {
         );
         let text = render(template, &vars);
         let (choices, list) = self.choices(step);
-        self.fx.push(Effect::Send(OutMessage {
-            text,
-            sensitive: step.sensitive,
+        self.send(text, step.sensitive, choices, list);
+    }
+
+    /// Queues `text`, split into several messages when too long for one; the choices go
+    /// with the last part, where the question is.
+    fn send(&mut self, text: String, sensitive: bool, choices: Vec<ChoiceButton>, list: bool) {
+        let shown = OutMessage {
+            text: String::new(),
+            sensitive,
             choices,
             list,
+        };
+        let room = MAX_MESSAGE_CHARS
+            .saturating_sub(shown.plain().chars().count())
+            .max(200);
+        let mut parts = split_message(&text, room);
+        let last = parts.pop().unwrap_or_default();
+        for part in parts {
+            self.fx.push(Effect::Send(OutMessage {
+                text: part,
+                sensitive,
+                ..Default::default()
+            }));
+        }
+        self.fx.push(Effect::Send(OutMessage {
+            text: last,
+            ..shown
         }));
     }
 
@@ -544,10 +566,7 @@ impl Turn<'_> {
         let mut all = base_vars(self.ctx, None);
         all.extend(extra);
         let text = render(self.ctx.dialogs.system.text(key, self.lang()), &all);
-        self.fx.push(Effect::Send(OutMessage {
-            text,
-            ..Default::default()
-        }));
+        self.send(text, false, Vec::new(), false);
     }
 }
 
