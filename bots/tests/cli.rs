@@ -1,0 +1,233 @@
+//! The `carebot` binary as a person uses it: the demo, scripted chats, and every kind of bad
+//! input getting a clear message instead of a panic.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn dialogs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs")
+}
+
+/// Runs carebot with `args`, feeding `input` on stdin, in `dir`.
+fn carebot(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carebot"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CAREBOT_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("carebot starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("carebot finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_no_panic(out: &Output) {
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_shipped_dialogs_pass_the_check() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = carebot(
+        dir.path(),
+        &["dialogs", "check", dialogs().to_str().expect("path")],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("checkin"));
+}
+
+#[test]
+fn a_broken_flow_is_reported_with_file_line_and_fix() {
+    let dir = tempfile::tempdir().expect("temp");
+    for entry in std::fs::read_dir(dialogs()).expect("dialogs") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let checkin = dir.path().join("checkin.toml");
+    let broken = std::fs::read_to_string(&checkin)
+        .expect("read")
+        .replace("next = \"anything_else\"", "next = \"anythign_else\"");
+    std::fs::write(&checkin, broken).expect("write");
+    let out = carebot(dir.path(), &["dialogs", "check", "."], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let line = std::fs::read_to_string(&checkin)
+        .expect("read")
+        .lines()
+        .position(|l| l.contains("anythign_else"))
+        .expect("typo present")
+        + 1;
+    assert!(
+        stdout.contains(&format!("checkin.toml:{line}:")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("'anythign_else', which does not exist"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fix:"), "{stdout}");
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = carebot(
+        dir.path(),
+        &[
+            "chat",
+            "--as",
+            "ava",
+            "--db",
+            "carebot.db",
+            "--dialogs",
+            dialogs().to_str().expect("path"),
+        ],
+        b"hi\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("'carebot.db' is not a database URL Carebot understands; use sqlite://PATH"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_no_panic(&out);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn an_unreachable_postgres_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp");
+    let url = "postgres://nobody:secret-pw@127.0.0.1:1/none";
+    let out = carebot(
+        dir.path(),
+        &[
+            "chat",
+            "--as",
+            "ava",
+            "--db",
+            url,
+            "--dialogs",
+            dialogs().to_str().expect("path"),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("could not open the PostgreSQL database"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret-pw"),
+        "the password is never printed: {err}"
+    );
+    assert_no_panic(&out);
+}
+
+#[test]
+fn a_broken_config_file_names_its_line() {
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::write(
+        dir.path().join("carebot.toml"),
+        "[home]\nname = \"Rowan House\"\ntimezone = \"Europe/Lodnon\"\n",
+    )
+    .expect("write");
+    let out = carebot(dir.path(), &["demo"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("carebot.toml:3:"), "{err}");
+    assert!(err.contains("Europe/Lodnon"), "{err}");
+    assert_no_panic(&out);
+    assert!(
+        !dir.path().join("carebot-demo.db").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn an_unknown_person_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let args = [
+        "demo",
+        "--as",
+        "nobody",
+        "--dialogs",
+        d.to_str().expect("path"),
+    ];
+    let out = carebot(dir.path(), &args, b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("there is nobody called 'nobody' here"));
+}
+
+#[test]
+fn a_scripted_demo_chat_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let args = ["demo", "--dialogs", d.to_str().expect("path")];
+    let first = carebot(dir.path(), &args, b"check in\n4\n");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let out = text(&first.stdout);
+    assert!(out.contains("How are you feeling today?"), "{out}");
+    assert!(
+        out.trim_end()
+            .ends_with("Your goal is: walk to the garden. How did that go today?"),
+        "{out}"
+    );
+    assert!(dir.path().join("carebot-demo.db").exists());
+    let second = carebot(dir.path(), &args, b"I walked there with Kim\n");
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(
+        text(&second.stdout).trim_end(),
+        "Your goal is: phone my sister Sam on Sunday. How did that go today?"
+    );
+}
+
+#[test]
+fn a_two_megabyte_message_gets_a_polite_reply() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let mut input = b"check in\n".to_vec();
+    input.extend(std::iter::repeat_n(b'a', 2 * 1024 * 1024));
+    input.extend(b"\n\xff\xfe not utf-8\n4\n");
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        &input,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_no_panic(&out);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("That message is too long for me to read"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Sorry, I didn't understand that."),
+        "odd bytes get a kind reply: {stdout}"
+    );
+    assert!(
+        stdout.contains("Your goal is: walk to the garden"),
+        "and the conversation carries on"
+    );
+}
