@@ -60,16 +60,13 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
+            if !postgres_reachable(&admin_url) {
+                return None;
+            }
             let admin = match Store::connect(&admin_url).await {
                 Ok(Store::Postgres(pool)) => pool,
                 Ok(_) => panic!("CAREBOT_TEST_POSTGRES must be a postgres:// URL"),
-                Err(e) => {
-                    if std::env::var("CAREBOT_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                        panic!("PostgreSQL is required (CAREBOT_REQUIRE_POSTGRES=1) but unreachable: {e}");
-                    }
-                    eprintln!("SKIPPED: PostgreSQL store suite: no server at {admin_url} ({e})");
-                    return None;
-                }
+                Err(e) => panic!("PostgreSQL answered but could not be used: {e}"),
             };
             drop_stale_test_databases(&admin).await;
             static N: AtomicU64 = AtomicU64::new(0);
@@ -98,6 +95,28 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
             })
         }
     }
+}
+
+/// Whether the PostgreSQL server answers (asked once per test process). When it does not,
+/// says so on stderr (past the test harness's capture, so it is seen) unless
+/// `CAREBOT_REQUIRE_POSTGRES=1`, when it fails the test.
+fn postgres_reachable(url: &str) -> bool {
+    use std::io::Write;
+    use std::sync::OnceLock;
+    static REACHABLE: OnceLock<bool> = OnceLock::new();
+    let reachable = *REACHABLE.get_or_init(|| {
+        let host_port = url.split('@').next_back().and_then(|rest| rest.split('/').next()).unwrap_or("127.0.0.1:5432");
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(host_port).ok().and_then(|mut a| a.next());
+        let ok = addr.is_some_and(|a| std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(1)).is_ok());
+        if !ok && std::env::var("CAREBOT_REQUIRE_POSTGRES").as_deref() != Ok("1") {
+            let _ = writeln!(std::io::stderr(), "\nSKIPPED: the PostgreSQL half of the store suite: no server at {host_port} (set CAREBOT_TEST_POSTGRES to point at one)\n");
+        }
+        ok
+    });
+    if !reachable && std::env::var("CAREBOT_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("PostgreSQL is required (CAREBOT_REQUIRE_POSTGRES=1) but {url} is unreachable");
+    }
+    reachable
 }
 
 /// Drops test databases left by runs more than an hour old (a test that panics cannot drop
