@@ -1,0 +1,153 @@
+//! Each check behind `carebot dialogs check`, on a small broken copy of a flow: the problem
+//! must name the file and line and say what to fix.
+
+use carebot_core::flow::{load_dir, Problem};
+use std::path::Path;
+
+/// Writes the shipped system.toml plus `flow` as `test.toml`, loads the folder, returns the
+/// problems.
+fn problems_with(flow: &str) -> Vec<Problem> {
+    let dir = tempfile::tempdir().expect("temp");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
+    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::write(dir.path().join("test.toml"), flow).expect("write");
+    match load_dir(dir.path()) {
+        Ok(_) => Vec::new(),
+        Err(p) => p,
+    }
+}
+
+fn only(problems: Vec<Problem>) -> Problem {
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    problems.into_iter().next().expect("one")
+}
+
+const HEADER: &str = "[flow]\nid = \"test\"\ntitle = \"test\"\nstart = \"a\"\n\n";
+
+#[test]
+fn a_valid_flow_has_no_problems() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi {{{{ person.first_name }}}}\"\nask = {{ kind = \"yes_no\" }}\nnext = \"b\"\n\n[[step]]\nid = \"b\"\nsay.en = \"Bye\"\n");
+    assert!(problems_with(&flow).is_empty());
+}
+
+#[test]
+fn a_dangling_next_is_named_at_its_line() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi\"\nnext = \"nowhere\"\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 9);
+    assert!(p.message.contains("'nowhere', which does not exist"), "{p}");
+    assert!(p.file.ends_with("test.toml"));
+}
+
+#[test]
+fn an_unreachable_step_is_found() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi\"\n\n[[step]]\nid = \"lonely\"\nsay.en = \"Nobody comes here\"\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 11);
+    assert!(p.message.contains("'lonely' can never be reached"), "{p}");
+}
+
+#[test]
+fn a_loop_without_a_question_is_found() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi\"\nnext = \"b\"\n\n[[step]]\nid = \"b\"\nsay.en = \"Again\"\nnext = \"a\"\n");
+    let p = only(problems_with(&flow));
+    assert!(p.message.contains("loop with no question"), "{p}");
+}
+
+#[test]
+fn missing_text_in_a_language_is_found() {
+    // system.toml defines English and Welsh texts here, so every step needs both.
+    let dir = tempfile::tempdir().expect("temp");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs/system.toml");
+    let system = std::fs::read_to_string(shipped).expect("system").replace(
+        "[text.fallback]\n",
+        "[text.fallback]\ncy = \"Dydw i ddim yn siŵr.\"\n",
+    );
+    std::fs::write(dir.path().join("system.toml"), system).expect("write");
+    std::fs::write(
+        dir.path().join("test.toml"),
+        format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi\"\n"),
+    )
+    .expect("write");
+    let problems = load_dir(dir.path()).expect_err("must fail");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("step 'a' has no text in language 'cy'") && p.line == 7),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().any(|p| p
+            .message
+            .contains("text 'not_understood' has no 'cy' version")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_template_variable_is_found() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi {{{{ persn.name }}}}\"\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 8);
+    assert!(p.message.contains("persn"), "{p}");
+    assert!(p.fix.contains("person"), "{p}");
+}
+
+#[test]
+fn a_template_syntax_error_is_found() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi {{{{ person.name \"\n");
+    let p = only(problems_with(&flow));
+    assert!(p.message.contains("template error"), "{p}");
+}
+
+#[test]
+fn a_message_too_long_for_a_platform_is_found() {
+    let long = "word ".repeat(450);
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"{long}\"\n");
+    let p = only(problems_with(&flow));
+    assert!(p.message.contains("more than 2000 characters"), "{p}");
+}
+
+#[test]
+fn a_branch_on_an_answer_that_cannot_happen_is_found() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Hi\"\nask = {{ kind = \"yes_no\" }}\nbranch = [{{ when = \"maybe\", next = \"a\" }}]\n");
+    let p = only(problems_with(&flow));
+    assert!(p.message.contains("'maybe'"), "{p}");
+}
+
+#[test]
+fn a_toml_syntax_error_names_its_line() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\nsay.en = \"Hi\"\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 7, "the unterminated string");
+}
+
+#[test]
+fn an_unknown_field_is_named() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsya.en = \"Hi\"\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 8);
+    assert!(p.message.contains("unknown field `sya`"), "{p}");
+}
+
+#[test]
+fn an_intent_naming_a_missing_flow_is_found() {
+    let dir = tempfile::tempdir().expect("temp");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
+    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
+        let path = entry.expect("entry").path();
+        if !path.ends_with("rights.toml") {
+            std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let p = only(load_dir(dir.path()).expect_err("must fail"));
+    assert!(
+        p.message
+            .contains("starts flow 'rights', which no file defines"),
+        "{p}"
+    );
+    assert!(p.file.ends_with("system.toml") && p.line > 0);
+}
