@@ -12,12 +12,14 @@
 //! - [`runtime`]: loads, steps, persists and dispatches: the only place where the engine meets
 //!   the store, and where the outbox is delivered through a [`runtime::Channel`].
 //! - [`config`]: layered configuration (file, then environment) with secrets kept out of logs.
+//! - [`demo`]: the demo home used by `carebot demo` and the tests.
 //!
 //! Message bodies are health data: nothing in this crate logs them.
 #![warn(missing_docs)]
 
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod flow;

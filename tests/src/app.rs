@@ -243,67 +243,39 @@ impl NowMs for ManualClock {
     }
 }
 
+/// The demo home, plus zed: a keyworker with no residents (to prove alerts stay with a
+/// resident's own keyworker).
 async fn seed(store: &Store, now: i64) -> HashMap<String, PersonId> {
-    let home = store
-        .add_home("Rowan House", "Europe/London", "01632 960000")
+    let mut people: HashMap<String, PersonId> = carebot_core::demo::seed(store, PLATFORM, now)
         .await
-        .expect("home");
-    let mut people = HashMap::new();
-    for (handle, name, role) in [
-        ("ava", "Ava Thompson", Role::Resident),
-        ("ben", "Ben Okafor", Role::Resident),
-        ("kim", "Kim Patel", Role::Keyworker),
-        ("maria", "Maria Lopez", Role::Manager),
-        ("sam", "Sam Thompson", Role::Family),
-        ("zed", "Zed Novak", Role::Keyworker),
-    ] {
-        let id = store
-            .add_person(
-                NewPerson {
-                    home,
-                    handle,
-                    name,
-                    role,
-                },
-                now,
-            )
-            .await
-            .expect("person");
-        store
-            .bind_identity(
-                &Identity {
-                    platform: PLATFORM.into(),
-                    address: handle.into(),
-                },
-                id,
-                now,
-            )
-            .await
-            .expect("identity");
-        people.insert(handle.to_string(), id);
-    }
+        .expect("demo home")
+        .into_iter()
+        .collect();
+    let home = store.first_home().await.expect("home").expect("seeded");
+    let zed = store
+        .add_person(
+            NewPerson {
+                home,
+                handle: "zed",
+                name: "Zed Novak",
+                role: Role::Keyworker,
+            },
+            now,
+        )
+        .await
+        .expect("zed");
     store
-        .add_goal(people["ava"], "walk to the garden", now)
+        .bind_identity(
+            &Identity {
+                platform: PLATFORM.into(),
+                address: "zed".into(),
+            },
+            zed,
+            now,
+        )
         .await
-        .expect("goal");
-    store
-        .add_goal(people["ava"], "phone my sister Sam on Sunday", now)
-        .await
-        .expect("goal");
-    for r in ["ava", "ben"] {
-        store
-            .add_relation(people[r], people["kim"], Role::Keyworker, now)
-            .await
-            .expect("relation");
-        store
-            .add_relation(people[r], people["maria"], Role::Manager, now)
-            .await
-            .expect("relation");
-    }
-    store
-        .add_relation(people["ava"], people["sam"], Role::Family, now)
-        .await
-        .expect("relation");
+        .expect("identity");
+    people.insert("zed".into(), zed);
     people
 }
 
@@ -337,6 +309,44 @@ impl TestApp {
             .into_iter()
             .map(|(to, m, _)| (to, m.plain()))
             .collect()
+    }
+
+    /// A second runtime on this app's database, as after a restart (optionally with other
+    /// dialogs, as after staff edit a flow).
+    pub async fn restart(&self, dialogs: Option<&std::path::Path>) -> Carebot {
+        let dir = dialogs
+            .map(|d| d.to_path_buf())
+            .unwrap_or_else(crate::dialogs_dir);
+        let dialogs = Arc::new(load_dir(&dir).expect("dialogs load"));
+        Carebot::new(
+            self.bot.store.clone(),
+            dialogs,
+            Arc::new(self.clock.clone()),
+            Settings::default(),
+        )
+        .await
+        .expect("restart")
+    }
+
+    /// `who` says `text` (as event `event`) to `bot`; returns the messages delivered.
+    pub async fn say_to(
+        &self,
+        bot: &Carebot,
+        who: &str,
+        event: &str,
+        text: &str,
+    ) -> Vec<(String, OutMessage, String)> {
+        let inbound = Inbound {
+            platform: PLATFORM.into(),
+            sender: who.into(),
+            event_id: event.into(),
+            text: text.into(),
+        };
+        bot.handle(&inbound).await.expect("turn commits");
+        dispatch_due(bot, &self.channel, &self.policy)
+            .await
+            .expect("dispatch");
+        self.channel.take()
     }
 
     /// A seeded person's id.

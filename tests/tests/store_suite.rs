@@ -44,9 +44,7 @@ for_each_backend!(
 
 mod suite {
     use super::*;
-    use carebot_core::engine::Settings;
-    use carebot_core::flow::load_dir;
-    use carebot_core::runtime::{dispatch_due, Carebot, DeliveryError, Handled, Inbound};
+    use carebot_core::runtime::{dispatch_due, DeliveryError, Handled, Inbound};
     use carebot_core::store::people::Identity;
     use carebot_tests::app::PLATFORM;
     use chrono::Duration;
@@ -253,19 +251,10 @@ mod suite {
         app.say("ava", "check in").await;
         app.say("ava", "4").await;
         // A new runtime on the same database, as after a crash or restart.
-        let dialogs = Arc::new(load_dir(&carebot_tests::dialogs_dir()).expect("dialogs"));
-        let clock = Arc::new(app.clock.clone());
-        let restarted = Carebot::new(app.bot.store.clone(), dialogs, clock, Settings::default())
-            .await
-            .expect("restart");
-        restarted
-            .handle(&inbound("ava", "after-restart", "I went with Kim"))
-            .await
-            .expect("turn");
-        dispatch_due(&restarted, &app.channel, &app.policy)
-            .await
-            .expect("dispatch");
-        let sent = app.channel.take();
+        let restarted = app.restart(None).await;
+        let sent = app
+            .say_to(&restarted, "ava", "after-restart", "I went with Kim")
+            .await;
         assert_eq!(sent.len(), 1);
         assert!(
             sent[0].1.text.contains("phone my sister Sam"),
@@ -300,59 +289,23 @@ mod suite {
             }
             std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
         }
-        let dialogs = Arc::new(load_dir(dir.path()).expect("changed dialogs are valid"));
-        let clock = Arc::new(app.clock.clone());
-        let updated = Carebot::new(app.bot.store.clone(), dialogs, clock, Settings::default())
-            .await
-            .expect("restart");
-        updated
-            .handle(&inbound("ava", "v1", "3"))
-            .await
-            .expect("turn");
-        dispatch_due(&updated, &app.channel, &app.policy)
-            .await
-            .expect("dispatch");
-        let sent = app.channel.take();
+        let updated = app.restart(Some(dir.path())).await;
+        let sent = app.say_to(&updated, "ava", "v1", "3").await;
         assert!(
             sent[0].1.text.ends_with("How did that go today?"),
             "the conversation in progress keeps its version"
         );
-        // A new check-in uses the new version.
-        updated
-            .handle(&inbound("ben", "v2", "check in"))
-            .await
-            .expect("turn");
-        updated
-            .handle(&inbound("ben", "v3", "3"))
-            .await
-            .expect("turn");
-        dispatch_due(&updated, &app.channel, &app.policy)
-            .await
-            .expect("dispatch");
-        let ben = app.channel.take();
-        assert!(
-            ben.last()
-                .expect("reply")
-                .1
-                .text
-                .starts_with("Is there anything else"),
-            "ben has no goals: straight on"
-        );
         // Ava finishes her check-in on the old version (second goal, anything else, read-back)...
-        for (i, text) in ["not yet", "not yet", "nothing", "yes", "check in", "3"]
+        for (i, text) in ["not yet", "not yet", "nothing", "yes"]
             .into_iter()
             .enumerate()
         {
-            updated
-                .handle(&inbound("ava", &format!("v{}", i + 4), text))
-                .await
-                .expect("turn");
+            app.say_to(&updated, "ava", &format!("v{}", i + 2), text)
+                .await;
         }
-        dispatch_due(&updated, &app.channel, &app.policy)
-            .await
-            .expect("dispatch");
-        let last = app.channel.take();
         // ...and her next one is on the new version.
+        app.say_to(&updated, "ava", "v6", "check in").await;
+        let last = app.say_to(&updated, "ava", "v7", "3").await;
         assert!(
             last.last()
                 .expect("reply")

@@ -64,6 +64,27 @@ pub struct TurnWrites {
     pub outbox: Vec<NewOutbox>,
 }
 
+/// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
+/// which is what makes scheduled messages exactly-once. Evaluates to the rows inserted (0 or 1).
+macro_rules! queue_message {
+    ($tx:expr, $o:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (idem_key) DO NOTHING",
+        )
+        .bind(&$o.key)
+        .bind($o.person.map(|p| p.0))
+        .bind(&$o.platform)
+        .bind(&$o.address)
+        .bind(payload(&$o.message)?)
+        .bind($o.message.sensitive)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+    };
+}
+
 impl Store {
     /// Runs one turn for `person`. Returns `None` when `inbound` was already processed.
     /// `step` is called once, inside the transaction, with the stored conversation.
@@ -124,12 +145,7 @@ impl Store {
                     .execute(&mut *tx).await?;
             }
             for o in &writes.outbox {
-                sqlx::query(
-                    "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (idem_key) DO NOTHING")
-                    .bind(&o.key).bind(o.person.map(|p| p.0)).bind(&o.platform).bind(&o.address)
-                    .bind(payload(&o.message)?).bind(o.message.sensitive).bind(now_ms)
-                    .execute(&mut *tx).await?;
+                queue_message!(tx, o, now_ms);
             }
             let state = serde_json::to_string(&writes.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
@@ -157,12 +173,7 @@ impl Store {
                 .execute(&mut *tx).await?.rows_affected() == 1;
             if fresh {
                 for o in outbox {
-                    sqlx::query(
-                        "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (idem_key) DO NOTHING")
-                        .bind(&o.key).bind(o.person.map(|p| p.0)).bind(&o.platform).bind(&o.address)
-                        .bind(payload(&o.message)?).bind(o.message.sensitive).bind(now_ms)
-                        .execute(&mut *tx).await?;
+                    queue_message!(tx, o, now_ms);
                 }
                 tx.commit().await?;
             }
