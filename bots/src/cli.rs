@@ -1,6 +1,6 @@
 //! The command line.
 
-use crate::{console, demo, setup};
+use crate::{admin, console, demo, setup};
 use anyhow::{Context, Result};
 use carebot_core::config::Config;
 use clap::{Parser, Subcommand};
@@ -46,6 +46,8 @@ enum Command {
         #[arg(long = "as")]
         who: String,
     },
+    #[command(flatten)]
+    Admin(admin::AdminCommand),
     /// Work with flow files.
     Dialogs {
         #[command(subcommand)]
@@ -96,6 +98,12 @@ impl Cli {
                     None => self.config()?.dialogs.dir,
                 };
                 Ok(check_dialogs(&dir))
+            }
+            Command::Admin(cmd) => {
+                let store = setup::store(self.config()?.database_url()).await?;
+                let code = admin::run(cmd, &store).await;
+                store.close().await;
+                code
             }
             Command::Chat { who } => {
                 let bot = setup::carebot(&self.config()?).await?;

@@ -2,6 +2,7 @@
 //! Matrix and Discord adapters. Care logic lives in `carebot-core`; this crate wires it up
 //! and translates between people's terminals or chat platforms and the core.
 
+mod admin;
 mod cli;
 mod console;
 mod demo;

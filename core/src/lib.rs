@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - [`admin`]: setting a home up (people, relations, link codes), with its rules.
 //! - [`ids`]: typed ids, so a person is never mixed up with a goal.
 //! - [`clock`]: where time comes from; tests use [`clock::ManualClock`].
 //! - [`domain`]: people, roles, goals and the plain records the store hands out.
@@ -17,6 +18,7 @@
 //! Message bodies are health data: nothing in this crate logs them.
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -195,7 +195,8 @@ pub struct TestApp {
     /// Retry policy for dispatching.
     pub policy: RetryPolicy,
     events: AtomicU64,
-    _db: TestDb,
+    /// The database (its URL lets a test reach it directly, e.g. to tamper with a row).
+    pub db: TestDb,
 }
 
 /// 09:00 on a Monday in November, London time (= UTC in winter).
@@ -228,7 +229,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         people,
         policy: RetryPolicy::default(),
         events: AtomicU64::new(0),
-        _db: db,
+        db,
     })
 }
 
@@ -347,6 +348,21 @@ impl TestApp {
             .await
             .expect("dispatch");
         self.channel.take()
+    }
+
+    /// Runs raw SQL against the test database, bypassing Carebot (to simulate tampering).
+    pub async fn raw_sql(&self, sql: &str) {
+        if self.db.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.db.url)
+                .await
+                .expect("sqlite");
+            sqlx::query(sql).execute(&pool).await.expect("raw sql");
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
+            sqlx::query(sql).execute(&pool).await.expect("raw sql");
+            pool.close().await;
+        }
     }
 
     /// A seeded person's id.

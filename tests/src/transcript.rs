@@ -6,6 +6,7 @@
 //! @clock 2026-11-23T09:00:00Z   set the clock
 //! @advance 30m                  move it on (s, m, h, d)
 //! @start ava checkin            the scheduler starts a flow for ava
+//! @link-code sam K7QM-3XPA      staff issue a link code for sam
 //! > ava: check in               ava says something
 //! < ava: Hello Ava. How are…    the bot says this to ava (exactly)
 //!   …and this line too          a line starting with two spaces continues the message above
@@ -41,6 +42,10 @@ enum Item {
         who: String,
         key: String,
         value: String,
+    },
+    LinkCode {
+        who: String,
+        code: String,
     },
 }
 
@@ -91,6 +96,12 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
             Item::Clock(rest.trim().parse().map_err(|_| bad())?)
         } else if let Some(rest) = line.strip_prefix("@advance ") {
             Item::Advance(duration(rest.trim()).ok_or_else(bad)?)
+        } else if let Some(rest) = line.strip_prefix("@link-code ") {
+            let (who, code) = rest.trim().split_once(' ').ok_or_else(bad)?;
+            Item::LinkCode {
+                who: who.into(),
+                code: code.into(),
+            }
         } else if let Some(rest) = line.strip_prefix("@start ") {
             let (who, flow) = rest.trim().split_once(' ').ok_or_else(bad)?;
             Item::Start {
@@ -133,7 +144,8 @@ pub async fn run(path: &Path) -> Result<(), String> {
             | Item::Start { .. }
             | Item::Clock(_)
             | Item::Advance(_)
-            | Item::Stored { .. } => {
+            | Item::Stored { .. }
+            | Item::LinkCode { .. } => {
                 for (to, text) in got.drain(..) {
                     failures.push(format!("{file}:{line}: an unexpected message was sent before this line:\n< {to}: {}", indent(&text)));
                 }
@@ -151,6 +163,14 @@ pub async fn run(path: &Path) -> Result<(), String> {
             }
             Item::Clock(at) => app.clock.set(at),
             Item::Advance(by) => app.clock.advance(by),
+            Item::LinkCode { who, code } => {
+                let week = crate::app::NowMs::now_ms(&app.clock) + 7 * 86_400_000;
+                app.bot
+                    .store
+                    .add_link_code(app.id(&who), &code, week)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             Item::Expect { to, text } => match got.pop_front() {
                 Some((t, m)) if t == to && m == text => {}
                 Some((t, m)) => failures.push(format!(

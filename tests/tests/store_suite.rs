@@ -40,6 +40,8 @@ for_each_backend!(
     concurrent_turns_for_one_person_are_serialised,
     a_restarted_carebot_resumes_the_conversation,
     a_conversation_stays_on_its_flow_version_when_the_file_changes,
+    a_link_code_links_one_account_once_and_expires,
+    the_audit_chain_shows_a_changed_row,
 );
 
 mod suite {
@@ -314,5 +316,91 @@ mod suite {
                 .ends_with("How did it go?"),
             "{last:?}"
         );
+    }
+
+    pub async fn a_link_code_links_one_account_once_and_expires(app: TestApp) {
+        let now = app.clock.now_ms();
+        app.bot
+            .store
+            .add_link_code(app.id("sam"), "K7QM-3XPA", now + 60_000)
+            .await
+            .expect("code");
+        app.bot
+            .store
+            .add_link_code(app.id("ben"), "OLD0-CODE", now - 1)
+            .await
+            .expect("code");
+        assert_eq!(
+            app.handle(&inbound("@sam:home", "l1", "link k7qm-3xpa"))
+                .await,
+            Handled::Linked
+        );
+        assert_eq!(
+            app.handle(&inbound("@sam:home", "l1", "link k7qm-3xpa"))
+                .await,
+            Handled::Duplicate
+        );
+        assert_eq!(
+            app.bot
+                .store
+                .person_for(&Identity {
+                    platform: PLATFORM.into(),
+                    address: "@sam:home".into()
+                })
+                .await
+                .expect("lookup"),
+            Some(app.id("sam"))
+        );
+        // Used up: a second account gets the same nothing-telling reply as any stranger.
+        assert_eq!(
+            app.handle(&inbound("@eve:evil", "l2", "link K7QM-3XPA"))
+                .await,
+            Handled::UnknownAccount
+        );
+        assert_eq!(
+            app.handle(&inbound("@eve:evil", "l3", "link OLD0-CODE"))
+                .await,
+            Handled::UnknownAccount,
+            "expired"
+        );
+        let out = app.deliver().await;
+        assert_eq!(out[0], ("@sam:home".to_string(), "Thank you, Sam. This account is now linked to you. Say \"help\" to see what you can do.".to_string()));
+        assert!(out[1..]
+            .iter()
+            .all(|(_, t)| t.starts_with("Hello. I don't know this account yet.")));
+        let audit = app.bot.store.audit_of(app.id("sam")).await.expect("audit");
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|(a, _, _)| a == "identity.linked")
+                .count(),
+            1
+        );
+    }
+
+    pub async fn the_audit_chain_shows_a_changed_row(app: TestApp) {
+        use carebot_core::store::audit::{AuditEntry, ChainCheck};
+        for i in 0..3 {
+            let e = AuditEntry {
+                actor: "test".into(),
+                action: "test.event".into(),
+                subject: Some(app.id("ava")),
+                detail: serde_json::json!({ "n": i }),
+            };
+            app.bot
+                .store
+                .audit(&e, app.clock.now_ms() + i)
+                .await
+                .expect("audit");
+        }
+        assert_eq!(
+            app.bot.store.verify_audit().await.expect("verify"),
+            ChainCheck::Intact { rows: 3 }
+        );
+        app.raw_sql("UPDATE audit_log SET detail = '{\"n\":99}' WHERE id = (SELECT MIN(id) + 1 FROM audit_log)").await;
+        match app.bot.store.verify_audit().await.expect("verify") {
+            ChainCheck::Broken { .. } => {}
+            other => panic!("tampering went unnoticed: {other:?}"),
+        }
     }
 }

@@ -9,7 +9,7 @@ mod channel;
 pub use channel::ConsoleChannel;
 
 use anyhow::{Context, Result};
-use carebot_core::runtime::{dispatch_due, Carebot, Handled, Inbound, RetryPolicy};
+use carebot_core::runtime::{dispatch_due, Carebot, Inbound, RetryPolicy};
 use carebot_core::store::people::Identity;
 use std::io::IsTerminal;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -74,7 +74,7 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
             text,
         };
         match bot.handle(&inbound).await {
-            Ok(Handled::Done | Handled::Duplicate | Handled::UnknownAccount) => {}
+            Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, "a console message could not be handled");
                 channel.say(NOT_SAVED);

@@ -102,6 +102,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("too_long", &["limit"]),
     ("truncated_note", &["limit", "length"]),
     ("unknown_account", &[]),
+    ("link_done", &[]),
     ("staff_alert", &["resident", "reason", "words"]),
 ];
 

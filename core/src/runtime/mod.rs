@@ -42,6 +42,20 @@ pub enum Handled {
     Duplicate,
     /// The sender is not linked to anyone: they were told nothing about anybody.
     UnknownAccount,
+    /// The sender sent a valid `link CODE`: their account is now bound to a person.
+    Linked,
+}
+
+/// The code in a `link CODE` message, upper-cased, if the message is one.
+fn link_code(text: &str) -> Option<String> {
+    let mut words = text.split_whitespace();
+    let first = words.next()?;
+    let code = words.next()?;
+    let valid = first.eq_ignore_ascii_case("link")
+        && words.next().is_none()
+        && (4..=24).contains(&code.len())
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    valid.then(|| code.to_ascii_uppercase())
 }
 
 /// Carebot, wired up.
@@ -100,7 +114,7 @@ impl Carebot {
         };
         let Some(person) = self.store.person_for(&who).await? else {
             return self
-                .unknown_account(&who, &key, now.timestamp_millis())
+                .unknown_account(&who, &key, &msg.text, now.timestamp_millis())
                 .await;
         };
         let outcome = self
@@ -155,12 +169,45 @@ impl Carebot {
         Ok(written.is_some())
     }
 
+    /// An account nobody is linked to: a valid `link CODE` links it; anything else gets one
+    /// short reply that says nothing about anyone.
     async fn unknown_account(
         &self,
         who: &Identity,
         key: &InboundKey,
+        text: &str,
         now_ms: i64,
     ) -> Result<Handled> {
+        if let Some(code) = link_code(text) {
+            let system = &self.dialogs.system;
+            let welcome = |person: PersonId, name: &str| {
+                let first = name.split_whitespace().next().unwrap_or(name);
+                let vars = serde_json::json!({ "person": { "name": name, "first_name": first } });
+                let vars = vars.as_object().cloned().unwrap_or_default();
+                let text = crate::engine::render::render(
+                    system.text("link_done", crate::flow::DEFAULT_LANGUAGE),
+                    &vars,
+                );
+                NewOutbox {
+                    key: format!("l.{}", key.event_id),
+                    person: Some(person),
+                    platform: who.platform.clone(),
+                    address: who.address.clone(),
+                    message: OutMessage {
+                        text,
+                        ..Default::default()
+                    },
+                }
+            };
+            if self
+                .store
+                .redeem_link_code(&code, who, key, now_ms, welcome)
+                .await?
+                .is_some()
+            {
+                return Ok(Handled::Linked);
+            }
+        }
         let text = self
             .dialogs
             .system

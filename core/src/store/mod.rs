@@ -11,9 +11,13 @@
 //! - [`outbox`]: claiming and settling outgoing messages.
 //! - [`flows`]: every flow version a conversation may be pinned to.
 //! - [`answers`]: reading stored answers back.
+//! - [`audit`]: the hash-chained, append-only audit log.
+//! - [`links`]: one-time link codes that bind a chat account to a person.
 
 pub mod answers;
+pub mod audit;
 pub mod flows;
+pub mod links;
 pub mod outbox;
 pub mod people;
 pub mod turn;

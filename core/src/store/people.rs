@@ -185,3 +185,35 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Sets (or clears) the local time of a person's daily check-in, "HH:MM".
+    pub async fn set_checkin_time(&self, person: PersonId, time: Option<&str>) -> Result<()> {
+        with_db!(self, pool => sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1")
+            .bind(person.0).bind(time).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Sets a resident's care-plan review interval and next due date ("YYYY-MM-DD").
+    pub async fn set_review(
+        &self,
+        person: PersonId,
+        interval_days: i32,
+        next_due: &str,
+    ) -> Result<()> {
+        with_db!(self, pool => sqlx::query(
+            "INSERT INTO reviews (person_id, interval_days, next_due) VALUES ($1, $2, $3)
+             ON CONFLICT (person_id) DO UPDATE SET interval_days = excluded.interval_days, next_due = excluded.next_due")
+            .bind(person.0).bind(interval_days).bind(next_due).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Everyone, for `carebot people`: (handle, name, role).
+    pub async fn people(&self) -> Result<Vec<(String, String, String)>> {
+        with_read!(self, pool => sqlx::query("SELECT handle, display_name, role FROM people ORDER BY id")
+            .fetch_all(pool).await?
+            .into_iter()
+            .map(|r| Ok((r.try_get("handle")?, r.try_get("display_name")?, r.try_get("role")?)))
+            .collect())
+    }
+}

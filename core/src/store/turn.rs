@@ -85,6 +85,8 @@ macro_rules! queue_message {
     };
 }
 
+pub(crate) use queue_message;
+
 impl Store {
     /// Runs one turn for `person`. Returns `None` when `inbound` was already processed.
     /// `step` is called once, inside the transaction, with the stored conversation.
@@ -194,6 +196,6 @@ impl Store {
     }
 }
 
-fn payload(m: &OutMessage) -> Result<String> {
+pub(crate) fn payload(m: &OutMessage) -> Result<String> {
     serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -1,0 +1,205 @@
+//! Admin subcommands: set up a home, its people and who is whose; issue link codes; check the
+//! audit chain. Each only parses arguments and calls `carebot_core::admin` or the store.
+
+use anyhow::{bail, Context, Result};
+use carebot_core::admin;
+use carebot_core::domain::Role;
+use carebot_core::store::audit::ChainCheck;
+use carebot_core::store::people::NewPerson;
+use carebot_core::store::Store;
+use clap::{Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// Setting a home up.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add the home (a single-home installation has one).
+    HomeAdd {
+        /// Its name, as residents know it.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "Europe/London")]
+        timezone: String,
+        /// A number that reaches a person at the home.
+        #[arg(long, default_value = "")]
+        phone: String,
+    },
+    /// Add a person.
+    PersonAdd {
+        /// A short unique handle (`ava`).
+        handle: String,
+        /// Their name as they like to be called.
+        #[arg(long)]
+        name: String,
+        /// resident, family, keyworker, manager or admin.
+        #[arg(long)]
+        role: RoleArg,
+        /// Daily check-in time (local, HH:MM), for residents.
+        #[arg(long)]
+        checkin: Option<String>,
+    },
+    /// List everyone.
+    People,
+    /// Link a family member, keyworker or manager to a resident.
+    Relate {
+        /// The resident's handle.
+        resident: String,
+        /// The other person's handle.
+        person: String,
+        /// family, keyworker or manager.
+        #[arg(long = "as")]
+        relation: RoleArg,
+    },
+    /// Add a care-plan goal, in the resident's own words.
+    GoalAdd {
+        /// The resident's handle.
+        resident: String,
+        /// The goal ("walk to the garden").
+        text: String,
+    },
+    /// Set a resident's care-plan review interval and next due date.
+    ReviewSet {
+        /// The resident's handle.
+        resident: String,
+        /// Days between reviews.
+        #[arg(long)]
+        every: i32,
+        /// Next due date, YYYY-MM-DD.
+        #[arg(long)]
+        next: chrono::NaiveDate,
+    },
+    /// Issue a one-time code the person sends as `link CODE` from their chat account.
+    LinkCode {
+        /// The person's handle.
+        handle: String,
+        /// Days the code stays valid.
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
+    /// Check the audit log's hash chain; exit status 1 if it is broken.
+    AuditVerify,
+}
+
+/// A role on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    /// Resident.
+    Resident,
+    /// Family member.
+    Family,
+    /// Keyworker.
+    Keyworker,
+    /// Manager.
+    Manager,
+    /// Administrator.
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Resident => Role::Resident,
+            RoleArg::Family => Role::Family,
+            RoleArg::Keyworker => Role::Keyworker,
+            RoleArg::Manager => Role::Manager,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+/// Who the audit log says did it: the operating-system user at the command line.
+fn actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+/// Runs an admin command against `store`.
+pub async fn run(cmd: &AdminCommand, store: &Store) -> Result<ExitCode> {
+    let now = chrono::Utc::now().timestamp_millis();
+    match cmd {
+        AdminCommand::HomeAdd {
+            name,
+            timezone,
+            phone,
+        } => {
+            timezone.parse::<chrono_tz::Tz>().ok().with_context(|| {
+                format!("'{timezone}' is not a time zone; use an IANA name such as Europe/London")
+            })?;
+            store.add_home(name, timezone, phone).await?;
+            println!("Added {name}.");
+        }
+        AdminCommand::PersonAdd {
+            handle,
+            name,
+            role,
+            checkin,
+        } => {
+            let Some(home) = store.first_home().await? else {
+                bail!("add the home first: carebot home-add --name \"...\"")
+            };
+            if let Some(t) = checkin {
+                chrono::NaiveTime::parse_from_str(t, "%H:%M")
+                    .ok()
+                    .with_context(|| format!("'{t}' is not a time; use HH:MM, e.g. 09:30"))?;
+            }
+            let id = store
+                .add_person(
+                    NewPerson {
+                        home,
+                        handle,
+                        name,
+                        role: (*role).into(),
+                    },
+                    now,
+                )
+                .await
+                .context("adding the person (is the handle already taken?)")?;
+            store.set_checkin_time(id, checkin.as_deref()).await?;
+            println!("Added {name} as {handle}.");
+        }
+        AdminCommand::People => {
+            for (handle, name, role) in store.people().await? {
+                println!("{handle:<12} {role:<10} {name}");
+            }
+        }
+        AdminCommand::Relate {
+            resident,
+            person,
+            relation,
+        } => {
+            admin::relate(store, resident, person, (*relation).into(), &actor(), now).await?;
+            println!("{person} is now {} for {resident}.", Role::from(*relation));
+        }
+        AdminCommand::GoalAdd { resident, text } => {
+            let id = admin::person_id(store, resident).await?;
+            store.add_goal(id, text, now).await?;
+            println!("Added the goal for {resident}.");
+        }
+        AdminCommand::ReviewSet {
+            resident,
+            every,
+            next,
+        } => {
+            let id = admin::person_id(store, resident).await?;
+            store
+                .set_review(id, *every, &next.format("%Y-%m-%d").to_string())
+                .await?;
+            println!("{resident}'s next review is due {next}, then every {every} days.");
+        }
+        AdminCommand::LinkCode { handle, days } => {
+            let code = admin::issue_link_code(store, handle, *days, &actor(), now).await?;
+            println!("{code}\nGive this to {handle}. They send \"link {code}\" from their chat account within {days} days. It works once.");
+        }
+        AdminCommand::AuditVerify => match store.verify_audit().await? {
+            ChainCheck::Intact { rows } => println!("The audit log is intact ({rows} rows)."),
+            ChainCheck::Broken { id } => {
+                println!("The audit log is BROKEN at row {id}: it or a row before it was changed or deleted.");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
