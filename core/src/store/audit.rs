@@ -79,6 +79,18 @@ macro_rules! append_audit {
 }
 pub(crate) use append_audit;
 
+/// An audit row as stored, for checking.
+struct StoredRow {
+    id: i64,
+    at_ms: i64,
+    actor: String,
+    action: String,
+    subject: Option<i64>,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
 /// The result of checking the chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainCheck {
@@ -107,28 +119,35 @@ impl Store {
 
     /// Recomputes every hash in order.
     pub async fn verify_audit(&self) -> Result<ChainCheck> {
-        let rows: Vec<(
-            i64,
-            i64,
-            String,
-            String,
-            Option<i64>,
-            String,
-            String,
-            String,
-        )> = with_read!(self, pool => sqlx::query(
+        let rows: Vec<StoredRow> = with_read!(self, pool => sqlx::query(
             "SELECT id, at_ms, actor, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY id")
             .fetch_all(pool).await?
             .into_iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?)))
+            .map(|r| Ok(StoredRow {
+                id: r.try_get("id")?,
+                at_ms: r.try_get("at_ms")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                subject: r.try_get("subject_id")?,
+                detail: r.try_get("detail")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            }))
             .collect::<Result<Vec<_>, sqlx::Error>>()?);
         let mut prev = GENESIS.to_string();
-        for (id, at, actor, action, subject, detail, prev_hash, hash) in &rows {
-            if *prev_hash != prev || *hash != row_hash(&prev, *at, actor, action, *subject, detail)
-            {
-                return Ok(ChainCheck::Broken { id: *id });
+        for row in &rows {
+            let expected = row_hash(
+                &prev,
+                row.at_ms,
+                &row.actor,
+                &row.action,
+                row.subject,
+                &row.detail,
+            );
+            if row.prev_hash != prev || row.hash != expected {
+                return Ok(ChainCheck::Broken { id: row.id });
             }
-            prev = hash.clone();
+            prev = row.hash.clone();
         }
         Ok(ChainCheck::Intact { rows: rows.len() })
     }
