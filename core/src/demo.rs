@@ -1,7 +1,7 @@
 //! The demo care home, *Rowan House*: used by `carebot demo` and by the test harness, so the
 //! conversations people try are the ones the tests prove.
 //!
-//! Ava (resident, two goals) and Ben (resident, no goals) have Kim as keyworker and Maria as
+//! Ava (resident, two goals, checks in at 09:30) and Ben (resident, no goals, no check-in time yet) have Kim as keyworker and Maria as
 //! manager; Sam is Ava's family.
 
 use crate::domain::Role;
@@ -54,6 +54,7 @@ pub async fn seed(
     store
         .add_goal(ava, "phone my sister Sam on Sunday", now_ms)
         .await?;
+    store.set_checkin_time(ava, Some("09:30")).await?;
     for resident in [ava, ben] {
         store
             .add_relation(resident, people["kim"], Role::Keyworker, now_ms)

@@ -9,6 +9,7 @@
 //! - [`flow`]: conversation flows loaded from the TOML files in `dialogs/`, the system texts and
 //!   intents, and the validator behind `carebot dialogs check`.
 //! - [`engine`]: the pure step function `(state, input, now) -> (state, effects)`. No I/O.
+//! - [`scheduler`]: when daily check-ins fall due in local time, across clock changes.
 //! - [`store`]: sqlx persistence for SQLite and PostgreSQL, one SQL text for both.
 //! - [`runtime`]: loads, steps, persists and dispatches: the only place where the engine meets
 //!   the store, and where the outbox is delivered through a [`runtime::Channel`].
@@ -27,4 +28,5 @@ pub mod engine;
 pub mod flow;
 pub mod ids;
 pub mod runtime;
+pub mod scheduler;
 pub mod store;

@@ -7,6 +7,8 @@
 //! @advance 30m                  move it on (s, m, h, d)
 //! @start ava checkin            the scheduler starts a flow for ava
 //! @link-code sam K7QM-3XPA      staff issue a link code for sam
+//! @tick                         the scheduler runs once
+//! @ticks 15m 6h                 the scheduler runs every 15 minutes for 6 hours
 //! > ava: check in               ava says something
 //! < ava: Hello Ava. How are…    the bot says this to ava (exactly)
 //!   …and this line too          a line starting with two spaces continues the message above
@@ -46,6 +48,10 @@ enum Item {
     LinkCode {
         who: String,
         code: String,
+    },
+    Ticks {
+        every: Duration,
+        count: i64,
     },
 }
 
@@ -102,6 +108,21 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
                 who: who.into(),
                 code: code.into(),
             }
+        } else if line.trim() == "@tick" {
+            Item::Ticks {
+                every: Duration::zero(),
+                count: 1,
+            }
+        } else if let Some(rest) = line.strip_prefix("@ticks ") {
+            let (every, span) = rest.trim().split_once(' ').ok_or_else(bad)?;
+            let (every, span) = (
+                duration(every).ok_or_else(bad)?,
+                duration(span).ok_or_else(bad)?,
+            );
+            Item::Ticks {
+                every,
+                count: span.num_seconds() / every.num_seconds().max(1),
+            }
         } else if let Some(rest) = line.strip_prefix("@start ") {
             let (who, flow) = rest.trim().split_once(' ').ok_or_else(bad)?;
             Item::Start {
@@ -145,7 +166,8 @@ pub async fn run(path: &Path) -> Result<(), String> {
             | Item::Clock(_)
             | Item::Advance(_)
             | Item::Stored { .. }
-            | Item::LinkCode { .. } => {
+            | Item::LinkCode { .. }
+            | Item::Ticks { .. } => {
                 for (to, text) in got.drain(..) {
                     failures.push(format!("{file}:{line}: an unexpected message was sent before this line:\n< {to}: {}", indent(&text)));
                 }
@@ -163,6 +185,15 @@ pub async fn run(path: &Path) -> Result<(), String> {
             }
             Item::Clock(at) => app.clock.set(at),
             Item::Advance(by) => app.clock.advance(by),
+            Item::Ticks { every, count } => {
+                for i in 0..count {
+                    if i > 0 {
+                        app.clock.advance(every);
+                    }
+                    app.bot.tick().await.map_err(|e| e.to_string())?;
+                    got.extend(app.deliver().await);
+                }
+            }
             Item::LinkCode { who, code } => {
                 let week = crate::app::NowMs::now_ms(&app.clock) + 7 * 86_400_000;
                 app.bot

@@ -42,6 +42,7 @@ for_each_backend!(
     a_conversation_stays_on_its_flow_version_when_the_file_changes,
     a_link_code_links_one_account_once_and_expires,
     the_audit_chain_shows_a_changed_row,
+    two_instances_ticking_at_once_start_each_checkin_once,
 );
 
 mod suite {
@@ -402,5 +403,26 @@ mod suite {
             ChainCheck::Broken { .. } => {}
             other => panic!("tampering went unnoticed: {other:?}"),
         }
+    }
+
+    pub async fn two_instances_ticking_at_once_start_each_checkin_once(app: TestApp) {
+        app.raw_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+             INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
+             SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n",
+        )
+        .await;
+        app.raw_sql("INSERT INTO identities (platform, address, person_id, linked_ms) SELECT 'test', handle, id, 0 FROM people WHERE handle LIKE 'r%'").await;
+        app.raw_sql("INSERT INTO conversations (person_id, state, updated_ms) SELECT id, '{}', 0 FROM people WHERE handle LIKE 'r%'").await;
+        app.clock.advance(Duration::minutes(30)); // 09:30: Ava's time too.
+        let other = app.restart(None).await;
+        let (a, b) = tokio::join!(app.bot.tick(), other.tick());
+        let started = a.expect("tick").started + b.expect("tick").started;
+        assert_eq!(
+            started, 201,
+            "200 residents at 09:00 and Ava at 09:30, each once"
+        );
+        let counts = app.bot.store.outbox_counts().await.expect("counts");
+        assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 201);
     }
 }

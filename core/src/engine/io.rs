@@ -10,11 +10,41 @@ use serde_json::Value;
 pub enum Input {
     /// The person sent a message (as received: any size, any content).
     Message(String),
-    /// The scheduler or staff start a flow (e.g. the daily check-in). Ignored while paused.
+    /// The scheduler or staff start a flow (e.g. the daily check-in). Ignored while paused
+    /// or while the person is talking through another flow.
     Start {
         /// Flow id.
         flow: String,
     },
+    /// A follow-up timer set when a flow was started by the scheduler.
+    Timer {
+        /// What kind.
+        kind: TimerKind,
+        /// The flow it belongs to.
+        flow: String,
+        /// The run it belongs to: a timer for an earlier run does nothing.
+        run: u64,
+    },
+}
+
+/// Follow-ups to a scheduled flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// One gentle reminder if nothing has been answered yet.
+    Nudge,
+    /// Still nothing answered: record the run as missed and close it.
+    Missed,
+}
+
+impl TimerKind {
+    /// The name stored in the `timers` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimerKind::Nudge => "nudge",
+            TimerKind::Missed => "missed",
+        }
+    }
 }
 
 /// Something the runtime must do, in the same transaction as saving the new state.
@@ -33,6 +63,24 @@ pub enum Effect {
         /// What the person said, if anything.
         words: Option<String>,
     },
+    /// A flow started by [`Input::Start`] has begun (the runtime sets its follow-up timers).
+    Started {
+        /// Flow id.
+        flow: String,
+        /// Run id.
+        run: u64,
+    },
+    /// A scheduled run got no answer at all in time.
+    Missed {
+        /// Flow id.
+        flow: String,
+        /// Run id.
+        run: u64,
+    },
+    /// The person asked to skip today's check-in.
+    SkipToday,
+    /// The person chose a new time of day for their check-in ("HH:MM").
+    SetCheckinTime(String),
     /// A flow run finished (completed) or was abandoned.
     FlowEnded {
         /// Flow id.

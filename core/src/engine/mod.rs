@@ -20,7 +20,7 @@ pub mod render;
 pub mod state;
 pub mod turn;
 
-pub use io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage};
+pub use io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage, TimerKind};
 pub use state::{Awaiting, Conversation, Frame};
 pub use turn::step;
 

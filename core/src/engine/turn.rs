@@ -2,7 +2,7 @@
 //! then the flow's question) → `answer` → `enter` (walks steps until the next question).
 
 use super::answer::{self, normalize, Parsed};
-use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage};
+use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage, TimerKind};
 use super::render::{base_vars, render, split_message, with_goal};
 use super::state::{Awaiting, Conversation, Frame};
 use super::Context;
@@ -15,6 +15,9 @@ use std::sync::Arc;
 /// Steps without a question walked in one turn before the engine gives up (the validator
 /// rejects loops without questions; this is the belt to that pair of braces).
 const MAX_HOPS: usize = 64;
+
+/// The daily check-in's flow id: "skip today" ends it.
+pub const CHECKIN: &str = "checkin";
 
 /// Advances `state` by one `input`. Pure: the same arguments always give the same result.
 pub fn step(
@@ -35,8 +38,13 @@ pub fn step(
         Input::Start { flow } => {
             if !t.s.paused && t.s.active.is_none() {
                 t.start_flow(&flow);
+                if let Some(frame) = &t.s.active {
+                    let (flow, run) = (frame.flow.clone(), frame.run);
+                    t.fx.push(Effect::Started { flow, run });
+                }
             }
         }
+        Input::Timer { kind, flow, run } => t.on_timer(kind, &flow, run),
     }
     (t.s, t.fx)
 }
@@ -114,8 +122,20 @@ impl Turn<'_> {
     fn on_intent(&mut self, intent: IntentAction, raw: &str) {
         self.s.awaiting = Awaiting::Nothing;
         match intent {
-            IntentAction::Flow { flow } => {
+            IntentAction::Flow { flow, rest } => {
                 let flow = &flow;
+                if let Some(rest) = rest.filter(|r| !r.is_empty()) {
+                    // "remind me at 10": start the flow afresh and answer its first question.
+                    if let Some(active) = self.s.active.take().filter(|f| &f.flow != flow) {
+                        self.s.suspended = Some(active);
+                    }
+                    self.start_flow(flow);
+                    if self.s.active.is_some() {
+                        self.fx.retain(|e| !matches!(e, Effect::Send(_)));
+                        self.answer(&rest, &rest, None);
+                    }
+                    return;
+                }
                 if self.s.active.as_ref().is_some_and(|f| &f.flow == flow) {
                     return self.ask_again();
                 }
@@ -151,6 +171,41 @@ impl Turn<'_> {
                     self.s.suspended = Some(active);
                 }
                 self.say_system("urgent_ack", Map::new());
+            }
+            IntentAction::SkipToday => {
+                if self.s.active.as_ref().is_some_and(|f| f.flow == CHECKIN) {
+                    self.s.active = None;
+                }
+                self.fx.push(Effect::SkipToday);
+                self.say_system("skipped_today", Map::new());
+            }
+        }
+    }
+
+    /// A follow-up timer: nudge once, then close the run as missed, but only while nothing
+    /// at all has been answered in that run (someone half-way through is not nagged).
+    fn on_timer(&mut self, kind: TimerKind, flow: &str, run: u64) {
+        let untouched = self
+            .s
+            .active
+            .as_ref()
+            .is_some_and(|f| f.flow == flow && f.run == run && f.answers.is_empty())
+            && self.s.awaiting == Awaiting::Nothing;
+        if !untouched {
+            return;
+        }
+        match kind {
+            TimerKind::Nudge if !self.s.paused => {
+                self.say_system("nudge", Map::new());
+                self.ask_again();
+            }
+            TimerKind::Nudge => {}
+            TimerKind::Missed => {
+                self.s.active = None;
+                self.fx.push(Effect::Missed {
+                    flow: flow.to_string(),
+                    run,
+                });
             }
         }
     }
@@ -382,6 +437,18 @@ impl Turn<'_> {
             match action {
                 Action::Pause => self.s.paused = true,
                 Action::Resume => self.s.paused = false,
+                Action::SetCheckinTime { from } => {
+                    let time = self
+                        .s
+                        .active
+                        .as_ref()
+                        .and_then(|f| f.answers.get(from))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    if let Some(time) = time {
+                        self.fx.push(Effect::SetCheckinTime(time));
+                    }
+                }
                 Action::Alert { to, reason, quote } => {
                     let words = match quote {
                         Some(key) => self

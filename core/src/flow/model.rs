@@ -166,6 +166,11 @@ pub enum Action {
     Pause,
     /// Prompt the person again.
     Resume,
+    /// Make the time-of-day answer stored under `from` the person's daily check-in time.
+    SetCheckinTime {
+        /// The `store` key of a `time` answer in this run.
+        from: String,
+    },
 }
 
 /// Who an alert goes to.

@@ -26,6 +26,10 @@ pub struct Intent {
     pub kind: IntentKind,
     /// For `do = "flow"`: which flow to start.
     pub flow: Option<Spanned<String>>,
+    /// For `do = "flow"`: what follows the phrase answers the flow's first question
+    /// ("remind me at 10" starts the time flow and answers it with "10").
+    #[serde(default)]
+    pub prefill: bool,
     /// Phrases that trigger it, compared after lower-casing and trimming punctuation.
     pub phrases: Vec<String>,
     /// When true, a phrase anywhere in the message triggers it (for urgent help, where
@@ -37,14 +41,16 @@ pub struct Intent {
 impl Intent {
     /// What this intent does (`None` for a `flow` intent with no flow, which the validator
     /// rejects).
-    pub fn action(&self) -> Option<IntentAction> {
+    pub fn action(&self, rest: Option<String>) -> Option<IntentAction> {
         Some(match self.kind {
             IntentKind::Flow => IntentAction::Flow {
                 flow: self.flow.as_ref()?.get_ref().clone(),
+                rest,
             },
             IntentKind::Pause => IntentAction::Pause,
             IntentKind::Resume => IntentAction::Resume,
             IntentKind::Urgent => IntentAction::Urgent,
+            IntentKind::SkipToday => IntentAction::SkipToday,
         })
     }
 }
@@ -61,6 +67,8 @@ pub enum IntentKind {
     Resume,
     /// Urgent alert to staff.
     Urgent,
+    /// Skip today's scheduled check-in.
+    SkipToday,
 }
 
 /// What an intent does.
@@ -70,6 +78,8 @@ pub enum IntentAction {
     Flow {
         /// The flow's id.
         flow: String,
+        /// Words after the phrase, to answer the flow's first question (when `prefill`).
+        rest: Option<String>,
     },
     /// Stop prompting until the person says `start`.
     Pause,
@@ -77,6 +87,8 @@ pub enum IntentAction {
     Resume,
     /// Raise an urgent alert to staff at once.
     Urgent,
+    /// Skip today's scheduled check-in.
+    SkipToday,
 }
 
 /// Texts the engine itself needs, each with the template variables it may use.
@@ -103,6 +115,8 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("truncated_note", &["limit", "length"]),
     ("unknown_account", &[]),
     ("link_done", &[]),
+    ("nudge", &[]),
+    ("skipped_today", &[]),
     ("staff_alert", &["resident", "reason", "words"]),
 ];
 
@@ -120,19 +134,30 @@ impl SystemDoc {
             .unwrap_or(key)
     }
 
-    /// The intent `normalized` text triggers, if any. Exact phrases win over `anywhere` ones.
+    /// The intent `normalized` text triggers, if any. An exact phrase wins; then a `prefill`
+    /// intent whose phrase starts the message; then an `anywhere` phrase inside it.
     pub fn intent(&self, normalized: &str) -> Option<IntentAction> {
-        let exact = self
+        if let Some(i) = self
             .intent
             .iter()
-            .find(|i| i.phrases.iter().any(|p| p == normalized));
-        exact
-            .or_else(|| {
-                self.intent
-                    .iter()
-                    .find(|i| i.anywhere && i.phrases.iter().any(|p| contains_words(normalized, p)))
-            })
-            .and_then(Intent::action)
+            .find(|i| i.phrases.iter().any(|p| p == normalized))
+        {
+            return i.action(None);
+        }
+        for i in self.intent.iter().filter(|i| i.prefill) {
+            for p in &i.phrases {
+                if let Some(rest) = normalized
+                    .strip_prefix(p.as_str())
+                    .filter(|r| r.starts_with(' '))
+                {
+                    return i.action(Some(rest.trim().to_string()));
+                }
+            }
+        }
+        self.intent
+            .iter()
+            .find(|i| i.anywhere && i.phrases.iter().any(|p| contains_words(normalized, p)))
+            .and_then(|i| i.action(None))
     }
 }
 

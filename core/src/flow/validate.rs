@@ -1,7 +1,7 @@
 //! What `carebot dialogs check` checks, beyond TOML syntax: every problem names the file and
 //! line and says what to change, because the people fixing flows are care staff, not engineers.
 
-use super::model::{Ask, Flow, Step};
+use super::model::{Action, Ask, Flow, Step};
 use super::problem::Problem;
 use super::system::{IntentKind, SystemDoc, COMMON_VARS, REQUIRED_TEXTS};
 use super::MAX_MESSAGE_CHARS;
@@ -83,6 +83,19 @@ pub fn check_flow(path: &Path, flow: &Flow, languages: &[String]) -> Vec<Problem
             }
         }
         problems.extend(check_step(path, flow, step, languages));
+        for action in &step.actions {
+            if let Action::SetCheckinTime { from } = action {
+                let is_time =
+                    flow.doc.steps.iter().any(|s| {
+                        s.store.as_deref() == Some(from) && matches!(s.ask, Some(Ask::Time))
+                    });
+                if !is_time {
+                    problems.push(at(path, flow, step.id.span().start,
+                        format!("step '{}' sets the check-in time from '{from}', which no time question stores", step.id.get_ref()),
+                        "set `from` to the `store` of a step with ask = { kind = \"time\" }"));
+                }
+            }
+        }
     }
     problems.extend(check_reachable(path, flow));
     problems

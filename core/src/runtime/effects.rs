@@ -1,23 +1,42 @@
 //! Turning the engine's effects into store writes: replies to the account that spoke, alerts
-//! fanned out to staff, answers kept as given.
+//! fanned out to staff, answers kept as given, and the scheduler's bookkeeping.
 
+use super::schedule::SchedulePolicy;
 use crate::engine::render::{base_vars, render};
-use crate::engine::{Context, Conversation, Effect, OutMessage};
+use crate::engine::turn::CHECKIN;
+use crate::engine::{Context, Conversation, Effect, OutMessage, TimerKind};
+use crate::flow::Target;
 use crate::store::people::Identity;
-use crate::store::turn::{NewAlert, NewOutbox, TurnWrites};
+use crate::store::turn::{CheckinChange, NewAlert, NewOutbox, NewTimer, TurnWrites};
 use serde_json::json;
+
+/// What the runtime knows about a turn besides the engine's effects.
+pub(super) struct Extras<'a> {
+    /// Follow-up delays and the missed-check-in alert threshold.
+    pub policy: &'a SchedulePolicy,
+    /// When the turn happens.
+    pub now_ms: i64,
+    /// The home's local date at that moment ("YYYY-MM-DD").
+    pub local_date: String,
+    /// Scheduled check-ins missed in a row before this turn.
+    pub missed_before: u32,
+    /// The timer this turn handles, if it is a timer turn.
+    pub timer: Option<i64>,
+}
 
 pub(super) fn to_writes(
     ctx: &Context<'_>,
     to: &Identity,
     state: Conversation,
     fx: Vec<Effect>,
+    x: &Extras<'_>,
 ) -> TurnWrites {
     let person = ctx.profile.id;
     let mut w = TurnWrites {
         state,
         ..Default::default()
     };
+    w.timers_done.extend(x.timer);
     for effect in fx {
         match effect {
             Effect::Send(message) => {
@@ -36,32 +55,82 @@ pub(super) fn to_writes(
                 to: target,
                 reason,
                 words,
-            } => {
-                let mut vars = base_vars(ctx, None);
-                vars.insert("resident".into(), json!(ctx.profile.name));
-                vars.insert("reason".into(), json!(reason));
-                vars.insert("words".into(), json!(words.clone().unwrap_or_default()));
-                let text = render(
-                    ctx.dialogs
-                        .system
-                        .text("staff_alert", &ctx.profile.language),
-                    &vars,
-                );
-                let message = OutMessage {
-                    text,
-                    sensitive: true,
-                    ..Default::default()
-                };
-                w.alerts.push(NewAlert {
-                    about: person,
-                    target,
-                    reason,
-                    words,
-                    message,
-                });
+            } => w.alerts.push(alert(ctx, target, reason, words)),
+            Effect::Started { flow, run } => {
+                if flow == CHECKIN {
+                    w.checkins.push(CheckinChange::Started {
+                        run,
+                        local_date: x.local_date.clone(),
+                    });
+                }
+                for (kind, after) in [
+                    (TimerKind::Nudge, x.policy.nudge_after),
+                    (TimerKind::Missed, x.policy.missed_after),
+                ] {
+                    let due_ms = x.now_ms + after.num_milliseconds();
+                    w.timers.push(NewTimer {
+                        kind: kind.as_str(),
+                        flow: flow.clone(),
+                        run,
+                        due_ms,
+                    });
+                }
             }
-            Effect::FlowEnded { .. } => {}
+            Effect::Missed { flow, run } => {
+                if flow == CHECKIN {
+                    w.checkins.push(CheckinChange::Ended {
+                        run,
+                        status: "missed",
+                    });
+                    let in_a_row = x.missed_before + 1;
+                    if in_a_row >= x.policy.alert_after_misses {
+                        let reason = format!("has missed {in_a_row} check-ins in a row");
+                        w.alerts.push(alert(ctx, Target::Keyworker, reason, None));
+                    }
+                }
+            }
+            Effect::FlowEnded { flow, run } => {
+                if flow == CHECKIN {
+                    w.checkins.push(CheckinChange::Ended {
+                        run,
+                        status: "completed",
+                    });
+                }
+            }
+            Effect::SkipToday => {
+                w.checkins.push(CheckinChange::Skipped {
+                    local_date: x.local_date.clone(),
+                });
+                w.claim
+                    .push(super::schedule::checkin_key(person, &x.local_date));
+            }
+            Effect::SetCheckinTime(time) => w.checkin_time = Some(time),
         }
     }
     w
+}
+
+fn alert(ctx: &Context<'_>, target: Target, reason: String, words: Option<String>) -> NewAlert {
+    let mut vars = base_vars(ctx, None);
+    vars.insert("resident".into(), json!(ctx.profile.name));
+    vars.insert("reason".into(), json!(reason));
+    vars.insert("words".into(), json!(words.clone().unwrap_or_default()));
+    let text = render(
+        ctx.dialogs
+            .system
+            .text("staff_alert", &ctx.profile.language),
+        &vars,
+    );
+    let message = OutMessage {
+        text,
+        sensitive: true,
+        ..Default::default()
+    };
+    NewAlert {
+        about: ctx.profile.id,
+        target,
+        reason,
+        words,
+        message,
+    }
 }

@@ -7,8 +7,10 @@
 
 pub mod dispatch;
 mod effects;
+pub mod schedule;
 
 pub use dispatch::{dispatch_due, Channel, DeliveryError, RetryPolicy};
+pub use schedule::{SchedulePolicy, TickReport};
 
 use crate::clock::Clock;
 use crate::engine::OutMessage;
@@ -68,6 +70,8 @@ pub struct Carebot {
     pub clock: Arc<dyn Clock>,
     /// The home's settings.
     pub settings: Settings,
+    /// When scheduled check-ins are nudged, counted as missed, and escalated.
+    pub schedule: SchedulePolicy,
 }
 
 impl Carebot {
@@ -97,6 +101,7 @@ impl Carebot {
             dialogs,
             clock,
             settings,
+            schedule: SchedulePolicy::default(),
         })
     }
 
@@ -124,6 +129,7 @@ impl Carebot {
                 Some(&key),
                 Input::Message(msg.text.clone()),
                 now,
+                None,
             )
             .await?;
         Ok(if outcome {
@@ -142,16 +148,20 @@ impl Carebot {
         let input = Input::Start {
             flow: flow.to_string(),
         };
-        self.turn(person, &who, None, input, self.clock.now()).await
+        self.turn(person, &who, None, input, self.clock.now(), None)
+            .await
     }
 
-    async fn turn(
+    /// One engine turn for `person`, replies going to `who`, de-duplicated by `key`. Returns
+    /// false when `key` was seen before.
+    pub(crate) async fn turn(
         &self,
         person: PersonId,
         who: &Identity,
         key: Option<&InboundKey>,
         input: Input,
         now: chrono::DateTime<chrono::Utc>,
+        timer: Option<i64>,
     ) -> Result<bool> {
         let profile = self.store.profile(person).await?;
         let ctx = Context {
@@ -159,11 +169,27 @@ impl Carebot {
             profile: &profile,
             settings: &self.settings,
         };
+        let missed_before = match input {
+            Input::Timer {
+                kind: engine::TimerKind::Missed,
+                ..
+            } => self.store.missed_in_a_row(person).await?,
+            _ => 0,
+        };
+        let extras = effects::Extras {
+            policy: &self.schedule,
+            now_ms: now.timestamp_millis(),
+            local_date: crate::scheduler::local_date(now, self.settings.timezone)
+                .format("%Y-%m-%d")
+                .to_string(),
+            missed_before,
+            timer,
+        };
         let written = self
             .store
             .run_turn(person, key, now.timestamp_millis(), |state| {
                 let (state, fx) = engine::step(&ctx, state, input, now);
-                effects::to_writes(&ctx, who, state, fx)
+                effects::to_writes(&ctx, who, state, fx, &extras)
             })
             .await?;
         Ok(written.is_some())

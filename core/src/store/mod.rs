@@ -12,6 +12,7 @@
 //! - [`flows`]: every flow version a conversation may be pinned to.
 //! - [`answers`]: reading stored answers back.
 //! - [`audit`]: the hash-chained, append-only audit log.
+//! - [`schedule`]: check-in times, timers, scheduler progress, missed streaks.
 //! - [`links`]: one-time link codes that bind a chat account to a person.
 
 pub mod answers;
@@ -20,6 +21,7 @@ pub mod flows;
 pub mod links;
 pub mod outbox;
 pub mod people;
+pub mod schedule;
 pub mod turn;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -51,6 +51,43 @@ pub struct NewAlert {
     pub message: OutMessage,
 }
 
+/// A follow-up timer to set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTimer {
+    /// "nudge" or "missed".
+    pub kind: &'static str,
+    /// Flow it follows up.
+    pub flow: String,
+    /// Run it follows up.
+    pub run: u64,
+    /// When it fires.
+    pub due_ms: i64,
+}
+
+/// A change to the record of scheduled check-ins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckinChange {
+    /// A scheduled check-in began, for the home's local date.
+    Started {
+        /// Run id.
+        run: u64,
+        /// "YYYY-MM-DD".
+        local_date: String,
+    },
+    /// It ended: "completed" or "missed".
+    Ended {
+        /// Run id.
+        run: u64,
+        /// New status.
+        status: &'static str,
+    },
+    /// The person skipped the check-in of this local date.
+    Skipped {
+        /// "YYYY-MM-DD".
+        local_date: String,
+    },
+}
+
 /// Everything a turn writes.
 #[derive(Clone, Debug, Default)]
 pub struct TurnWrites {
@@ -62,6 +99,16 @@ pub struct TurnWrites {
     pub alerts: Vec<NewAlert>,
     /// Messages to queue.
     pub outbox: Vec<NewOutbox>,
+    /// Timers to set.
+    pub timers: Vec<NewTimer>,
+    /// Timers this turn has handled.
+    pub timers_done: Vec<i64>,
+    /// Check-in records to write.
+    pub checkins: Vec<CheckinChange>,
+    /// A new daily check-in time ("HH:MM").
+    pub checkin_time: Option<String>,
+    /// Scheduler keys to mark as done without running them (skipping today).
+    pub claim: Vec<InboundKey>,
 }
 
 /// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
@@ -148,6 +195,33 @@ impl Store {
             }
             for o in &writes.outbox {
                 queue_message!(tx, o, now_ms);
+            }
+            for t in &writes.timers {
+                sqlx::query("INSERT INTO timers (person_id, kind, flow, run, due_ms) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(person.0).bind(t.kind).bind(&t.flow).bind(t.run as i64).bind(t.due_ms).execute(&mut *tx).await?;
+            }
+            for id in &writes.timers_done {
+                sqlx::query("UPDATE timers SET done_ms = $2 WHERE id = $1").bind(id).bind(now_ms).execute(&mut *tx).await?;
+            }
+            for c in &writes.checkins {
+                match c {
+                    CheckinChange::Started { run, local_date } => sqlx::query(
+                        "INSERT INTO checkins (person_id, run, local_date, status, started_ms) VALUES ($1, $2, $3, 'started', $4)")
+                        .bind(person.0).bind(*run as i64).bind(local_date).bind(now_ms).execute(&mut *tx).await?,
+                    CheckinChange::Ended { run, status } => sqlx::query(
+                        "UPDATE checkins SET status = $3, ended_ms = $4 WHERE person_id = $1 AND run = $2 AND status = 'started'")
+                        .bind(person.0).bind(*run as i64).bind(*status).bind(now_ms).execute(&mut *tx).await?,
+                    CheckinChange::Skipped { local_date } => sqlx::query(
+                        "UPDATE checkins SET status = 'skipped', ended_ms = $3 WHERE person_id = $1 AND local_date = $2 AND status = 'started'")
+                        .bind(person.0).bind(local_date).bind(now_ms).execute(&mut *tx).await?,
+                };
+            }
+            if let Some(time) = &writes.checkin_time {
+                sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1").bind(person.0).bind(time).execute(&mut *tx).await?;
+            }
+            for k in &writes.claim {
+                sqlx::query("INSERT INTO inbound_events (platform, event_id, received_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(&k.platform).bind(&k.event_id).bind(now_ms).execute(&mut *tx).await?;
             }
             let state = serde_json::to_string(&writes.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(

@@ -1,0 +1,135 @@
+//! The scheduler's runtime half: each `tick` starts the daily check-ins that have fallen due
+//! since the last tick (see [`crate::scheduler`] for the local-time rules) and fires due
+//! follow-up timers. Every start and every timer is an ordinary engine turn, keyed so the
+//! store accepts it once: ticking twice, restarting, or running two instances on PostgreSQL
+//! never sends a check-in twice.
+
+use super::Carebot;
+use crate::engine::turn::CHECKIN;
+use crate::engine::Input;
+use crate::ids::PersonId;
+use crate::scheduler::occurrences;
+use crate::store::turn::InboundKey;
+use crate::store::Result;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+
+/// Timing of scheduled check-ins and their follow-ups.
+#[derive(Clone, Debug)]
+pub struct SchedulePolicy {
+    /// One gentle reminder after this long with no answer.
+    pub nudge_after: Duration,
+    /// Recorded as missed after this long with no answer.
+    pub missed_after: Duration,
+    /// The keyworker is alerted after this many missed in a row.
+    pub alert_after_misses: u32,
+    /// After downtime, check-ins due longer ago than this are not sent late.
+    pub catch_up: Duration,
+}
+
+impl Default for SchedulePolicy {
+    fn default() -> Self {
+        Self {
+            nudge_after: Duration::minutes(60),
+            missed_after: Duration::minutes(180),
+            alert_after_misses: 2,
+            catch_up: Duration::hours(6),
+        }
+    }
+}
+
+/// The once-only key of a person's scheduled check-in on a local date.
+pub fn checkin_key(person: PersonId, local_date: &str) -> InboundKey {
+    InboundKey {
+        platform: "scheduler".into(),
+        event_id: format!("checkin.{person}.{local_date}"),
+    }
+}
+
+/// What a tick did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Check-ins started.
+    pub started: usize,
+    /// Timers handled.
+    pub timers: usize,
+}
+
+const MARK: &str = "checkin";
+
+impl Carebot {
+    /// Starts due check-ins and fires due timers. Call it every minute or so.
+    pub async fn tick(&self) -> Result<TickReport> {
+        let now = self.clock.now();
+        let mut report = TickReport::default();
+        let floor = now - self.schedule.catch_up;
+        let last = self
+            .store
+            .scheduler_mark(MARK)
+            .await?
+            .and_then(DateTime::from_timestamp_millis);
+        let after = last.map_or(floor, |l| l.max(floor));
+        for (person, time) in self.store.checkin_times().await? {
+            let Ok(time) = NaiveTime::parse_from_str(&time, "%H:%M") else {
+                continue;
+            };
+            for (date, _) in occurrences(time, self.settings.timezone, after, now) {
+                if self.start_scheduled(person, date, now).await? {
+                    report.started += 1;
+                }
+            }
+        }
+        // A clock that stepped backwards does not move the mark back: nothing fires twice.
+        let mark = last.map_or(now, |l| l.max(now));
+        self.store
+            .set_scheduler_mark(MARK, mark.timestamp_millis())
+            .await?;
+        loop {
+            let due = self.store.due_timers(now.timestamp_millis(), 500).await?;
+            if due.is_empty() {
+                break;
+            }
+            for timer in due {
+                let key = InboundKey {
+                    platform: "timer".into(),
+                    event_id: timer.id.to_string(),
+                };
+                let input = Input::Timer {
+                    kind: timer.kind,
+                    flow: timer.flow,
+                    run: timer.run,
+                };
+                match self.store.preferred_identity(timer.person).await? {
+                    Some(who) => {
+                        self.turn(timer.person, &who, Some(&key), input, now, Some(timer.id))
+                            .await?;
+                    }
+                    None => {
+                        self.store
+                            .finish_timer(timer.id, now.timestamp_millis())
+                            .await?
+                    }
+                }
+                report.timers += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Starts `person`'s check-in for local `date`, once. False when it had already been
+    /// started or skipped, or cannot be (no account, paused, busy in another flow).
+    async fn start_scheduled(
+        &self,
+        person: PersonId,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let Some(who) = self.store.preferred_identity(person).await? else {
+            return Ok(false);
+        };
+        let key = checkin_key(person, &date.format("%Y-%m-%d").to_string());
+        let input = Input::Start {
+            flow: CHECKIN.into(),
+        };
+        self.turn(person, &who, Some(&key), input, now, None).await
+    }
+}

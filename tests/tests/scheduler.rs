@@ -1,0 +1,59 @@
+//! The scheduler at a care group's scale: every resident's check-in prompt is queued exactly
+//! once for the day, however often the scheduler ticks, and however many instances tick.
+
+use carebot_tests::app::{spawn_app, Backend, TestApp};
+use chrono::{Duration, TimeZone, Utc};
+use std::time::Instant;
+
+/// Adds `n` residents (handles r1…rn) who check in at 09:00, each with a chat account.
+async fn add_residents(app: &TestApp, n: usize) {
+    app.raw_sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+         INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
+         SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n"
+    ))
+    .await;
+    app.raw_sql("INSERT INTO identities (platform, address, person_id, linked_ms) SELECT 'test', handle, id, 0 FROM people WHERE handle LIKE 'r%'").await;
+    app.raw_sql("INSERT INTO conversations (person_id, state, updated_ms) SELECT id, '{}', 0 FROM people WHERE handle LIKE 'r%'").await;
+}
+
+async fn pending_prompts(app: &TestApp) -> (i64, i64) {
+    let counts = app.bot.store.outbox_counts().await.expect("counts");
+    let pending = counts
+        .iter()
+        .filter(|c| c.status == "pending")
+        .map(|c| c.count)
+        .sum();
+    (pending, counts.iter().map(|c| c.count).sum())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_residents_each_get_exactly_one_checkin_prompt() {
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+    add_residents(&app, 10_000).await;
+    app.clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 23, 8, 59, 0)
+            .single()
+            .expect("time"),
+    );
+    assert_eq!(
+        app.bot.tick().await.expect("tick").started,
+        0,
+        "nothing before 09:00"
+    );
+    app.clock.advance(Duration::minutes(1));
+    let started = Instant::now();
+    let report = app.bot.tick().await.expect("tick");
+    eprintln!(
+        "scheduler: 10,000 check-ins started in {:?} (debug build, SQLite FULL)",
+        started.elapsed()
+    );
+    assert_eq!(report.started, 10_000);
+    assert_eq!(pending_prompts(&app).await, (10_000, 10_000));
+    // Ticking again, and after a restart, adds nothing.
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(app.bot.tick().await.expect("tick").started, 0);
+    let restarted = app.restart(None).await;
+    assert_eq!(restarted.tick().await.expect("tick").started, 0);
+    assert_eq!(pending_prompts(&app).await, (10_000, 10_000));
+}
