@@ -3,7 +3,8 @@
 
 use anyhow::{bail, Context, Result};
 use carebot_core::admin;
-use carebot_core::domain::Role;
+use carebot_core::domain::{Basis, Decision, Role};
+use carebot_core::flow::Dialogs;
 use carebot_core::store::audit::ChainCheck;
 use carebot_core::store::people::NewPerson;
 use carebot_core::store::Store;
@@ -79,6 +80,31 @@ pub enum AdminCommand {
     },
     /// Check the audit log's hash chain; exit status 1 if it is broken.
     AuditVerify,
+    /// Record a consent decision for a resident who cannot make it themselves. Only their own
+    /// keyworker or manager, and only with a lawful basis.
+    #[command(group(clap::ArgGroup::new("basis").required(true).args(["lpa", "deputy", "best_interests"])))]
+    ConsentRecord {
+        /// The resident's handle.
+        resident: String,
+        /// The family member's handle.
+        family: String,
+        /// The category (mood, goals, message).
+        category: String,
+        /// yes, no or later.
+        decision: String,
+        /// The keyworker or manager recording it.
+        #[arg(long)]
+        by: String,
+        /// A registered health-and-welfare Lasting Power of Attorney: the attorney's name.
+        #[arg(long)]
+        lpa: Option<String>,
+        /// A Court of Protection deputy: the deputy's name.
+        #[arg(long)]
+        deputy: Option<String>,
+        /// A best-interests decision: who decided, when and why.
+        #[arg(long)]
+        best_interests: Option<String>,
+    },
 }
 
 /// A role on the command line.
@@ -116,8 +142,12 @@ fn actor() -> String {
     )
 }
 
-/// Runs an admin command against `store`.
-pub async fn run(cmd: &AdminCommand, store: &Store) -> Result<ExitCode> {
+/// Runs an admin command against `store`; `dialogs` is loaded only by commands that need it.
+pub async fn run(
+    cmd: &AdminCommand,
+    store: &Store,
+    dialogs: impl Fn() -> Result<Dialogs>,
+) -> Result<ExitCode> {
     let now = chrono::Utc::now().timestamp_millis();
     match cmd {
         AdminCommand::HomeAdd {
@@ -192,6 +222,40 @@ pub async fn run(cmd: &AdminCommand, store: &Store) -> Result<ExitCode> {
         AdminCommand::LinkCode { handle, days } => {
             let code = admin::issue_link_code(store, handle, *days, &actor(), now).await?;
             println!("{code}\nGive this to {handle}. They send \"link {code}\" from their chat account within {days} days. It works once.");
+        }
+        AdminCommand::ConsentRecord {
+            resident,
+            family,
+            category,
+            decision,
+            by,
+            lpa,
+            deputy,
+            best_interests,
+        } => {
+            let decision: Decision = decision.parse().map_err(anyhow::Error::msg)?;
+            let basis = match (lpa, deputy, best_interests) {
+                (Some(n), _, _) => Basis::Lpa(n.clone()),
+                (_, Some(n), _) => Basis::Deputy(n.clone()),
+                (_, _, Some(r)) => Basis::BestInterests(r.clone()),
+                _ => bail!("give the basis: --lpa NAME, --deputy NAME or --best-interests REASONS"),
+            };
+            let dialogs = dialogs()?;
+            admin::record_consent_on_behalf(
+                store,
+                &dialogs.system,
+                resident,
+                family,
+                category,
+                decision,
+                basis,
+                by,
+                now,
+            )
+            .await?;
+            println!(
+                "Recorded: {category} {decision} for {family}, on {resident}'s behalf, by {by}."
+            );
         }
         AdminCommand::AuditVerify => match store.verify_audit().await? {
             ChainCheck::Intact { rows } => println!("The audit log is intact ({rows} rows)."),

@@ -100,8 +100,9 @@ impl Cli {
                 Ok(check_dialogs(&dir))
             }
             Command::Admin(cmd) => {
-                let store = setup::store(self.config()?.database_url()).await?;
-                let code = admin::run(cmd, &store).await;
+                let config = self.config()?;
+                let store = setup::store(config.database_url()).await?;
+                let code = admin::run(cmd, &store, || setup::dialogs(&config.dialogs.dir)).await;
                 store.close().await;
                 code
             }

@@ -102,6 +102,68 @@ pub async fn person_id(store: &Store, handle: &str) -> Result<PersonId> {
         .id)
 }
 
+/// Records a consent decision for a resident who cannot make it themselves. Only their own
+/// keyworker or manager may, only with a lawful basis: a registered health-and-welfare LPA or a
+/// deputy (named), or a best-interests decision (with reasons). A family member's word alone
+/// is never consent, and the bot never makes such a decision itself.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_consent_on_behalf(
+    store: &Store,
+    dialogs: &crate::flow::SystemDoc,
+    resident: &str,
+    family: &str,
+    category: &str,
+    decision: crate::domain::Decision,
+    basis: crate::domain::Basis,
+    by: &str,
+    now_ms: i64,
+) -> Result<()> {
+    use crate::domain::Basis;
+    let not_found = |m: String| StoreError::NotFound(m);
+    let r = store
+        .person_by_handle(resident)
+        .await?
+        .ok_or_else(|| not_found(format!("there is nobody called '{resident}'")))?;
+    let f = store
+        .person_by_handle(family)
+        .await?
+        .ok_or_else(|| not_found(format!("there is nobody called '{family}'")))?;
+    let staff = store
+        .person_by_handle(by)
+        .await?
+        .ok_or_else(|| not_found(format!("there is nobody called '{by}'")))?;
+    let profile = store.profile(r.id).await?;
+    if !profile.family.iter().any(|x| x.id == f.id) {
+        return Err(not_found(format!(
+            "'{family}' is not linked to '{resident}' as family"
+        )));
+    }
+    if !dialogs.category.iter().any(|c| c.id == category) {
+        let known: Vec<&str> = dialogs.category.iter().map(|c| c.id.as_str()).collect();
+        return Err(not_found(format!(
+            "'{category}' is not a consent category; use one of: {}",
+            known.join(", ")
+        )));
+    }
+    if !matches!(staff.role, Role::Keyworker | Role::Manager)
+        || !store.is_staff_for(r.id, staff.id).await?
+    {
+        return Err(not_found(format!(
+            "only {resident}'s own keyworker or manager can record this, and '{by}' is not"
+        )));
+    }
+    match &basis {
+        Basis::Resident => return Err(not_found("a decision recorded by staff needs a basis: --lpa NAME, --deputy NAME or --best-interests REASONS".into())),
+        Basis::Lpa(d) | Basis::Deputy(d) | Basis::BestInterests(d) if d.trim().is_empty() => {
+            return Err(not_found("the basis needs the attorney's or deputy's name, or the reasons for the best-interests decision".into()))
+        }
+        _ => {}
+    }
+    store
+        .record_consent_on_behalf(r.id, f.id, category, decision, &basis, staff.id, now_ms)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! - [`engine`]: the pure step function `(state, input, now) -> (state, effects)`. No I/O.
 //! - [`scheduler`]: when daily check-ins fall due in local time, across clock changes.
 //! - [`store`]: sqlx persistence for SQLite and PostgreSQL, one SQL text for both.
+//! - [`updates`]: building a family update from consented categories only.
 //! - [`runtime`]: loads, steps, persists and dispatches: the only place where the engine meets
 //!   the store, and where the outbox is delivered through a [`runtime::Channel`].
 //! - [`config`]: layered configuration (file, then environment) with secrets kept out of logs.
@@ -30,3 +31,4 @@ pub mod ids;
 pub mod runtime;
 pub mod scheduler;
 pub mod store;
+pub mod updates;

@@ -68,11 +68,12 @@ mod tests {
         NaiveTime::from_hms_opt(1, 30, 0).expect("valid")
     }
 
-    /// Every occurrence over a whole day, found by ticking once a minute as the runtime might.
+    /// Every occurrence over the 24 hours from `day_start`, ticking once a minute as the runtime
+    /// might.
     fn fired_by_minute_ticks(day_start: DateTime<Utc>) -> Vec<(NaiveDate, DateTime<Utc>)> {
         let mut fired = Vec::new();
         let mut t = day_start;
-        while t < day_start + Duration::hours(26) {
+        while t < day_start + Duration::hours(24) {
             fired.extend(occurrences(half_one(), London, t, t + Duration::minutes(1)));
             t += Duration::minutes(1);
         }

@@ -1,7 +1,7 @@
 //! Property tests for the step function: whatever people send, in whatever order, the engine
 //! never panics and never leaves a conversation in a state it cannot continue from.
 
-use carebot_core::domain::{Goal, Profile, Role};
+use carebot_core::domain::{Goal, Profile, Relative, Role};
 use carebot_core::engine::{step, Context, Conversation, Effect, Input, Settings};
 use carebot_core::flow::{load_dir, Dialogs, MAX_MESSAGE_CHARS};
 use carebot_core::ids::{GoalId, PersonId};
@@ -32,6 +32,12 @@ fn profile(goals: usize) -> Profile {
         keyworker: Some("Kim".into()),
         home_name: "Rowan House".into(),
         home_phone: "01632 960000".into(),
+        family: vec![Relative {
+            id: PersonId(9),
+            name: "Sam Thompson".into(),
+        }],
+        consents: Vec::new(),
+        family_of: Vec::new(),
     }
 }
 
@@ -70,6 +76,13 @@ fn message() -> impl Strategy<Value = Input> {
         "tomorrow",
         "complain",
         "advocate",
+        "later",
+        "stop sharing my mood with Sam",
+        "stop sharing",
+        "remind me at 7",
+        "skip today",
+        "any news",
+        "message for my family",
     ]);
     prop_oneof![
         6 => words.prop_map(|w| Input::Message(w.to_string())),

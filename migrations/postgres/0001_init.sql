@@ -16,6 +16,8 @@ CREATE TABLE people (
     role          TEXT NOT NULL CHECK (role IN ('resident','family','keyworker','manager','admin')),
     language      TEXT NOT NULL DEFAULT 'en',
     checkin_time  TEXT,
+    -- Family members: how often they hear about their resident ('daily' or 'weekly').
+    update_cadence TEXT NOT NULL DEFAULT 'weekly' CHECK (update_cadence IN ('daily','weekly')),
     created_ms    BIGINT NOT NULL
 );
 
@@ -87,8 +89,12 @@ CREATE TABLE consents (
     category         TEXT NOT NULL,
     decision         TEXT NOT NULL CHECK (decision IN ('yes','no','later')),
     wording_version  TEXT NOT NULL,
+    -- Exactly what the person was asked, so the decision can be read in its own words later.
+    wording          TEXT NOT NULL,
     channel          TEXT NOT NULL,
-    basis            TEXT NOT NULL DEFAULT 'self',
+    -- 'self', or for a resident who cannot decide: 'lpa', 'deputy', 'best_interests'.
+    basis            TEXT NOT NULL DEFAULT 'self' CHECK (basis IN ('self','lpa','deputy','best_interests')),
+    basis_detail     TEXT,
     recorded_by      BIGINT REFERENCES people(id),
     decided_ms       BIGINT NOT NULL
 );
@@ -127,7 +133,10 @@ CREATE TABLE outbox (
     address          TEXT NOT NULL,
     payload          TEXT NOT NULL,
     sensitive        BOOLEAN NOT NULL,
-    status           TEXT NOT NULL CHECK (status IN ('pending','sent','dead')),
+    status           TEXT NOT NULL CHECK (status IN ('pending','sent','dead','withdrawn')),
+    -- For messages about a resident (family updates): whom, and which consent categories.
+    about_id         BIGINT REFERENCES people(id),
+    categories       TEXT,
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt_ms  BIGINT NOT NULL,
     created_ms       BIGINT NOT NULL,

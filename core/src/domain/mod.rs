@@ -1,5 +1,9 @@
 //! The care domain: who people are to each other, and what the engine may know about them.
 
+pub mod consent;
+
+pub use consent::{Basis, ConsentState, Decision, Relative};
+
 use crate::ids::{GoalId, PersonId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -86,4 +90,13 @@ pub struct Profile {
     pub home_name: String,
     /// A phone number that reaches a person at the home.
     pub home_phone: String,
+    /// For a resident: their family members.
+    #[serde(default)]
+    pub family: Vec<Relative>,
+    /// For a resident: the consent decisions in force.
+    #[serde(default)]
+    pub consents: Vec<ConsentState>,
+    /// For a family member: the residents they are family of.
+    #[serde(default)]
+    pub family_of: Vec<Relative>,
 }

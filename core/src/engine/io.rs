@@ -1,7 +1,8 @@
 //! What goes into the engine and what comes out.
 
+use crate::domain::Decision;
 use crate::flow::Target;
-use crate::ids::GoalId;
+use crate::ids::{GoalId, PersonId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -81,6 +82,21 @@ pub enum Effect {
     SkipToday,
     /// The person chose a new time of day for their check-in ("HH:MM").
     SetCheckinTime(String),
+    /// A resident's consent decision for one family member and category.
+    Consent {
+        /// The family member.
+        family: PersonId,
+        /// Category id.
+        category: String,
+        /// Yes, no or later.
+        decision: Decision,
+        /// Exactly what they were asked, or their own words when they asked to stop sharing.
+        wording: String,
+        /// The version of the flow (or system texts) the wording came from.
+        version: String,
+    },
+    /// A family member asked for the latest update (built by the runtime, with consent).
+    UpdateRequested,
     /// A flow run finished (completed) or was abandoned.
     FlowEnded {
         /// Flow id.

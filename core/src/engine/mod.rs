@@ -16,6 +16,7 @@
 
 pub mod answer;
 pub mod io;
+mod items;
 pub mod render;
 pub mod state;
 pub mod turn;

@@ -3,7 +3,6 @@
 
 use super::state::Frame;
 use super::Context;
-use crate::domain::Goal;
 use minijinja::Environment;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
@@ -39,15 +38,28 @@ pub fn base_vars(ctx: &Context<'_>, frame: Option<&Frame>) -> Map<String, Value>
     if let Some(f) = frame {
         vars.insert("answers".into(), json!(f.answers));
     }
+    vars.insert("consents".into(), consents(ctx));
     vars
 }
 
-/// Adds `goal` for `for_each = "goals"` steps.
-pub fn with_goal(mut vars: Map<String, Value>, goal: Option<&Goal>) -> Map<String, Value> {
-    if let Some(g) = goal {
-        vars.insert("goal".into(), json!({ "text": g.text, "id": g.id }));
+/// A resident's consents in force, in words: `[{family, category, decision}]`, family by
+/// family, categories in the order `system.toml` lists them (the order they are asked in).
+fn consents(ctx: &Context<'_>) -> Value {
+    let p = ctx.profile;
+    let lang = &p.language;
+    let mut list = Vec::new();
+    for family in &p.family {
+        for category in &ctx.dialogs.system.category {
+            if let Some(c) = p
+                .consents
+                .iter()
+                .find(|c| c.family == family.id && c.category == category.id)
+            {
+                list.push(json!({ "family": family.name, "category": category.label(lang), "decision": c.decision.as_str() }));
+            }
+        }
     }
-    vars
+    json!(list)
 }
 
 /// Renders `template`. A template that fails at run time (the validator should have caught

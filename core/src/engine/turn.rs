@@ -3,10 +3,12 @@
 
 use super::answer::{self, normalize, Parsed};
 use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage, TimerKind};
-use super::render::{base_vars, render, split_message, with_goal};
+use super::items::{self, Item};
+use super::render::{base_vars, render, split_message};
 use super::state::{Awaiting, Conversation, Frame};
 use super::Context;
-use crate::flow::model::{Action, Ask, ForEach, Step, Target};
+use crate::domain::Decision;
+use crate::flow::model::{Action, Ask, Step, Target};
 use crate::flow::{Flow, IntentAction, MAX_MESSAGE_CHARS};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -18,6 +20,9 @@ const MAX_HOPS: usize = 64;
 
 /// The daily check-in's flow id: "skip today" ends it.
 pub const CHECKIN: &str = "checkin";
+
+/// The flow that shows and changes who can see what.
+pub const PRIVACY: &str = "privacy";
 
 /// Advances `state` by one `input`. Pure: the same arguments always give the same result.
 pub fn step(
@@ -172,12 +177,75 @@ impl Turn<'_> {
                 }
                 self.say_system("urgent_ack", Map::new());
             }
+            IntentAction::Withdraw { rest } => self.withdraw(&rest, raw),
+            IntentAction::FamilyUpdate => {
+                if self.ctx.profile.family_of.is_empty() {
+                    self.say_system("fallback", Map::new());
+                } else {
+                    self.fx.push(Effect::UpdateRequested);
+                }
+            }
             IntentAction::SkipToday => {
                 if self.s.active.as_ref().is_some_and(|f| f.flow == CHECKIN) {
                     self.s.active = None;
                 }
                 self.fx.push(Effect::SkipToday);
                 self.say_system("skipped_today", Map::new());
+            }
+        }
+    }
+
+    /// "stop sharing my mood with Sam": withdraw at once when the words name one category and
+    /// one family member (or there is only one); otherwise go through it together.
+    fn withdraw(&mut self, rest: &str, raw: &str) {
+        let p = self.ctx.profile;
+        let categories: Vec<_> = self
+            .ctx
+            .dialogs
+            .system
+            .category
+            .iter()
+            .filter(|c| {
+                std::iter::once(&c.id)
+                    .chain(&c.words)
+                    .any(|w| crate::flow::system::contains_words(rest, &normalize(w)))
+            })
+            .collect();
+        let named: Vec<_> = p
+            .family
+            .iter()
+            .filter(|f| {
+                f.name
+                    .split_whitespace()
+                    .any(|n| crate::flow::system::contains_words(rest, &normalize(n)))
+            })
+            .collect();
+        let family = match (named.as_slice(), p.family.as_slice()) {
+            ([one], _) => Some(*one),
+            ([], [only]) => Some(only),
+            _ => None,
+        };
+        match (categories.as_slice(), family) {
+            ([category], Some(family)) => {
+                self.fx.push(Effect::Consent {
+                    family: family.id,
+                    category: category.id.clone(),
+                    decision: Decision::No,
+                    wording: raw.to_string(),
+                    version: "resident's own words".into(),
+                });
+                let label = category.label(self.lang()).to_string();
+                self.say_system(
+                    "withdrawn",
+                    vars([("category", json!(label)), ("family", json!(family.name))]),
+                );
+            }
+            _ => {
+                self.say_system("withdraw_unclear", Map::new());
+                if let Some(active) = self.s.active.take() {
+                    self.s.suspended = Some(active);
+                }
+                self.start_flow(PRIVACY);
             }
         }
     }
@@ -287,7 +355,31 @@ impl Turn<'_> {
         raw: String,
         truncated_from: Option<usize>,
     ) {
-        let goal = self.goal_for(step).map(|g| g.id);
+        let index = self.s.active.as_ref().map_or(0, |f| f.item);
+        let (goal, consent) = match items::get(self.ctx, step.for_each, index) {
+            Some(Item::Goal(g)) => (Some(g.id), None),
+            Some(Item::Consent { family, category }) => {
+                (None, Some((family.id, category.id.clone())))
+            }
+            None => (None, None),
+        };
+        if let Some((family, category)) = consent {
+            // A consent decision: kept with the exact words the person was asked.
+            if let Some(decision) = parsed
+                .key
+                .as_deref()
+                .and_then(|k| k.parse::<Decision>().ok())
+            {
+                let wording = self.step_text(step).unwrap_or_default();
+                self.fx.push(Effect::Consent {
+                    family,
+                    category,
+                    decision,
+                    wording,
+                    version: flow.version.clone(),
+                });
+            }
+        }
         let Some(frame) = self.s.active.as_mut() else {
             return;
         };
@@ -371,10 +463,10 @@ impl Turn<'_> {
 
     /// After an answer (or a skip): the next goal of a `for_each` step, a branch, or `next`.
     fn advance(&mut self, flow: &Arc<Flow>, step: &Step, parsed: Option<&Parsed>) {
-        if step.for_each == Some(ForEach::Goals) {
-            let goals = self.ctx.profile.goals.len();
+        if step.for_each.is_some() {
+            let items = items::count(self.ctx, step.for_each);
             if let Some(frame) = self.s.active.as_mut() {
-                if frame.item + 1 < goals {
+                if frame.item + 1 < items {
                     frame.item += 1;
                     return self.ask_again();
                 }
@@ -402,7 +494,7 @@ impl Turn<'_> {
             let Some(step) = flow.step(&id) else {
                 return self.abandon();
             };
-            if step.for_each == Some(ForEach::Goals) && self.ctx.profile.goals.is_empty() {
+            if step.for_each.is_some() && items::count(self.ctx, step.for_each) == 0 {
                 match &step.next {
                     Some(n) => {
                         id = n.get_ref().clone();
@@ -476,22 +568,21 @@ impl Turn<'_> {
         })
     }
 
-    fn goal_for(&self, step: &Step) -> Option<&crate::domain::Goal> {
-        let frame = self.s.active.as_ref()?;
-        (step.for_each == Some(ForEach::Goals))
-            .then(|| self.ctx.profile.goals.get(frame.item))
-            .flatten()
+    /// The step's text for this person, with the current `for_each` item filled in.
+    fn step_text(&self, step: &Step) -> Option<String> {
+        let template = step.text(self.lang())?;
+        let mut vars = base_vars(self.ctx, self.s.active.as_ref());
+        let index = self.s.active.as_ref().map_or(0, |f| f.item);
+        if let Some(item) = items::get(self.ctx, step.for_each, index) {
+            vars.extend(items::vars(&item, self.lang()));
+        }
+        Some(render(template, &vars))
     }
 
     fn say_step(&mut self, step: &Step) {
-        let Some(template) = step.text(self.lang()) else {
+        let Some(text) = self.step_text(step) else {
             return;
         };
-        let vars = with_goal(
-            base_vars(self.ctx, self.s.active.as_ref()),
-            self.goal_for(step),
-        );
-        let text = render(template, &vars);
         let (choices, list) = self.choices(step);
         self.send(text, step.sensitive, choices, list);
     }

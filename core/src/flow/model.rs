@@ -80,6 +80,9 @@ pub struct Step {
 pub enum ForEach {
     /// The person's active care-plan goals; the template sees `goal.text`.
     Goals,
+    /// Each family member × each consent category; the template sees `family.name` and
+    /// `category.label`; the answer (a choice of `yes`, `no`, `later`) is a consent decision.
+    Consent,
 }
 
 /// The kinds of answer the engine understands.

@@ -15,6 +15,33 @@ pub struct SystemDoc {
     /// Global intents, tried in order.
     #[serde(default)]
     pub intent: Vec<Intent>,
+    /// What a resident may choose to share with family, in the order they are asked.
+    #[serde(default)]
+    pub category: Vec<Category>,
+}
+
+/// A kind of information a resident may share with a family member.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Stable id stored with each decision (`mood`).
+    pub id: String,
+    /// How it is named to the resident, per language ("how you are feeling").
+    pub label: BTreeMap<String, String>,
+    /// Words a resident may use for it ("stop sharing my mood with Sam").
+    #[serde(default)]
+    pub words: Vec<String>,
+}
+
+impl Category {
+    /// The label in `lang`, else the default language, else the id.
+    pub fn label(&self, lang: &str) -> &str {
+        self.label
+            .get(lang)
+            .or_else(|| self.label.get(super::DEFAULT_LANGUAGE))
+            .map(String::as_str)
+            .unwrap_or(&self.id)
+    }
 }
 
 /// A phrase set that works from anywhere in a conversation.
@@ -51,6 +78,10 @@ impl Intent {
             IntentKind::Resume => IntentAction::Resume,
             IntentKind::Urgent => IntentAction::Urgent,
             IntentKind::SkipToday => IntentAction::SkipToday,
+            IntentKind::Withdraw => IntentAction::Withdraw {
+                rest: rest.unwrap_or_default(),
+            },
+            IntentKind::FamilyUpdate => IntentAction::FamilyUpdate,
         })
     }
 }
@@ -69,6 +100,10 @@ pub enum IntentKind {
     Urgent,
     /// Skip today's scheduled check-in.
     SkipToday,
+    /// Stop sharing a category with a family member ("stop sharing my mood with Sam").
+    Withdraw,
+    /// A family member asks for the latest update.
+    FamilyUpdate,
 }
 
 /// What an intent does.
@@ -89,6 +124,13 @@ pub enum IntentAction {
     Urgent,
     /// Skip today's scheduled check-in.
     SkipToday,
+    /// Stop sharing: the words after the phrase name what and with whom.
+    Withdraw {
+        /// The rest of the message.
+        rest: String,
+    },
+    /// A family member asks for the latest update.
+    FamilyUpdate,
 }
 
 /// Texts the engine itself needs, each with the template variables it may use.
@@ -117,6 +159,13 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("link_done", &[]),
     ("nudge", &[]),
     ("skipped_today", &[]),
+    ("withdrawn", &["category", "family"]),
+    ("withdraw_unclear", &[]),
+    ("update_none", &[]),
+    ("update_intro", &["resident"]),
+    ("update_mood", &["resident", "average", "count"]),
+    ("update_goal", &["goal", "answer"]),
+    ("update_message", &["resident", "message"]),
     ("staff_alert", &["resident", "reason", "words"]),
 ];
 

@@ -1,7 +1,7 @@
 //! What `carebot dialogs check` checks, beyond TOML syntax: every problem names the file and
 //! line and says what to change, because the people fixing flows are care staff, not engineers.
 
-use super::model::{Action, Ask, Flow, Step};
+use super::model::{Action, Ask, Flow, ForEach, Step};
 use super::problem::Problem;
 use super::system::{IntentKind, SystemDoc, COMMON_VARS, REQUIRED_TEXTS};
 use super::MAX_MESSAGE_CHARS;
@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Template variables a flow step may use; `goal` only in `for_each = "goals"` steps.
-pub const FLOW_VARS: &[&str] = &["person", "home", "keyworker", "answers"];
+pub const FLOW_VARS: &[&str] = &["person", "home", "keyworker", "answers", "consents"];
 
 /// Checks all flows and the system file together (intents name flows, flows share languages).
 pub fn check_library(
@@ -141,8 +141,20 @@ fn check_step(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Ve
         }
     }
     let mut allowed: Vec<&str> = FLOW_VARS.to_vec();
-    if step.for_each.is_some() {
-        allowed.push("goal");
+    match step.for_each {
+        Some(ForEach::Goals) => allowed.push("goal"),
+        Some(ForEach::Consent) => allowed.extend(["family", "category"]),
+        None => {}
+    }
+    if step.for_each == Some(ForEach::Consent) {
+        let ids: Vec<&str> = match &step.ask {
+            Some(Ask::Choice { options }) => options.iter().map(|o| o.id.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        if ids != ["yes", "no", "later"] {
+            problems.push(at(path, flow, here, format!("step '{name}' asks for consent, so its answer must be a choice of yes, no and later"),
+                "use ask = { kind = \"choice\", options = [{ id = \"yes\", ... }, { id = \"no\", ... }, { id = \"later\", ... }] }"));
+        }
     }
     for text in step.say.values() {
         problems.extend(check_template(

@@ -2,12 +2,13 @@
 //! fanned out to staff, answers kept as given, and the scheduler's bookkeeping.
 
 use super::schedule::SchedulePolicy;
+use crate::domain::Basis;
 use crate::engine::render::{base_vars, render};
 use crate::engine::turn::CHECKIN;
 use crate::engine::{Context, Conversation, Effect, OutMessage, TimerKind};
 use crate::flow::Target;
 use crate::store::people::Identity;
-use crate::store::turn::{CheckinChange, NewAlert, NewOutbox, NewTimer, TurnWrites};
+use crate::store::turn::{CheckinChange, NewAlert, NewConsent, NewOutbox, NewTimer, TurnWrites};
 use serde_json::json;
 
 /// What the runtime knows about a turn besides the engine's effects.
@@ -22,6 +23,8 @@ pub(super) struct Extras<'a> {
     pub missed_before: u32,
     /// The timer this turn handles, if it is a timer turn.
     pub timer: Option<i64>,
+    /// For a family member: the updates they would get if they asked now.
+    pub family_updates: Vec<super::updates::Prepared>,
 }
 
 pub(super) fn to_writes(
@@ -48,6 +51,7 @@ pub(super) fn to_writes(
                     platform: to.platform.clone(),
                     address: to.address.clone(),
                     message,
+                    ..Default::default()
                 });
             }
             Effect::Store(answer) => w.answers.push(answer),
@@ -105,6 +109,63 @@ pub(super) fn to_writes(
                     .push(super::schedule::checkin_key(person, &x.local_date));
             }
             Effect::SetCheckinTime(time) => w.checkin_time = Some(time),
+            Effect::Consent {
+                family,
+                category,
+                decision,
+                wording,
+                version,
+            } => w.consents.push(NewConsent {
+                family,
+                category,
+                decision,
+                wording,
+                wording_version: version,
+                channel: to.platform.clone(),
+                basis: Basis::Resident,
+                recorded_by: person,
+            }),
+            Effect::UpdateRequested => {
+                if x.family_updates.is_empty() {
+                    let text = render(
+                        ctx.dialogs
+                            .system
+                            .text("update_none", &ctx.profile.language),
+                        &base_vars(ctx, None),
+                    );
+                    let message = OutMessage {
+                        text,
+                        ..Default::default()
+                    };
+                    let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
+                    w.outbox.push(NewOutbox {
+                        key,
+                        person: Some(person),
+                        platform: to.platform.clone(),
+                        address: to.address.clone(),
+                        message,
+                        ..Default::default()
+                    });
+                }
+                for p in &x.family_updates {
+                    let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
+                    let message = OutMessage {
+                        text: p.update.text.clone(),
+                        sensitive: true,
+                        ..Default::default()
+                    };
+                    w.outbox.push(NewOutbox {
+                        key,
+                        person: Some(person),
+                        platform: to.platform.clone(),
+                        address: to.address.clone(),
+                        message,
+                        about: Some(p.resident.id),
+                        categories: p.update.categories.clone(),
+                    });
+                    w.audits.push(super::updates::disclosure(person, p));
+                }
+            }
         }
     }
     w

@@ -8,6 +8,7 @@
 pub mod dispatch;
 mod effects;
 pub mod schedule;
+mod updates;
 
 pub use dispatch::{dispatch_due, Channel, DeliveryError, RetryPolicy};
 pub use schedule::{SchedulePolicy, TickReport};
@@ -184,6 +185,7 @@ impl Carebot {
                 .to_string(),
             missed_before,
             timer,
+            family_updates: self.family_updates_for(&profile, now).await?,
         };
         let written = self
             .store
@@ -193,6 +195,23 @@ impl Carebot {
             })
             .await?;
         Ok(written.is_some())
+    }
+
+    /// For a family member: what they would be told now about each of their residents (the
+    /// last week, consented categories only).
+    async fn family_updates_for(
+        &self,
+        profile: &crate::domain::Profile,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<updates::Prepared>> {
+        let mut prepared = Vec::new();
+        for resident in &profile.family_of {
+            prepared.extend(
+                self.prepare_update(resident, profile.id, now - chrono::Duration::days(7))
+                    .await?,
+            );
+        }
+        Ok(prepared)
     }
 
     /// An account nobody is linked to: a valid `link CODE` links it; anything else gets one
@@ -223,6 +242,7 @@ impl Carebot {
                         text,
                         ..Default::default()
                     },
+                    ..Default::default()
                 }
             };
             if self
@@ -248,6 +268,7 @@ impl Carebot {
                 text,
                 ..Default::default()
             },
+            ..Default::default()
         };
         let fresh = self.store.reply_once(key, &[reply], now_ms).await?;
         Ok(if fresh {

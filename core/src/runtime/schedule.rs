@@ -24,6 +24,8 @@ pub struct SchedulePolicy {
     pub alert_after_misses: u32,
     /// After downtime, check-ins due longer ago than this are not sent late.
     pub catch_up: Duration,
+    /// Local time family updates go out ("HH:MM"); weekly ones on Sundays.
+    pub update_time: String,
 }
 
 impl Default for SchedulePolicy {
@@ -33,6 +35,7 @@ impl Default for SchedulePolicy {
             missed_after: Duration::minutes(180),
             alert_after_misses: 2,
             catch_up: Duration::hours(6),
+            update_time: "18:00".into(),
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct TickReport {
     pub started: usize,
     /// Timers handled.
     pub timers: usize,
+    /// Family updates queued.
+    pub updates: usize,
 }
 
 const MARK: &str = "checkin";
@@ -112,6 +117,7 @@ impl Carebot {
                 report.timers += 1;
             }
         }
+        report.updates = self.queue_family_updates(now).await?;
         Ok(report)
     }
 

@@ -11,18 +11,22 @@
 //! - [`outbox`]: claiming and settling outgoing messages.
 //! - [`flows`]: every flow version a conversation may be pinned to.
 //! - [`answers`]: reading stored answers back.
+//! - [`consents`]: consent history, and decisions staff record with a lawful basis.
 //! - [`audit`]: the hash-chained, append-only audit log.
 //! - [`schedule`]: check-in times, timers, scheduler progress, missed streaks.
+//! - [`updates`]: what family updates draw on; queuing one with its audit row.
 //! - [`links`]: one-time link codes that bind a chat account to a person.
 
 pub mod answers;
 pub mod audit;
+pub mod consents;
 pub mod flows;
 pub mod links;
 pub mod outbox;
 pub mod people;
 pub mod schedule;
 pub mod turn;
+pub mod updates;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

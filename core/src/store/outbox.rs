@@ -5,6 +5,7 @@
 //! pending message per recipient is claimable: people get messages in the order they were
 //! written, even across retries.
 
+use super::audit::{append_audit, AuditEntry};
 use super::{with_db, with_read, Result, Store, StoreError};
 use crate::engine::OutMessage;
 use crate::ids::{OutboxId, PersonId};
@@ -84,12 +85,36 @@ impl Store {
         Ok(out)
     }
 
-    /// Delivered.
+    /// Delivered. A message about a resident (a family update) is a disclosure: it gets its
+    /// audit row in the same transaction.
     pub async fn outbox_sent(&self, id: OutboxId, now_ms: i64) -> Result<()> {
-        with_db!(self, pool => sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_ms = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
-            .bind(id.0).bind(now_ms).execute(pool).await.map(|_| ())?);
-        Ok(())
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_ms = $2, attempts = attempts + 1, last_error = NULL
+                 WHERE id = $1 RETURNING about_id, person_id, categories, platform")
+                .bind(id.0).bind(now_ms).fetch_optional(&mut *tx).await?;
+            if let Some(r) = row {
+                if let Some(about) = r.try_get::<Option<i64>, _>("about_id")? {
+                    let categories: Option<String> = r.try_get("categories")?;
+                    let categories: serde_json::Value = categories.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+                    let entry = AuditEntry {
+                        actor: "carebot".into(),
+                        action: "update.delivered".into(),
+                        subject: Some(PersonId(about)),
+                        detail: serde_json::json!({
+                            "to": r.try_get::<Option<i64>, _>("person_id")?,
+                            "categories": categories,
+                            "platform": r.try_get::<String, _>("platform")?,
+                            "outbox": id.0,
+                        }),
+                    };
+                    append_audit!(self, tx, entry, now_ms);
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Not delivered: try again at `retry_at_ms`, or give up (`None`: dead letter). `error`

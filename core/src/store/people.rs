@@ -1,7 +1,7 @@
 //! Homes, people, who is what to whom, chat identities and goals.
 
 use super::{with_db, with_read, Result, Store, StoreError};
-use crate::domain::{Goal, Profile, Role};
+use crate::domain::{ConsentState, Goal, Profile, Relative, Role};
 use crate::ids::{GoalId, HomeId, PersonId};
 use sqlx::Row;
 
@@ -171,11 +171,54 @@ impl Store {
                  WHERE r.resident_id = $1 AND r.relation = 'keyworker' AND r.revoked_ms IS NULL
                  ORDER BY r.id LIMIT 1")
                 .bind(person.0).fetch_optional(pool).await?;
-            let role: String = row.try_get("role")?;
+            let relatives = |sql: &'static str| async move {
+                sqlx::query(sql).bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|r| Ok(Relative { id: PersonId(r.try_get("id")?), name: r.try_get("display_name")? }))
+                    .collect::<Result<Vec<_>>>()
+            };
+            let role: Role = row.try_get::<String, _>("role")?.parse().map_err(StoreError::Corrupt)?;
+            // Only what this role's conversations can use is loaded.
+            let (family, consents, family_of) = match role {
+                Role::Resident => {
+                    let family = relatives(
+                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.person_id
+                         WHERE r.resident_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL ORDER BY r.id").await?;
+                    let consents = if family.is_empty() { Vec::new() } else {
+                        sqlx::query(
+                            "SELECT c.family_id, c.category, c.decision FROM consents c
+                             WHERE c.resident_id = $1 AND c.id = (SELECT MAX(id) FROM consents l
+                                 WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
+                             ORDER BY c.family_id, c.category")
+                            .bind(person.0).fetch_all(pool).await?
+                            .into_iter()
+                            .map(|r| {
+                                let decision: String = r.try_get("decision")?;
+                                Ok(ConsentState {
+                                    family: PersonId(r.try_get("family_id")?),
+                                    category: r.try_get("category")?,
+                                    decision: decision.parse().map_err(StoreError::Corrupt)?,
+                                })
+                            })
+                            .collect::<Result<Vec<_>>>()?
+                    };
+                    (family, consents, Vec::new())
+                }
+                Role::Family => {
+                    let family_of = relatives(
+                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
+                         WHERE r.person_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL ORDER BY r.id").await?;
+                    (Vec::new(), Vec::new(), family_of)
+                }
+                _ => (Vec::new(), Vec::new(), Vec::new()),
+            };
             Ok(Profile {
+                family,
+                family_of,
+                consents,
                 id: person,
                 name: row.try_get("display_name")?,
-                role: role.parse().map_err(StoreError::Corrupt)?,
+                role,
                 language: row.try_get("language")?,
                 goals,
                 keyworker,
@@ -215,5 +258,16 @@ impl Store {
             .into_iter()
             .map(|r| Ok((r.try_get("handle")?, r.try_get("display_name")?, r.try_get("role")?)))
             .collect())
+    }
+}
+
+impl Store {
+    /// Whether `staff` is an active keyworker or manager of `resident`.
+    pub async fn is_staff_for(&self, resident: PersonId, staff: PersonId) -> Result<bool> {
+        let n: i64 = with_read!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM relations WHERE resident_id = $1 AND person_id = $2
+             AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL")
+            .bind(resident.0).bind(staff.0).fetch_one(pool).await?);
+        Ok(n > 0)
     }
 }

@@ -6,7 +6,9 @@
 //! answer is stored before it is acknowledged, and a crash at any point leaves either the
 //! whole turn or none of it.
 
+use super::audit::AuditEntry;
 use super::{with_db, Result, Store, StoreError};
+use crate::domain::{Basis, Decision};
 use crate::engine::{AnswerRecord, Conversation, OutMessage};
 use crate::flow::Target;
 use crate::ids::PersonId;
@@ -21,7 +23,7 @@ pub struct InboundKey {
 }
 
 /// A message to queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NewOutbox {
     /// Idempotency key, passed to the platform (Matrix txn id, Discord nonce).
     pub key: String,
@@ -33,6 +35,31 @@ pub struct NewOutbox {
     pub address: String,
     /// What.
     pub message: OutMessage,
+    /// For messages about a resident (family updates): whom.
+    pub about: Option<PersonId>,
+    /// For family updates: the consent categories it carries, so a withdrawal can stop it.
+    pub categories: Vec<String>,
+}
+
+/// A consent decision to record.
+#[derive(Clone, Debug)]
+pub struct NewConsent {
+    /// The family member.
+    pub family: PersonId,
+    /// Category id.
+    pub category: String,
+    /// The decision.
+    pub decision: Decision,
+    /// What the resident was asked (or said).
+    pub wording: String,
+    /// Version of that wording.
+    pub wording_version: String,
+    /// Where: the platform.
+    pub channel: String,
+    /// On what basis.
+    pub basis: Basis,
+    /// Who recorded it (the resident themselves, or staff).
+    pub recorded_by: PersonId,
 }
 
 /// An alert to raise. The store fans it out to every active staff member of the target role
@@ -109,6 +136,10 @@ pub struct TurnWrites {
     pub checkin_time: Option<String>,
     /// Scheduler keys to mark as done without running them (skipping today).
     pub claim: Vec<InboundKey>,
+    /// Consent decisions (each audited; a "no" stops queued updates at once).
+    pub consents: Vec<NewConsent>,
+    /// Other audit rows (e.g. a disclosure to family).
+    pub audits: Vec<AuditEntry>,
 }
 
 /// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
@@ -116,8 +147,8 @@ pub struct TurnWrites {
 macro_rules! queue_message {
     ($tx:expr, $o:expr, $now:expr) => {
         sqlx::query(
-            "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (idem_key) DO NOTHING",
+            "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms, about_id, categories)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $8, $9) ON CONFLICT (idem_key) DO NOTHING",
         )
         .bind(&$o.key)
         .bind($o.person.map(|p| p.0))
@@ -126,6 +157,8 @@ macro_rules! queue_message {
         .bind(payload(&$o.message)?)
         .bind($o.message.sensitive)
         .bind($now)
+        .bind($o.about.map(|p| p.0))
+        .bind(if $o.categories.is_empty() { None } else { Some(serde_json::json!($o.categories).to_string()) })
         .execute(&mut *$tx)
         .await?
         .rows_affected()
@@ -218,6 +251,37 @@ impl Store {
             }
             if let Some(time) = &writes.checkin_time {
                 sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1").bind(person.0).bind(time).execute(&mut *tx).await?;
+            }
+            for c in &writes.consents {
+                sqlx::query(
+                    "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    .bind(person.0).bind(c.family.0).bind(&c.category).bind(c.decision.as_str()).bind(&c.wording_version)
+                    .bind(&c.wording).bind(&c.channel).bind(c.basis.as_str()).bind(c.basis.detail()).bind(c.recorded_by.0).bind(now_ms)
+                    .execute(&mut *tx).await?;
+                let mut withdrawn = 0;
+                if c.decision != Decision::Yes {
+                    // Takes effect at once, also on updates queued but not yet sent.
+                    withdrawn = sqlx::query(
+                        "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
+                         WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3")
+                        .bind(person.0).bind(c.family.0).bind(format!("%\"{}\"%", c.category))
+                        .execute(&mut *tx).await?.rows_affected();
+                }
+                let entry = AuditEntry {
+                    actor: format!("person:{}", c.recorded_by),
+                    action: "consent.recorded".into(),
+                    subject: Some(person),
+                    detail: serde_json::json!({
+                        "family": c.family, "category": c.category, "decision": c.decision.as_str(),
+                        "basis": c.basis.as_str(), "channel": c.channel, "wording_version": c.wording_version,
+                        "queued_updates_withdrawn": withdrawn,
+                    }),
+                };
+                super::audit::append_audit!(self, tx, entry, now_ms);
+            }
+            for entry in &writes.audits {
+                super::audit::append_audit!(self, tx, entry, now_ms);
             }
             for k in &writes.claim {
                 sqlx::query("INSERT INTO inbound_events (platform, event_id, received_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")

@@ -1,0 +1,131 @@
+//! Family updates: at the home's update time (daily, or weekly on Sundays, as each family
+//! member chose), and whenever a family member asks. Always built at that moment from the
+//! consents in force then; every disclosure is audited; nothing shared means nothing sent.
+
+use super::Carebot;
+use crate::domain::Relative;
+use crate::engine::OutMessage;
+use crate::ids::PersonId;
+use crate::scheduler::occurrences;
+use crate::store::audit::AuditEntry;
+use crate::store::turn::NewOutbox;
+use crate::store::Result;
+use crate::updates::{build, Update};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use serde_json::json;
+
+const MARK: &str = "family_updates";
+
+/// An update built for a family member, ready to queue.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    /// Whom it is about.
+    pub resident: Relative,
+    /// What it says and discloses.
+    pub update: Update,
+}
+
+impl Carebot {
+    /// The update about `resident` for `family` covering the time since `since`, if the
+    /// resident shares anything with them that has something to say.
+    pub(crate) async fn prepare_update(
+        &self,
+        resident: &Relative,
+        family: PersonId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Prepared>> {
+        let shared = self.store.shared_categories(resident.id, family).await?;
+        if shared.is_empty() {
+            return Ok(None);
+        }
+        let data = self
+            .store
+            .update_data(resident.id, since.timestamp_millis())
+            .await?;
+        let lang = crate::flow::DEFAULT_LANGUAGE;
+        Ok(
+            build(&self.dialogs.system, lang, &resident.name, &shared, &data).map(|update| {
+                Prepared {
+                    resident: resident.clone(),
+                    update,
+                }
+            }),
+        )
+    }
+
+    /// Queues the scheduled family updates due since the last tick. Returns how many.
+    pub(crate) async fn queue_family_updates(&self, now: DateTime<Utc>) -> Result<usize> {
+        let last = self
+            .store
+            .scheduler_mark(MARK)
+            .await?
+            .and_then(DateTime::from_timestamp_millis);
+        let floor = now - self.schedule.catch_up;
+        let after = last.map_or(floor, |l| l.max(floor));
+        let time = NaiveTime::parse_from_str(&self.schedule.update_time, "%H:%M")
+            .unwrap_or(NaiveTime::MIN);
+        let mut queued = 0;
+        for (date, _) in occurrences(time, self.settings.timezone, after, now) {
+            for link in self.store.family_links().await? {
+                let weekly = link.cadence == "weekly";
+                if weekly && date.weekday() != Weekday::Sun {
+                    continue;
+                }
+                let Some(to) = self.store.preferred_identity(link.family).await? else {
+                    continue;
+                };
+                let since = now
+                    - if weekly {
+                        Duration::days(7)
+                    } else {
+                        Duration::days(1)
+                    };
+                let Some(p) = self
+                    .prepare_update(&link.resident, link.family, since)
+                    .await?
+                else {
+                    continue;
+                };
+                let message = NewOutbox {
+                    key: format!("update.{}.{}.{date}", link.resident.id, link.family),
+                    person: Some(link.family),
+                    platform: to.platform,
+                    address: to.address,
+                    message: OutMessage {
+                        text: p.update.text.clone(),
+                        sensitive: true,
+                        ..Default::default()
+                    },
+                    about: Some(link.resident.id),
+                    categories: p.update.categories.clone(),
+                };
+                if self
+                    .store
+                    .queue_disclosure(
+                        &message,
+                        &disclosure(link.family, &p),
+                        now.timestamp_millis(),
+                    )
+                    .await?
+                {
+                    queued += 1;
+                }
+            }
+        }
+        let mark = last.map_or(now, |l| l.max(now));
+        self.store
+            .set_scheduler_mark(MARK, mark.timestamp_millis())
+            .await?;
+        Ok(queued)
+    }
+}
+
+/// The audit row for disclosing `p` to `family`.
+pub(crate) fn disclosure(family: PersonId, p: &Prepared) -> AuditEntry {
+    AuditEntry {
+        actor: "carebot".into(),
+        action: "update.queued".into(),
+        subject: Some(p.resident.id),
+        detail: json!({ "to": family, "categories": p.update.categories }),
+    }
+}

@@ -1,0 +1,106 @@
+//! Consent records: reading them back, and staff recording a decision for a resident who
+//! cannot make it themselves (with its lawful basis). Decisions a resident makes in chat are
+//! written by the turn that heard them (`store::turn`).
+
+use super::audit::{append_audit, AuditEntry};
+use super::{with_db, with_read, Result, Store, StoreError};
+use crate::domain::{Basis, Decision};
+use crate::ids::PersonId;
+use sqlx::Row;
+
+/// A consent decision as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// The family member.
+    pub family: PersonId,
+    /// Category id.
+    pub category: String,
+    /// The decision.
+    pub decision: Decision,
+    /// What the resident was asked, or said.
+    pub wording: String,
+    /// Version of that wording.
+    pub wording_version: String,
+    /// Where it was given.
+    pub channel: String,
+    /// "self", "lpa", "deputy" or "best_interests".
+    pub basis: String,
+    /// The attorney or deputy, or the best-interests reasons.
+    pub basis_detail: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: Option<PersonId>,
+    /// When.
+    pub decided_ms: i64,
+}
+
+impl Store {
+    /// Every consent decision about `resident`, oldest first (the history, not just the latest).
+    pub async fn consents_of(&self, resident: PersonId) -> Result<Vec<ConsentRecord>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT family_id, category, decision, wording, wording_version, channel, basis, basis_detail, recorded_by, decided_ms
+             FROM consents WHERE resident_id = $1 ORDER BY id")
+            .bind(resident.0).fetch_all(pool).await?
+            .into_iter()
+            .map(|r| {
+                let decision: String = r.try_get("decision")?;
+                Ok(ConsentRecord {
+                    family: PersonId(r.try_get("family_id")?),
+                    category: r.try_get("category")?,
+                    decision: decision.parse().map_err(StoreError::Corrupt)?,
+                    wording: r.try_get("wording")?,
+                    wording_version: r.try_get("wording_version")?,
+                    channel: r.try_get("channel")?,
+                    basis: r.try_get("basis")?,
+                    basis_detail: r.try_get("basis_detail")?,
+                    recorded_by: r.try_get::<Option<i64>, _>("recorded_by")?.map(PersonId),
+                    decided_ms: r.try_get("decided_ms")?,
+                })
+            })
+            .collect())
+    }
+
+    /// Records a decision made on a resident's behalf by staff, with its basis, audited, and
+    /// withdrawing queued updates at once when it is not a yes.
+    #[allow(clippy::too_many_arguments)] // one per column of the decision
+    pub async fn record_consent_on_behalf(
+        &self,
+        resident: PersonId,
+        family: PersonId,
+        category: &str,
+        decision: Decision,
+        basis: &Basis,
+        recorded_by: PersonId,
+        now_ms: i64,
+    ) -> Result<()> {
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
+                 VALUES ($1, $2, $3, $4, 'staff', 'recorded by staff through the admin command line', 'cli', $5, $6, $7, $8)")
+                .bind(resident.0).bind(family.0).bind(category).bind(decision.as_str())
+                .bind(basis.as_str()).bind(basis.detail()).bind(recorded_by.0).bind(now_ms)
+                .execute(&mut *tx).await?;
+            let mut withdrawn = 0;
+            if decision != Decision::Yes {
+                withdrawn = sqlx::query(
+                    "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
+                     WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3")
+                    .bind(resident.0).bind(family.0).bind(format!("%\"{category}\"%"))
+                    .execute(&mut *tx).await?.rows_affected();
+            }
+            let entry = AuditEntry {
+                actor: format!("person:{recorded_by}"),
+                action: "consent.recorded".into(),
+                subject: Some(resident),
+                detail: serde_json::json!({
+                    "family": family, "category": category, "decision": decision.as_str(),
+                    "basis": basis.as_str(), "basis_detail": basis.detail(), "channel": "cli",
+                    "queued_updates_withdrawn": withdrawn,
+                }),
+            };
+            append_audit!(self, tx, entry, now_ms);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
