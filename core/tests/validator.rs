@@ -151,3 +151,21 @@ fn an_intent_naming_a_missing_flow_is_found() {
     );
     assert!(p.file.ends_with("system.toml") && p.line > 0);
 }
+
+#[test]
+fn a_concern_rule_must_be_one_kind_or_the_other() {
+    let dir = tempfile::tempdir().expect("temp");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
+    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let broken = "[[rule]]\nid = \"half\"\nreason = \"low\"\nanswer = \"mood\"\nat_most = 2\n";
+    std::fs::write(dir.path().join("concerns.toml"), broken).expect("write");
+    let p = only(load_dir(dir.path()).expect_err("must fail"));
+    assert_eq!(p.line, 2);
+    assert!(
+        p.message.contains("rule 'half' must have either `words`"),
+        "{p}"
+    );
+}

@@ -155,7 +155,9 @@ CREATE TABLE alerts (
     words       TEXT,
     created_ms  BIGINT NOT NULL,
     acked_ms    BIGINT,
-    acked_by    BIGINT REFERENCES people(id)
+    acked_by    BIGINT REFERENCES people(id),
+    -- Set when an unacknowledged alert was passed on to the manager.
+    escalated_ms BIGINT
 );
 
 -- Append-only; each row carries the hash of the one before it.

@@ -99,4 +99,18 @@ pub struct Profile {
     /// For a family member: the residents they are family of.
     #[serde(default)]
     pub family_of: Vec<Relative>,
+    /// For a resident: their recent number answers, for rules like "low three days running".
+    #[serde(default)]
+    pub recent: Vec<RecentNumber>,
+}
+
+/// A number a person gave recently.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecentNumber {
+    /// The answer's `store` key.
+    pub key: String,
+    /// The value.
+    pub value: f64,
+    /// When (epoch ms).
+    pub at_ms: i64,
 }

@@ -97,6 +97,8 @@ pub enum Effect {
     },
     /// A family member asked for the latest update (built by the runtime, with consent).
     UpdateRequested,
+    /// A member of staff acknowledged an alert (by number) or all of theirs.
+    Ack(Option<i64>),
     /// A flow run finished (completed) or was abandoned.
     FlowEnded {
         /// Flow id.

@@ -12,9 +12,12 @@
 //! - [`io`]: inputs and effects.
 //! - [`answer`]: turning "not great" into 2.
 //! - [`render`]: filling in `{{ person.name }}`.
-//! - [`turn`]: the step function itself.
+//! - [`turn`]: the step function itself; `intents` holds what interrupts it, `items` what
+//!   `for_each` steps repeat over.
 
 pub mod answer;
+mod concerns;
+mod intents;
 pub mod io;
 mod items;
 pub mod render;

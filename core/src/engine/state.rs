@@ -44,6 +44,12 @@ pub struct Frame {
     /// The person's own words for each answer in this run, for alerts that quote them.
     #[serde(default)]
     pub heard: BTreeMap<String, String>,
+    /// When the run started (epoch ms): a suspended run older than a few hours is not resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_ms: Option<i64>,
+    /// Concern rules that have already raised an alert in this run (each alerts once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged: Vec<String>,
 }
 
 /// Engine-level yes/no questions.

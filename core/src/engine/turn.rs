@@ -2,14 +2,14 @@
 //! then the flow's question) → `answer` → `enter` (walks steps until the next question).
 
 use super::answer::{self, normalize, Parsed};
-use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage, TimerKind};
+use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage};
 use super::items::{self, Item};
 use super::render::{base_vars, render, split_message};
 use super::state::{Awaiting, Conversation, Frame};
 use super::Context;
 use crate::domain::Decision;
 use crate::flow::model::{Action, Ask, Step, Target};
-use crate::flow::{Flow, IntentAction, MAX_MESSAGE_CHARS};
+use crate::flow::{Flow, MAX_MESSAGE_CHARS};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -20,6 +20,9 @@ const MAX_HOPS: usize = 64;
 
 /// The daily check-in's flow id: "skip today" ends it.
 pub const CHECKIN: &str = "checkin";
+
+/// A suspended run older than this is not offered again.
+const STALE_AFTER_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// The flow that shows and changes who can see what.
 pub const PRIVACY: &str = "privacy";
@@ -37,6 +40,7 @@ pub fn step(
         fx: Vec::new(),
         now,
     };
+    t.forget_stale_runs();
     t.s.turn += 1;
     match input {
         Input::Message(raw) => t.on_message(&raw),
@@ -54,15 +58,16 @@ pub fn step(
     (t.s, t.fx)
 }
 
-struct Turn<'a> {
-    ctx: &'a Context<'a>,
-    s: Conversation,
-    fx: Vec<Effect>,
-    now: DateTime<Utc>,
+/// One turn in progress: the context, the conversation being changed, the effects so far.
+pub(super) struct Turn<'a> {
+    pub(super) ctx: &'a Context<'a>,
+    pub(super) s: Conversation,
+    pub(super) fx: Vec<Effect>,
+    pub(super) now: DateTime<Utc>,
 }
 
 impl Turn<'_> {
-    fn lang(&self) -> &str {
+    pub(super) fn lang(&self) -> &str {
         &self.ctx.profile.language
     }
 
@@ -124,168 +129,14 @@ impl Turn<'_> {
         }
     }
 
-    fn on_intent(&mut self, intent: IntentAction, raw: &str) {
-        self.s.awaiting = Awaiting::Nothing;
-        match intent {
-            IntentAction::Flow { flow, rest } => {
-                let flow = &flow;
-                if let Some(rest) = rest.filter(|r| !r.is_empty()) {
-                    // "remind me at 10": start the flow afresh and answer its first question.
-                    if let Some(active) = self.s.active.take().filter(|f| &f.flow != flow) {
-                        self.s.suspended = Some(active);
-                    }
-                    self.start_flow(flow);
-                    if self.s.active.is_some() {
-                        self.fx.retain(|e| !matches!(e, Effect::Send(_)));
-                        self.answer(&rest, &rest, None);
-                    }
-                    return;
-                }
-                if self.s.active.as_ref().is_some_and(|f| &f.flow == flow) {
-                    return self.ask_again();
-                }
-                if self.s.suspended.as_ref().is_some_and(|f| &f.flow == flow)
-                    && self.s.active.is_none()
-                {
-                    return self.resume_suspended();
-                }
-                if let Some(active) = self.s.active.take() {
-                    self.s.suspended = Some(active);
-                }
-                self.start_flow(flow);
-            }
-            IntentAction::Pause => {
-                self.s.paused = true;
-                if let Some(active) = self.s.active.take() {
-                    self.s.suspended = Some(active);
-                }
-                self.say_system("paused", Map::new());
-            }
-            IntentAction::Resume => {
-                self.s.paused = false;
-                self.say_system("resumed", Map::new());
-                self.offer_resume();
-            }
-            IntentAction::Urgent => {
-                self.fx.push(Effect::Alert {
-                    to: Target::Keyworker,
-                    reason: "urgent".into(),
-                    words: Some(raw.to_string()),
-                });
-                if let Some(active) = self.s.active.take() {
-                    self.s.suspended = Some(active);
-                }
-                self.say_system("urgent_ack", Map::new());
-            }
-            IntentAction::Withdraw { rest } => self.withdraw(&rest, raw),
-            IntentAction::FamilyUpdate => {
-                if self.ctx.profile.family_of.is_empty() {
-                    self.say_system("fallback", Map::new());
-                } else {
-                    self.fx.push(Effect::UpdateRequested);
-                }
-            }
-            IntentAction::SkipToday => {
-                if self.s.active.as_ref().is_some_and(|f| f.flow == CHECKIN) {
-                    self.s.active = None;
-                }
-                self.fx.push(Effect::SkipToday);
-                self.say_system("skipped_today", Map::new());
-            }
-        }
-    }
-
-    /// "stop sharing my mood with Sam": withdraw at once when the words name one category and
-    /// one family member (or there is only one); otherwise go through it together.
-    fn withdraw(&mut self, rest: &str, raw: &str) {
-        let p = self.ctx.profile;
-        let categories: Vec<_> = self
-            .ctx
-            .dialogs
-            .system
-            .category
-            .iter()
-            .filter(|c| {
-                std::iter::once(&c.id)
-                    .chain(&c.words)
-                    .any(|w| crate::flow::system::contains_words(rest, &normalize(w)))
-            })
-            .collect();
-        let named: Vec<_> = p
-            .family
-            .iter()
-            .filter(|f| {
-                f.name
-                    .split_whitespace()
-                    .any(|n| crate::flow::system::contains_words(rest, &normalize(n)))
-            })
-            .collect();
-        let family = match (named.as_slice(), p.family.as_slice()) {
-            ([one], _) => Some(*one),
-            ([], [only]) => Some(only),
-            _ => None,
-        };
-        match (categories.as_slice(), family) {
-            ([category], Some(family)) => {
-                self.fx.push(Effect::Consent {
-                    family: family.id,
-                    category: category.id.clone(),
-                    decision: Decision::No,
-                    wording: raw.to_string(),
-                    version: "resident's own words".into(),
-                });
-                let label = category.label(self.lang()).to_string();
-                self.say_system(
-                    "withdrawn",
-                    vars([("category", json!(label)), ("family", json!(family.name))]),
-                );
-            }
-            _ => {
-                self.say_system("withdraw_unclear", Map::new());
-                if let Some(active) = self.s.active.take() {
-                    self.s.suspended = Some(active);
-                }
-                self.start_flow(PRIVACY);
-            }
-        }
-    }
-
-    /// A follow-up timer: nudge once, then close the run as missed, but only while nothing
-    /// at all has been answered in that run (someone half-way through is not nagged).
-    fn on_timer(&mut self, kind: TimerKind, flow: &str, run: u64) {
-        let untouched = self
-            .s
-            .active
-            .as_ref()
-            .is_some_and(|f| f.flow == flow && f.run == run && f.answers.is_empty())
-            && self.s.awaiting == Awaiting::Nothing;
-        if !untouched {
-            return;
-        }
-        match kind {
-            TimerKind::Nudge if !self.s.paused => {
-                self.say_system("nudge", Map::new());
-                self.ask_again();
-            }
-            TimerKind::Nudge => {}
-            TimerKind::Missed => {
-                self.s.active = None;
-                self.fx.push(Effect::Missed {
-                    flow: flow.to_string(),
-                    run,
-                });
-            }
-        }
-    }
-
     /// The flow (at the pinned version) and the id of the step waiting for an answer.
-    fn current(&self) -> Option<(Arc<Flow>, String)> {
+    pub(super) fn current(&self) -> Option<(Arc<Flow>, String)> {
         let frame = self.s.active.as_ref()?;
         let flow = self.ctx.dialogs.version(&frame.flow, &frame.version)?;
         Some((flow, frame.step.clone()))
     }
 
-    fn start_flow(&mut self, id: &str) {
+    pub(super) fn start_flow(&mut self, id: &str) {
         let Some(flow) = self.ctx.dialogs.flow(id) else {
             return self.say_system("fallback", Map::new());
         };
@@ -298,13 +149,15 @@ impl Turn<'_> {
             run: self.s.turn,
             answers: Default::default(),
             heard: Default::default(),
+            flagged: Vec::new(),
+            started_ms: Some(self.now.timestamp_millis()),
         });
         let start = flow.start().to_string();
         self.enter(&flow, start);
     }
 
     /// Answers the current question with `raw`. `truncated_from` is set for over-long messages.
-    fn answer(&mut self, raw: &str, norm: &str, truncated_from: Option<usize>) {
+    pub(super) fn answer(&mut self, raw: &str, norm: &str, truncated_from: Option<usize>) {
         let Some((flow, step_id)) = self.current() else {
             return self.abandon();
         };
@@ -322,7 +175,11 @@ impl Turn<'_> {
         let Some(parsed) = answer::parse(ask, &kept, norm, self.lang(), today) else {
             return self.not_understood(step, raw);
         };
+        let words = kept.clone();
         self.record(&flow, step, &parsed, kept, cut_from);
+        if let Some(key) = &step.store {
+            self.check_concerns(key, &parsed, &words);
+        }
         if cut_from.is_some() {
             let limit = kept_limit(ask, self.ctx.settings.max_answer_chars);
             let length = cut_from.unwrap_or_default();
@@ -347,7 +204,7 @@ impl Turn<'_> {
         (raw.chars().take(limit).collect(), Some(length))
     }
 
-    fn record(
+    pub(super) fn record(
         &mut self,
         flow: &Flow,
         step: &Step,
@@ -561,7 +418,7 @@ impl Turn<'_> {
     }
 
     /// The person's most recent stored answer in this turn, kept with alerts it triggered.
-    fn last_words(&self) -> Option<String> {
+    pub(super) fn last_words(&self) -> Option<String> {
         self.fx.iter().rev().find_map(|e| match e {
             Effect::Store(a) => Some(a.raw.clone()),
             _ => None,
@@ -569,7 +426,7 @@ impl Turn<'_> {
     }
 
     /// The step's text for this person, with the current `for_each` item filled in.
-    fn step_text(&self, step: &Step) -> Option<String> {
+    pub(super) fn step_text(&self, step: &Step) -> Option<String> {
         let template = step.text(self.lang())?;
         let mut vars = base_vars(self.ctx, self.s.active.as_ref());
         let index = self.s.active.as_ref().map_or(0, |f| f.item);
@@ -579,7 +436,7 @@ impl Turn<'_> {
         Some(render(template, &vars))
     }
 
-    fn say_step(&mut self, step: &Step) {
+    pub(super) fn say_step(&mut self, step: &Step) {
         let Some(text) = self.step_text(step) else {
             return;
         };
@@ -589,7 +446,13 @@ impl Turn<'_> {
 
     /// Queues `text`, split into several messages when too long for one; the choices go
     /// with the last part, where the question is.
-    fn send(&mut self, text: String, sensitive: bool, choices: Vec<ChoiceButton>, list: bool) {
+    pub(super) fn send(
+        &mut self,
+        text: String,
+        sensitive: bool,
+        choices: Vec<ChoiceButton>,
+        list: bool,
+    ) {
         let shown = OutMessage {
             text: String::new(),
             sensitive,
@@ -651,7 +514,7 @@ impl Turn<'_> {
     }
 
     /// Repeats the current question (after an interruption or a "no" to the handoff offer).
-    fn ask_again(&mut self) {
+    pub(super) fn ask_again(&mut self) {
         let Some((flow, id)) = self.current() else {
             return;
         };
@@ -660,12 +523,33 @@ impl Turn<'_> {
         }
     }
 
-    fn resume_suspended(&mut self) {
+    pub(super) fn resume_suspended(&mut self) {
         self.s.active = self.s.suspended.take();
         self.ask_again();
     }
 
-    fn offer_resume(&mut self) {
+    /// Drops runs that started too long ago to carry on (yesterday's check-in is not today's):
+    /// a suspended one is no longer offered, and an abandoned active one no longer blocks the
+    /// next scheduled check-in. Runs stored before start times were kept count as fresh.
+    pub(super) fn forget_stale_runs(&mut self) {
+        let cutoff = self.now.timestamp_millis() - STALE_AFTER_MS;
+        let stale = |f: &Option<Frame>| {
+            f.as_ref()
+                .is_some_and(|f| f.started_ms.is_some_and(|t| t < cutoff))
+        };
+        if stale(&self.s.suspended) {
+            self.s.suspended = None;
+            if self.s.awaiting == Awaiting::ResumeOffer {
+                self.s.awaiting = Awaiting::Nothing;
+            }
+        }
+        if stale(&self.s.active) {
+            self.s.active = None;
+            self.s.awaiting = Awaiting::Nothing;
+        }
+    }
+
+    pub(super) fn offer_resume(&mut self) {
         let Some(frame) = &self.s.suspended else {
             return;
         };
@@ -696,7 +580,7 @@ impl Turn<'_> {
         }
     }
 
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         if let Some(frame) = self.s.active.take() {
             self.fx.push(Effect::FlowEnded {
                 flow: frame.flow,
@@ -710,7 +594,7 @@ impl Turn<'_> {
 
     /// The pinned flow cannot be found (should not happen: the runtime loads it). Drop it
     /// rather than trap the person in a broken conversation.
-    fn abandon(&mut self) {
+    pub(super) fn abandon(&mut self) {
         if let Some(frame) = self.s.active.take() {
             self.fx.push(Effect::FlowEnded {
                 flow: frame.flow,
@@ -720,7 +604,7 @@ impl Turn<'_> {
         self.say_system("fallback", Map::new());
     }
 
-    fn say_system(&mut self, key: &str, extra: Map<String, Value>) {
+    pub(super) fn say_system(&mut self, key: &str, extra: Map<String, Value>) {
         let mut all = base_vars(self.ctx, None);
         all.extend(extra);
         let text = render(self.ctx.dialogs.system.text(key, self.lang()), &all);
@@ -745,6 +629,6 @@ fn branch_matches(b: &crate::flow::Branch, p: &Parsed) -> bool {
     when_ok && most_ok && least_ok
 }
 
-fn vars<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+pub(super) fn vars<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -4,6 +4,7 @@
 //! and the runtime re-adds older versions from the store (see `store::flows`) so a flow file
 //! can change while people are halfway through it.
 
+use super::concerns::{ConcernsDoc, CONCERNS_FILE};
 use super::model::{Flow, FlowDoc};
 use super::problem::Problem;
 use super::system::SystemDoc;
@@ -25,6 +26,8 @@ pub struct Dialogs {
     pub system: SystemDoc,
     /// Every language the shipped texts must cover.
     pub languages: Vec<String>,
+    /// Rules that raise alerts from answers.
+    pub concerns: ConcernsDoc,
 }
 
 impl Dialogs {
@@ -87,6 +90,7 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
     let mut flows: Vec<(PathBuf, Flow)> = Vec::new();
     let mut system = None;
     let mut system_seen = false;
+    let mut concerns = ConcernsDoc::default();
     for path in files {
         let source = match std::fs::read_to_string(&path) {
             Ok(s) => s,
@@ -99,7 +103,15 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
                 continue;
             }
         };
-        if path.file_name().is_some_and(|n| n == SYSTEM_FILE) {
+        if path.file_name().is_some_and(|n| n == CONCERNS_FILE) {
+            match toml::from_str::<ConcernsDoc>(&source) {
+                Ok(doc) => {
+                    problems.extend(validate::check_concerns(&path, &source, &doc));
+                    concerns = doc;
+                }
+                Err(e) => problems.push(Problem::from_toml(&path, &source, &e)),
+            }
+        } else if path.file_name().is_some_and(|n| n == SYSTEM_FILE) {
             system_seen = true;
             match parse_system(&path, &source) {
                 Ok(doc) => system = Some((path, doc, source)),
@@ -146,6 +158,7 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
         versions: RwLock::new(HashMap::new()),
         system,
         languages,
+        concerns,
     })
 }
 

@@ -4,9 +4,11 @@
 //! ([`validate`]) and keeps every version a conversation may still be pinned to ([`Dialogs`]).
 //!
 //! - [`model`]: what a flow file may say: steps, questions, branches, actions.
+//! - [`concerns`]: `concerns.toml`: rules that raise alerts from a resident's answers.
 //! - [`system`]: `system.toml`: the engine's own texts and the global intents.
 //! - [`problem`]: an error located at file, line and column, with what to fix.
 
+pub mod concerns;
 pub mod load;
 pub mod model;
 pub mod problem;

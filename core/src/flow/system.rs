@@ -82,6 +82,9 @@ impl Intent {
                 rest: rest.unwrap_or_default(),
             },
             IntentKind::FamilyUpdate => IntentAction::FamilyUpdate,
+            IntentKind::Ack => IntentAction::Ack {
+                alert: rest.and_then(|r| r.trim_start_matches('#').parse().ok()),
+            },
         })
     }
 }
@@ -104,6 +107,8 @@ pub enum IntentKind {
     Withdraw,
     /// A family member asks for the latest update.
     FamilyUpdate,
+    /// A member of staff acknowledges alerts ("ack", or "ack 12" for one).
+    Ack,
 }
 
 /// What an intent does.
@@ -131,6 +136,11 @@ pub enum IntentAction {
     },
     /// A family member asks for the latest update.
     FamilyUpdate,
+    /// Staff acknowledge an alert (a number) or all of theirs (none).
+    Ack {
+        /// The alert's number, if given.
+        alert: Option<i64>,
+    },
 }
 
 /// Texts the engine itself needs, each with the template variables it may use.
@@ -166,6 +176,11 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("update_mood", &["resident", "average", "count"]),
     ("update_goal", &["goal", "answer"]),
     ("update_message", &["resident", "message"]),
+    ("ack_done", &[]),
+    (
+        "staff_escalation",
+        &["resident", "reason", "words", "waited"],
+    ),
     ("staff_alert", &["resident", "reason", "words"]),
 ];
 

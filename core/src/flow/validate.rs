@@ -399,6 +399,42 @@ fn check_system(
     problems
 }
 
+/// Each concern rule is one kind or the other, with its text in order.
+pub fn check_concerns(
+    path: &Path,
+    source: &str,
+    doc: &crate::flow::concerns::ConcernsDoc,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for rule in &doc.rule {
+        let here = rule.id.span().start;
+        let streak = rule.answer.is_some()
+            && rule.at_most.is_some()
+            && rule.days_in_a_row.is_some_and(|d| d >= 1);
+        let partial =
+            rule.answer.is_some() || rule.at_most.is_some() || rule.days_in_a_row.is_some();
+        let valid = if rule.words.is_empty() {
+            streak
+        } else {
+            !partial
+        };
+        if !valid {
+            problems.push(Problem::at(path, source, here, format!("rule '{}' must have either `words`, or all of `answer`, `at_most` and `days_in_a_row`", rule.id.get_ref()),
+                "give the rule a list of words, or the answer to watch with its limit and number of days"));
+        }
+        for text in rule.tell_resident.values() {
+            problems.extend(check_template(
+                path,
+                source,
+                here,
+                text,
+                &["person", "home", "keyworker"],
+            ));
+        }
+    }
+    problems
+}
+
 /// Template syntax, and variables outside `allowed` (a typo would silently print nothing).
 fn check_template(
     path: &Path,

@@ -125,6 +125,7 @@ pub(super) fn to_writes(
                 basis: Basis::Resident,
                 recorded_by: person,
             }),
+            Effect::Ack(alert) => w.acks.push(alert),
             Effect::UpdateRequested => {
                 if x.family_updates.is_empty() {
                     let text = render(

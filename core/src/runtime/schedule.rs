@@ -26,6 +26,8 @@ pub struct SchedulePolicy {
     pub catch_up: Duration,
     /// Local time family updates go out ("HH:MM"); weekly ones on Sundays.
     pub update_time: String,
+    /// An alert not acknowledged within this long goes to the resident's manager too.
+    pub ack_within: Duration,
 }
 
 impl Default for SchedulePolicy {
@@ -36,6 +38,7 @@ impl Default for SchedulePolicy {
             alert_after_misses: 2,
             catch_up: Duration::hours(6),
             update_time: "18:00".into(),
+            ack_within: Duration::minutes(30),
         }
     }
 }
@@ -57,6 +60,8 @@ pub struct TickReport {
     pub timers: usize,
     /// Family updates queued.
     pub updates: usize,
+    /// Alerts passed on to managers.
+    pub escalated: usize,
 }
 
 const MARK: &str = "checkin";
@@ -118,6 +123,7 @@ impl Carebot {
             }
         }
         report.updates = self.queue_family_updates(now).await?;
+        report.escalated = self.escalate_alerts(now).await?;
         Ok(report)
     }
 
@@ -137,5 +143,48 @@ impl Carebot {
             flow: CHECKIN.into(),
         };
         self.turn(person, &who, Some(&key), input, now, None).await
+    }
+
+    /// Passes unacknowledged alerts to managers once `ack_within` has gone by.
+    async fn escalate_alerts(&self, now: DateTime<Utc>) -> Result<usize> {
+        let cutoff = (now - self.schedule.ack_within).timestamp_millis();
+        let mut escalated = 0;
+        for alert in self.store.alerts_to_escalate(cutoff).await? {
+            let waited = elapsed((now.timestamp_millis() - alert.created_ms) / 60_000);
+            let vars = serde_json::json!({
+                "resident": alert.resident_name, "reason": alert.reason,
+                "words": alert.words.clone().unwrap_or_default(), "waited": waited,
+            });
+            let vars = vars.as_object().cloned().unwrap_or_default();
+            let text = crate::engine::render::render(
+                self.dialogs
+                    .system
+                    .text("staff_escalation", crate::flow::DEFAULT_LANGUAGE),
+                &vars,
+            );
+            let message = crate::engine::OutMessage {
+                text,
+                sensitive: true,
+                ..Default::default()
+            };
+            if self
+                .store
+                .escalate_alert(&alert, &message, now.timestamp_millis())
+                .await?
+                > 0
+            {
+                escalated += 1;
+            }
+        }
+        Ok(escalated)
+    }
+}
+
+/// "35 minutes", "3 hours": how long an alert has waited, in words.
+fn elapsed(minutes: i64) -> String {
+    match minutes {
+        1 => "1 minute".into(),
+        m if m < 120 => format!("{m} minutes"),
+        m => format!("{} hours", m / 60),
     }
 }

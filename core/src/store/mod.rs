@@ -10,6 +10,7 @@
 //! - [`turn`]: one conversation turn in one transaction (the transactional outbox).
 //! - [`outbox`]: claiming and settling outgoing messages.
 //! - [`flows`]: every flow version a conversation may be pinned to.
+//! - [`alerts`]: unacknowledged alerts and escalating them to managers.
 //! - [`answers`]: reading stored answers back.
 //! - [`consents`]: consent history, and decisions staff record with a lawful basis.
 //! - [`audit`]: the hash-chained, append-only audit log.
@@ -17,6 +18,7 @@
 //! - [`updates`]: what family updates draw on; queuing one with its audit row.
 //! - [`links`]: one-time link codes that bind a chat account to a person.
 
+pub mod alerts;
 pub mod answers;
 pub mod audit;
 pub mod consents;

@@ -1,7 +1,7 @@
 //! Homes, people, who is what to whom, chat identities and goals.
 
 use super::{with_db, with_read, Result, Store, StoreError};
-use crate::domain::{ConsentState, Goal, Profile, Relative, Role};
+use crate::domain::{ConsentState, Goal, Profile, RecentNumber, Relative, Role};
 use crate::ids::{GoalId, HomeId, PersonId};
 use sqlx::Row;
 
@@ -212,7 +212,20 @@ impl Store {
                 }
                 _ => (Vec::new(), Vec::new(), Vec::new()),
             };
+            let recent = if role == Role::Resident {
+                sqlx::query("SELECT answer_key, value, answered_ms FROM answers WHERE person_id = $1 ORDER BY id DESC LIMIT 60")
+                    .bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .filter_map(|r| {
+                        let value: String = r.try_get("value").ok()?;
+                        Some(Ok(RecentNumber { key: r.try_get("answer_key").ok()?, value: value.parse().ok()?, at_ms: r.try_get("answered_ms").ok()? }))
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            } else {
+                Vec::new()
+            };
             Ok(Profile {
+                recent,
                 family,
                 family_of,
                 consents,

@@ -140,6 +140,8 @@ pub struct TurnWrites {
     pub consents: Vec<NewConsent>,
     /// Other audit rows (e.g. a disclosure to family).
     pub audits: Vec<AuditEntry>,
+    /// Alerts this member of staff acknowledges: one by number, or (None) all of theirs.
+    pub acks: Vec<Option<i64>>,
 }
 
 /// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
@@ -279,6 +281,15 @@ impl Store {
                     }),
                 };
                 super::audit::append_audit!(self, tx, entry, now_ms);
+            }
+            for alert in &writes.acks {
+                // Only alerts about residents this person is keyworker or manager for.
+                sqlx::query(
+                    "UPDATE alerts SET acked_ms = $2, acked_by = $1
+                     WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL)
+                       AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
+                                         AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
+                    .bind(person.0).bind(now_ms).bind(*alert).execute(&mut *tx).await?;
             }
             for entry in &writes.audits {
                 super::audit::append_audit!(self, tx, entry, now_ms);
