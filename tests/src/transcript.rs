@@ -7,6 +7,7 @@
 //! @advance 30m                  move it on (s, m, h, d)
 //! @start ava checkin            the scheduler starts a flow for ava
 //! @link-code sam K7QM-3XPA      staff issue a link code for sam
+//! @review ava 2026-12-01        ava's next care-plan review is due then
 //! @tick                         the scheduler runs once
 //! @ticks 15m 6h                 the scheduler runs every 15 minutes for 6 hours
 //! > ava: check in               ava says something
@@ -52,6 +53,10 @@ enum Item {
     Ticks {
         every: Duration,
         count: i64,
+    },
+    Review {
+        who: String,
+        due: String,
     },
 }
 
@@ -107,6 +112,12 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
             Item::LinkCode {
                 who: who.into(),
                 code: code.into(),
+            }
+        } else if let Some(rest) = line.strip_prefix("@review ") {
+            let (who, due) = rest.trim().split_once(' ').ok_or_else(bad)?;
+            Item::Review {
+                who: who.into(),
+                due: due.into(),
             }
         } else if line.trim() == "@tick" {
             Item::Ticks {
@@ -167,7 +178,8 @@ pub async fn run(path: &Path) -> Result<(), String> {
             | Item::Advance(_)
             | Item::Stored { .. }
             | Item::LinkCode { .. }
-            | Item::Ticks { .. } => {
+            | Item::Ticks { .. }
+            | Item::Review { .. } => {
                 for (to, text) in got.drain(..) {
                     failures.push(format!("{file}:{line}: an unexpected message was sent before this line:\n< {to}: {}", indent(&text)));
                 }
@@ -185,6 +197,13 @@ pub async fn run(path: &Path) -> Result<(), String> {
             }
             Item::Clock(at) => app.clock.set(at),
             Item::Advance(by) => app.clock.advance(by),
+            Item::Review { who, due } => {
+                app.bot
+                    .store
+                    .set_review(app.id(&who), 28, &due)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             Item::Ticks { every, count } => {
                 for i in 0..count {
                     if i > 0 {

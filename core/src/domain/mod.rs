@@ -99,6 +99,9 @@ pub struct Profile {
     /// For a family member: the residents they are family of.
     #[serde(default)]
     pub family_of: Vec<Relative>,
+    /// For a keyworker or manager: the residents they look after.
+    #[serde(default)]
+    pub caring_for: Vec<Relative>,
     /// For a resident: their recent number answers, for rules like "low three days running".
     #[serde(default)]
     pub recent: Vec<RecentNumber>,

@@ -4,7 +4,7 @@
 use super::answer::normalize;
 use super::io::{Effect, TimerKind};
 use super::state::Awaiting;
-use super::turn::{vars, Turn, CHECKIN, PRIVACY};
+use super::turn::{vars, Turn, CHECKIN, PRIVACY, REVIEW_DONE};
 use crate::domain::{Decision, Role};
 use crate::flow::{IntentAction, Target};
 use serde_json::{json, Map};
@@ -69,6 +69,33 @@ impl Turn<'_> {
                     self.say_system("fallback", Map::new());
                 } else {
                     self.fx.push(Effect::UpdateRequested);
+                }
+            }
+            IntentAction::ReviewDone { .. }
+                if !matches!(self.ctx.profile.role, Role::Keyworker | Role::Manager) =>
+            {
+                self.say_system("fallback", Map::new());
+            }
+            IntentAction::ReviewDone { rest } => {
+                let p = self.ctx.profile;
+                let named: Vec<_> = p
+                    .caring_for
+                    .iter()
+                    .filter(|r| {
+                        r.name
+                            .split_whitespace()
+                            .any(|n| crate::flow::system::contains_words(&rest, &normalize(n)))
+                    })
+                    .collect();
+                match named.as_slice() {
+                    [resident] => {
+                        let resident = (*resident).clone();
+                        if let Some(active) = self.s.active.take() {
+                            self.s.suspended = Some(active);
+                        }
+                        self.start_flow_about(REVIEW_DONE, resident);
+                    }
+                    _ => self.say_system("review_unclear", Map::new()),
                 }
             }
             IntentAction::Ack { alert } => {

@@ -99,6 +99,17 @@ pub enum Effect {
     UpdateRequested,
     /// A member of staff acknowledged an alert (by number) or all of theirs.
     Ack(Option<i64>),
+    /// A member of staff recorded a resident's care-plan review.
+    ReviewDone {
+        /// The resident.
+        resident: PersonId,
+        /// When it happened ("YYYY-MM-DD").
+        date: String,
+        /// Whether the resident took part.
+        took_part: bool,
+        /// When the next is due ("YYYY-MM-DD").
+        next_due: String,
+    },
     /// A flow run finished (completed) or was abandoned.
     FlowEnded {
         /// Flow id.

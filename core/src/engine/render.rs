@@ -37,6 +37,13 @@ pub fn base_vars(ctx: &Context<'_>, frame: Option<&Frame>) -> Map<String, Value>
     vars.insert("keyworker".into(), json!({ "name": keyworker }));
     if let Some(f) = frame {
         vars.insert("answers".into(), json!(f.answers));
+        if let Some(r) = &f.about {
+            let first = r.name.split_whitespace().next().unwrap_or(&r.name);
+            vars.insert(
+                "about".into(),
+                json!({ "name": r.name, "first_name": first }),
+            );
+        }
     }
     vars.insert("consents".into(), consents(ctx));
     vars

@@ -44,6 +44,9 @@ pub struct Frame {
     /// The person's own words for each answer in this run, for alerts that quote them.
     #[serde(default)]
     pub heard: BTreeMap<String, String>,
+    /// For staff flows about a resident ("review done Ava"): that resident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<crate::domain::Relative>,
     /// When the run started (epoch ms): a suspended run older than a few hours is not resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_ms: Option<i64>,

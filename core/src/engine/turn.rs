@@ -21,6 +21,9 @@ const MAX_HOPS: usize = 64;
 /// The daily check-in's flow id: "skip today" ends it.
 pub const CHECKIN: &str = "checkin";
 
+/// The staff flow that records a care-plan review.
+pub const REVIEW_DONE: &str = "review_done";
+
 /// A suspended run older than this is not offered again.
 const STALE_AFTER_MS: i64 = 12 * 60 * 60 * 1000;
 
@@ -136,6 +139,17 @@ impl Turn<'_> {
         Some((flow, frame.step.clone()))
     }
 
+    /// Starts a staff flow about `resident` (who the templates call `about`).
+    pub(super) fn start_flow_about(&mut self, id: &str, resident: crate::domain::Relative) {
+        self.start_flow(id);
+        if let Some(frame) = self.s.active.as_mut().filter(|f| f.flow == id) {
+            frame.about = Some(resident);
+            // The first question was rendered before `about` was set: ask it again with it.
+            self.fx.retain(|e| !matches!(e, Effect::Send(_)));
+            self.ask_again();
+        }
+    }
+
     pub(super) fn start_flow(&mut self, id: &str) {
         let Some(flow) = self.ctx.dialogs.flow(id) else {
             return self.say_system("fallback", Map::new());
@@ -151,6 +165,7 @@ impl Turn<'_> {
             heard: Default::default(),
             flagged: Vec::new(),
             started_ms: Some(self.now.timestamp_millis()),
+            about: None,
         });
         let start = flow.start().to_string();
         self.enter(&flow, start);
@@ -386,6 +401,23 @@ impl Turn<'_> {
             match action {
                 Action::Pause => self.s.paused = true,
                 Action::Resume => self.s.paused = false,
+                Action::RecordReview => {
+                    let review = self.s.active.as_ref().and_then(|f| {
+                        let text = |k: &str| {
+                            f.answers
+                                .get(k)
+                                .and_then(|v| v.as_str())
+                                .map(str::to_string)
+                        };
+                        Some(Effect::ReviewDone {
+                            resident: f.about.as_ref()?.id,
+                            date: text("review_date")?,
+                            took_part: text("took_part")? == "yes",
+                            next_due: text("next_due")?,
+                        })
+                    });
+                    self.fx.extend(review);
+                }
                 Action::SetCheckinTime { from } => {
                     let time = self
                         .s

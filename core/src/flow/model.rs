@@ -169,6 +169,9 @@ pub enum Action {
     Pause,
     /// Prompt the person again.
     Resume,
+    /// Record a care-plan review of the resident this staff flow is about, from the answers
+    /// `review_date` (date), `took_part` (yes/no) and `next_due` (date).
+    RecordReview,
     /// Make the time-of-day answer stored under `from` the person's daily check-in time.
     SetCheckinTime {
         /// The `store` key of a `time` answer in this run.

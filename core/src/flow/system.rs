@@ -82,6 +82,9 @@ impl Intent {
                 rest: rest.unwrap_or_default(),
             },
             IntentKind::FamilyUpdate => IntentAction::FamilyUpdate,
+            IntentKind::ReviewDone => IntentAction::ReviewDone {
+                rest: rest.unwrap_or_default(),
+            },
             IntentKind::Ack => IntentAction::Ack {
                 alert: rest.and_then(|r| r.trim_start_matches('#').parse().ok()),
             },
@@ -109,6 +112,8 @@ pub enum IntentKind {
     FamilyUpdate,
     /// A member of staff acknowledges alerts ("ack", or "ack 12" for one).
     Ack,
+    /// A member of staff records a resident's care-plan review ("review done Ava").
+    ReviewDone,
 }
 
 /// What an intent does.
@@ -136,6 +141,11 @@ pub enum IntentAction {
     },
     /// A family member asks for the latest update.
     FamilyUpdate,
+    /// Staff record a review; the words after the phrase name the resident.
+    ReviewDone {
+        /// The rest of the message.
+        rest: String,
+    },
     /// Staff acknowledge an alert (a number) or all of theirs (none).
     Ack {
         /// The alert's number, if given.
@@ -177,6 +187,8 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("update_goal", &["goal", "answer"]),
     ("update_message", &["resident", "message"]),
     ("ack_done", &[]),
+    ("review_unclear", &[]),
+    ("review_reminder", &["resident", "due", "when", "topics"]),
     (
         "staff_escalation",
         &["resident", "reason", "words", "waited"],

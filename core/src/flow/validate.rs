@@ -9,7 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Template variables a flow step may use; `goal` only in `for_each = "goals"` steps.
-pub const FLOW_VARS: &[&str] = &["person", "home", "keyworker", "answers", "consents"];
+pub const FLOW_VARS: &[&str] = &[
+    "person",
+    "home",
+    "keyworker",
+    "answers",
+    "consents",
+    "about",
+];
 
 /// Checks all flows and the system file together (intents name flows, flows share languages).
 pub fn check_library(

@@ -126,6 +126,12 @@ pub(super) fn to_writes(
                 recorded_by: person,
             }),
             Effect::Ack(alert) => w.acks.push(alert),
+            Effect::ReviewDone {
+                resident,
+                date,
+                took_part,
+                next_due,
+            } => w.reviews.push((resident, date, took_part, next_due)),
             Effect::UpdateRequested => {
                 if x.family_updates.is_empty() {
                     let text = render(

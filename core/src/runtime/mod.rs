@@ -7,6 +7,7 @@
 
 pub mod dispatch;
 mod effects;
+mod reviews;
 pub mod schedule;
 mod updates;
 

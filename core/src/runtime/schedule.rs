@@ -28,6 +28,10 @@ pub struct SchedulePolicy {
     pub update_time: String,
     /// An alert not acknowledged within this long goes to the resident's manager too.
     pub ack_within: Duration,
+    /// Local time of the morning jobs for staff (review reminders, digest), "HH:MM".
+    pub staff_time: String,
+    /// A review this many days overdue is also sent to the manager.
+    pub manager_after_days: u32,
 }
 
 impl Default for SchedulePolicy {
@@ -39,6 +43,8 @@ impl Default for SchedulePolicy {
             catch_up: Duration::hours(6),
             update_time: "18:00".into(),
             ack_within: Duration::minutes(30),
+            staff_time: "08:00".into(),
+            manager_after_days: 3,
         }
     }
 }
@@ -62,6 +68,8 @@ pub struct TickReport {
     pub updates: usize,
     /// Alerts passed on to managers.
     pub escalated: usize,
+    /// Messages to staff from the morning jobs (review reminders, digests).
+    pub staff_messages: u64,
 }
 
 const MARK: &str = "checkin";
@@ -124,6 +132,7 @@ impl Carebot {
         }
         report.updates = self.queue_family_updates(now).await?;
         report.escalated = self.escalate_alerts(now).await?;
+        report.staff_messages = self.morning_jobs(now).await?;
         Ok(report)
     }
 
@@ -186,5 +195,31 @@ fn elapsed(minutes: i64) -> String {
         1 => "1 minute".into(),
         m if m < 120 => format!("{m} minutes"),
         m => format!("{} hours", m / 60),
+    }
+}
+
+const STAFF_MARK: &str = "staff_morning";
+
+impl Carebot {
+    /// The morning jobs for staff, once per local day at `staff_time`.
+    async fn morning_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
+        let last = self
+            .store
+            .scheduler_mark(STAFF_MARK)
+            .await?
+            .and_then(DateTime::from_timestamp_millis);
+        let floor = now - self.schedule.catch_up;
+        let after = last.map_or(floor, |l| l.max(floor));
+        let time =
+            NaiveTime::parse_from_str(&self.schedule.staff_time, "%H:%M").unwrap_or(NaiveTime::MIN);
+        let mut queued = 0;
+        for (date, _) in occurrences(time, self.settings.timezone, after, now) {
+            queued += self.review_reminders(date, now).await?;
+        }
+        let mark = last.map_or(now, |l| l.max(now));
+        self.store
+            .set_scheduler_mark(STAFF_MARK, mark.timestamp_millis())
+            .await?;
+        Ok(queued)
     }
 }

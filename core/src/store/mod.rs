@@ -14,6 +14,7 @@
 //! - [`answers`]: reading stored answers back.
 //! - [`consents`]: consent history, and decisions staff record with a lawful basis.
 //! - [`audit`]: the hash-chained, append-only audit log.
+//! - [`reviews`]: care-plan reviews and messages to a resident's staff.
 //! - [`schedule`]: check-in times, timers, scheduler progress, missed streaks.
 //! - [`updates`]: what family updates draw on; queuing one with its audit row.
 //! - [`links`]: one-time link codes that bind a chat account to a person.
@@ -26,6 +27,7 @@ pub mod flows;
 pub mod links;
 pub mod outbox;
 pub mod people;
+pub mod reviews;
 pub mod schedule;
 pub mod turn;
 pub mod updates;

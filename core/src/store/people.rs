@@ -179,7 +179,7 @@ impl Store {
             };
             let role: Role = row.try_get::<String, _>("role")?.parse().map_err(StoreError::Corrupt)?;
             // Only what this role's conversations can use is loaded.
-            let (family, consents, family_of) = match role {
+            let (family, consents, family_of, caring_for) = match role {
                 Role::Resident => {
                     let family = relatives(
                         "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.person_id
@@ -202,15 +202,21 @@ impl Store {
                             })
                             .collect::<Result<Vec<_>>>()?
                     };
-                    (family, consents, Vec::new())
+                    (family, consents, Vec::new(), Vec::new())
                 }
                 Role::Family => {
                     let family_of = relatives(
                         "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
                          WHERE r.person_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL ORDER BY r.id").await?;
-                    (Vec::new(), Vec::new(), family_of)
+                    (Vec::new(), Vec::new(), family_of, Vec::new())
                 }
-                _ => (Vec::new(), Vec::new(), Vec::new()),
+                Role::Keyworker | Role::Manager => {
+                    let caring_for = relatives(
+                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
+                         WHERE r.person_id = $1 AND r.relation IN ('keyworker', 'manager') AND r.revoked_ms IS NULL ORDER BY r.id").await?;
+                    (Vec::new(), Vec::new(), Vec::new(), caring_for)
+                }
+                Role::Admin => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             };
             let recent = if role == Role::Resident {
                 sqlx::query("SELECT answer_key, value, answered_ms FROM answers WHERE person_id = $1 ORDER BY id DESC LIMIT 60")
@@ -225,6 +231,7 @@ impl Store {
                 Vec::new()
             };
             Ok(Profile {
+                caring_for,
                 recent,
                 family,
                 family_of,

@@ -142,6 +142,8 @@ pub struct TurnWrites {
     pub audits: Vec<AuditEntry>,
     /// Alerts this member of staff acknowledges: one by number, or (None) all of theirs.
     pub acks: Vec<Option<i64>>,
+    /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
+    pub reviews: Vec<(PersonId, String, bool, String)>,
 }
 
 /// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
@@ -290,6 +292,20 @@ impl Store {
                        AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
                                          AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
                     .bind(person.0).bind(now_ms).bind(*alert).execute(&mut *tx).await?;
+            }
+            for (resident, date, took_part, next_due) in &writes.reviews {
+                // Only for a resident this person looks after; the schedule moves on.
+                let moved = sqlx::query(
+                    "UPDATE reviews SET next_due = $3 WHERE person_id = $1 AND person_id IN
+                        (SELECT resident_id FROM relations WHERE person_id = $2 AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
+                    .bind(resident.0).bind(person.0).bind(next_due).execute(&mut *tx).await?.rows_affected();
+                let entry = AuditEntry {
+                    actor: format!("person:{person}"),
+                    action: "review.recorded".into(),
+                    subject: Some(*resident),
+                    detail: serde_json::json!({ "date": date, "took_part": took_part, "next_due": next_due, "schedule_moved": moved == 1 }),
+                };
+                super::audit::append_audit!(self, tx, entry, now_ms);
             }
             for entry in &writes.audits {
                 super::audit::append_audit!(self, tx, entry, now_ms);
