@@ -48,6 +48,9 @@ enum Command {
     },
     #[command(flatten)]
     Admin(admin::AdminCommand),
+    /// Run the scheduler once: start due check-ins, fire timers, queue updates, reminders and
+    /// digests, escalate alerts. (Chat and the adapters run it continuously.)
+    Tick,
     /// Work with flow files.
     Dialogs {
         #[command(subcommand)]
@@ -105,6 +108,16 @@ impl Cli {
                 let code = admin::run(cmd, &store, || setup::dialogs(&config.dialogs.dir)).await;
                 store.close().await;
                 code
+            }
+            Command::Tick => {
+                let bot = setup::carebot(&self.config()?).await?;
+                let r = bot.tick().await.context("running the scheduler")?;
+                println!(
+                    "check-ins started: {}, timers fired: {}, family updates queued: {}, alerts escalated: {}, staff messages queued: {}",
+                    r.started, r.timers, r.updates, r.escalated, r.staff_messages
+                );
+                bot.store.close().await;
+                Ok(ExitCode::SUCCESS)
             }
             Command::Chat { who } => {
                 let bot = setup::carebot(&self.config()?).await?;

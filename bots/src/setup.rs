@@ -36,7 +36,10 @@ pub async fn carebot(config: &Config) -> Result<Carebot> {
     let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
     let dialogs = Arc::new(dialogs(&config.dialogs.dir)?);
     let store = store(config.database_url()).await?;
-    Carebot::new(store, dialogs, Arc::new(SystemClock), settings)
+    let schedule = config.schedule().map_err(|p| anyhow::anyhow!("{p}"))?;
+    let mut bot = Carebot::new(store, dialogs, Arc::new(SystemClock), settings)
         .await
-        .context("recording the current flow versions")
+        .context("recording the current flow versions")?;
+    bot.schedule = schedule;
+    Ok(bot)
 }

@@ -27,6 +27,86 @@ pub struct Config {
     pub dialogs: DialogsConfig,
     /// Conversation limits.
     pub engine: EngineConfig,
+    /// Who residents can contact (shown on the rights pages).
+    pub contacts: ContactsConfig,
+    /// When scheduled things happen.
+    pub schedule: ScheduleConfig,
+}
+
+/// `[contacts]`: shown to residents on the rights pages ("how to complain").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactsConfig {
+    /// Who handles complaints at the home, and how to reach them.
+    pub complaints: String,
+    /// The local advocacy service.
+    pub advocacy: String,
+    /// The regulator.
+    pub regulator: String,
+}
+
+impl Default for ContactsConfig {
+    fn default() -> Self {
+        Self {
+            complaints: "the manager of the home".into(),
+            advocacy: "your local advocacy service (any member of staff can give you the number)"
+                .into(),
+            regulator: "the Care Quality Commission (CQC) on 03000 616161".into(),
+        }
+    }
+}
+
+impl ContactsConfig {
+    /// As template variables.
+    pub fn into_map(self) -> std::collections::BTreeMap<String, String> {
+        [
+            ("complaints", self.complaints),
+            ("advocacy", self.advocacy),
+            ("regulator", self.regulator),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+/// `[schedule]`: when check-ins are nudged and missed, alerts escalate, and updates and
+/// staff messages go out (local times).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Minutes without an answer before one gentle reminder.
+    pub nudge_after_minutes: i64,
+    /// Minutes without an answer before a check-in counts as missed.
+    pub missed_after_minutes: i64,
+    /// Missed check-ins in a row before the keyworker is told.
+    pub alert_after_misses: u32,
+    /// Minutes an alert may wait for "ack" before the manager is told.
+    pub ack_within_minutes: i64,
+    /// When family updates go out ("HH:MM"; weekly ones on Sundays).
+    pub family_update_time: String,
+    /// When review reminders and digests go out ("HH:MM").
+    pub staff_time: String,
+    /// Days overdue before review reminders go to the manager too.
+    pub review_manager_after_days: u32,
+    /// Whether keyworkers get a morning digest.
+    pub digest: bool,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        let p = crate::runtime::SchedulePolicy::default();
+        Self {
+            nudge_after_minutes: p.nudge_after.num_minutes(),
+            missed_after_minutes: p.missed_after.num_minutes(),
+            alert_after_misses: p.alert_after_misses,
+            ack_within_minutes: p.ack_within.num_minutes(),
+            family_update_time: p.update_time,
+            staff_time: p.staff_time,
+            review_manager_after_days: p.manager_after_days,
+            digest: p.digest,
+        }
+    }
 }
 
 /// `[home]`.
@@ -172,6 +252,42 @@ impl Config {
             max_message_chars: self.engine.max_message_chars.max(1),
             max_answer_chars: self.engine.max_answer_chars.max(1),
             timezone,
+            contacts: [
+                ("complaints".to_string(), self.contacts.complaints.clone()),
+                ("advocacy".to_string(), self.contacts.advocacy.clone()),
+                ("regulator".to_string(), self.contacts.regulator.clone()),
+            ]
+            .into_iter()
+            .collect(),
+        })
+    }
+
+    /// The scheduler's policy, checking the times of day.
+    pub fn schedule(&self) -> Result<crate::runtime::SchedulePolicy, Problem> {
+        let c = &self.schedule;
+        for (name, t) in [
+            ("family_update_time", &c.family_update_time),
+            ("staff_time", &c.staff_time),
+        ] {
+            if chrono::NaiveTime::parse_from_str(t, "%H:%M").is_err() {
+                return Err(Problem::file(
+                    "config",
+                    format!("[schedule] {name} = \"{t}\" is not a time of day"),
+                    "use HH:MM, for example 18:00",
+                ));
+            }
+        }
+        let minutes = |m: i64| chrono::Duration::minutes(m.max(1));
+        Ok(crate::runtime::SchedulePolicy {
+            nudge_after: minutes(c.nudge_after_minutes),
+            missed_after: minutes(c.missed_after_minutes),
+            alert_after_misses: c.alert_after_misses.max(1),
+            catch_up: chrono::Duration::hours(6),
+            update_time: c.family_update_time.clone(),
+            ack_within: minutes(c.ack_within_minutes),
+            staff_time: c.staff_time.clone(),
+            manager_after_days: c.review_manager_after_days,
+            digest: c.digest,
         })
     }
 

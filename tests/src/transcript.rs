@@ -8,6 +8,7 @@
 //! @start ava checkin            the scheduler starts a flow for ava
 //! @link-code sam K7QM-3XPA      staff issue a link code for sam
 //! @review ava 2026-12-01        ava's next care-plan review is due then
+//! @digest off                   keyworkers' morning digest is off (`[staff] digest = false`)
 //! @tick                         the scheduler runs once
 //! @ticks 15m 6h                 the scheduler runs every 15 minutes for 6 hours
 //! > ava: check in               ava says something
@@ -58,6 +59,7 @@ enum Item {
         who: String,
         due: String,
     },
+    DigestOff,
 }
 
 /// Parses a transcript into (line number, item).
@@ -119,6 +121,8 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
                 who: who.into(),
                 due: due.into(),
             }
+        } else if line.trim() == "@digest off" {
+            Item::DigestOff
         } else if line.trim() == "@tick" {
             Item::Ticks {
                 every: Duration::zero(),
@@ -164,7 +168,7 @@ fn duration(s: &str) -> Option<Duration> {
 pub async fn run(path: &Path) -> Result<(), String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let items = parse(&source).map_err(|e| format!("{}: {e}", path.display()))?;
-    let app = spawn_app(Backend::Sqlite)
+    let mut app = spawn_app(Backend::Sqlite)
         .await
         .ok_or("sqlite unavailable")?;
     let mut got: VecDeque<(String, String)> = VecDeque::new();
@@ -179,7 +183,8 @@ pub async fn run(path: &Path) -> Result<(), String> {
             | Item::Stored { .. }
             | Item::LinkCode { .. }
             | Item::Ticks { .. }
-            | Item::Review { .. } => {
+            | Item::Review { .. }
+            | Item::DigestOff => {
                 for (to, text) in got.drain(..) {
                     failures.push(format!("{file}:{line}: an unexpected message was sent before this line:\n< {to}: {}", indent(&text)));
                 }
@@ -197,6 +202,7 @@ pub async fn run(path: &Path) -> Result<(), String> {
             }
             Item::Clock(at) => app.clock.set(at),
             Item::Advance(by) => app.clock.advance(by),
+            Item::DigestOff => app.bot.schedule.digest = false,
             Item::Review { who, due } => {
                 app.bot
                     .store

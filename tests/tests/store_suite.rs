@@ -426,7 +426,8 @@ mod suite {
             "200 residents at 09:00 and Ava at 09:30, each once"
         );
         let counts = app.bot.store.outbox_counts().await.expect("counts");
-        assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 201);
+        // 201 prompts, plus Kim's 08:00 digest: both instances ran the morning jobs, once.
+        assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 202);
     }
 
     /// Ava shares her mood with Sam through the privacy flow (answering yes to mood only).

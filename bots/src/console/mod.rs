@@ -51,18 +51,32 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
     let mut lines = BufReader::new(tokio::io::stdin());
     let mut buf = Vec::new();
     let mut count: u64 = 0;
+    // In a terminal the scheduler runs alongside the chat, so scheduled check-ins, nudges and
+    // reminders arrive as they fall due. A piped script stays deterministic: no ticks.
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(30));
     loop {
-        if interactive {
+        if interactive && buf.is_empty() {
             channel.prompt();
         }
-        buf.clear();
-        if lines.read_until(b'\n', &mut buf).await? == 0 {
-            break;
+        tokio::select! {
+            read = lines.read_until(b'\n', &mut buf) => {
+                if read? == 0 {
+                    break;
+                }
+            }
+            _ = ticker.tick(), if interactive => {
+                if let Err(e) = bot.tick().await {
+                    tracing::error!(error = %e, "the scheduler could not run");
+                }
+                dispatch_due(bot, &channel, &policy).await?;
+                continue;
+            }
         }
         // Not UTF-8? Keep what can be read rather than refuse the whole message.
         let text = String::from_utf8_lossy(&buf)
             .trim_end_matches(['\n', '\r'])
             .to_string();
+        buf.clear();
         if matches!(text.trim().to_lowercase().as_str(), "quit" | "exit") {
             break;
         }

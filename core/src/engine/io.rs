@@ -80,6 +80,8 @@ pub enum Effect {
     },
     /// The person asked to skip today's check-in.
     SkipToday,
+    /// A family member chose how often they hear: "daily" or "weekly".
+    SetUpdateCadence(String),
     /// The person chose a new time of day for their check-in ("HH:MM").
     SetCheckinTime(String),
     /// A resident's consent decision for one family member and category.

@@ -42,6 +42,8 @@ pub struct Settings {
     pub max_answer_chars: usize,
     /// The home's time zone, for "today" and "tomorrow".
     pub timezone: chrono_tz::Tz,
+    /// Contacts shown to residents (`{{ contacts.advocacy }}`): complaints, advocacy, regulator.
+    pub contacts: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             max_message_chars: 4000,
             max_answer_chars: 2000,
             timezone: chrono_tz::Europe::London,
+            contacts: crate::config::ContactsConfig::default().into_map(),
         }
     }
 }

@@ -46,6 +46,7 @@ pub fn base_vars(ctx: &Context<'_>, frame: Option<&Frame>) -> Map<String, Value>
         }
     }
     vars.insert("consents".into(), consents(ctx));
+    vars.insert("contacts".into(), json!(ctx.settings.contacts));
     vars
 }
 

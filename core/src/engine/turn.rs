@@ -401,6 +401,18 @@ impl Turn<'_> {
             match action {
                 Action::Pause => self.s.paused = true,
                 Action::Resume => self.s.paused = false,
+                Action::SetUpdateCadence { from } => {
+                    let cadence = self
+                        .s
+                        .active
+                        .as_ref()
+                        .and_then(|f| f.answers.get(from))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    if let Some(c) = cadence.filter(|c| c == "daily" || c == "weekly") {
+                        self.fx.push(Effect::SetUpdateCadence(c));
+                    }
+                }
                 Action::RecordReview => {
                     let review = self.s.active.as_ref().and_then(|f| {
                         let text = |k: &str| {

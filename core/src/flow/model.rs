@@ -172,6 +172,12 @@ pub enum Action {
     /// Record a care-plan review of the resident this staff flow is about, from the answers
     /// `review_date` (date), `took_part` (yes/no) and `next_due` (date).
     RecordReview,
+    /// Make the choice stored under `from` (`daily` or `weekly`) how often this family member
+    /// gets updates.
+    SetUpdateCadence {
+        /// The `store` key of a choice with options `daily` and `weekly`.
+        from: String,
+    },
     /// Make the time-of-day answer stored under `from` the person's daily check-in time.
     SetCheckinTime {
         /// The `store` key of a `time` answer in this run.

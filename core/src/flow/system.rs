@@ -188,6 +188,11 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("update_message", &["resident", "message"]),
     ("ack_done", &[]),
     ("review_unclear", &[]),
+    ("digest_intro", &["name"]),
+    (
+        "digest_line",
+        &["resident", "checkin", "mood", "alerts", "review"],
+    ),
     ("review_reminder", &["resident", "due", "when", "topics"]),
     (
         "staff_escalation",
@@ -197,7 +202,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
 ];
 
 /// Variables every text may use, whatever its key.
-pub const COMMON_VARS: &[&str] = &["person", "home", "keyworker"];
+pub const COMMON_VARS: &[&str] = &["person", "home", "keyworker", "contacts"];
 
 impl SystemDoc {
     /// The text for `key` in `lang`, else in the default language, else the key itself (the

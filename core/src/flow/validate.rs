@@ -16,6 +16,7 @@ pub const FLOW_VARS: &[&str] = &[
     "answers",
     "consents",
     "about",
+    "contacts",
 ];
 
 /// Checks all flows and the system file together (intents name flows, flows share languages).

@@ -126,6 +126,7 @@ pub(super) fn to_writes(
                 recorded_by: person,
             }),
             Effect::Ack(alert) => w.acks.push(alert),
+            Effect::SetUpdateCadence(c) => w.update_cadence = Some(c),
             Effect::ReviewDone {
                 resident,
                 date,

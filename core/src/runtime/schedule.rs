@@ -32,6 +32,8 @@ pub struct SchedulePolicy {
     pub staff_time: String,
     /// A review this many days overdue is also sent to the manager.
     pub manager_after_days: u32,
+    /// Whether keyworkers get a morning digest.
+    pub digest: bool,
 }
 
 impl Default for SchedulePolicy {
@@ -45,6 +47,7 @@ impl Default for SchedulePolicy {
             ack_within: Duration::minutes(30),
             staff_time: "08:00".into(),
             manager_after_days: 3,
+            digest: true,
         }
     }
 }
@@ -215,6 +218,9 @@ impl Carebot {
         let mut queued = 0;
         for (date, _) in occurrences(time, self.settings.timezone, after, now) {
             queued += self.review_reminders(date, now).await?;
+            if self.schedule.digest {
+                queued += self.digests(date, now).await?;
+            }
         }
         let mark = last.map_or(now, |l| l.max(now));
         self.store

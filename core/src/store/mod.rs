@@ -12,6 +12,7 @@
 //! - [`flows`]: every flow version a conversation may be pinned to.
 //! - [`alerts`]: unacknowledged alerts and escalating them to managers.
 //! - [`answers`]: reading stored answers back.
+//! - [`digest`]: what a keyworker's morning digest says about each resident.
 //! - [`consents`]: consent history, and decisions staff record with a lawful basis.
 //! - [`audit`]: the hash-chained, append-only audit log.
 //! - [`reviews`]: care-plan reviews and messages to a resident's staff.
@@ -23,6 +24,7 @@ pub mod alerts;
 pub mod answers;
 pub mod audit;
 pub mod consents;
+pub mod digest;
 pub mod flows;
 pub mod links;
 pub mod outbox;

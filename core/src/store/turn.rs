@@ -134,6 +134,8 @@ pub struct TurnWrites {
     pub checkins: Vec<CheckinChange>,
     /// A new daily check-in time ("HH:MM").
     pub checkin_time: Option<String>,
+    /// How often this family member now hears ("daily" or "weekly").
+    pub update_cadence: Option<String>,
     /// Scheduler keys to mark as done without running them (skipping today).
     pub claim: Vec<InboundKey>,
     /// Consent decisions (each audited; a "no" stops queued updates at once).
@@ -252,6 +254,10 @@ impl Store {
                         "UPDATE checkins SET status = 'skipped', ended_ms = $3 WHERE person_id = $1 AND local_date = $2 AND status = 'started'")
                         .bind(person.0).bind(local_date).bind(now_ms).execute(&mut *tx).await?,
                 };
+            }
+            if let Some(cadence) = &writes.update_cadence {
+                sqlx::query("UPDATE people SET update_cadence = $2 WHERE id = $1 AND role = 'family'")
+                    .bind(person.0).bind(cadence).execute(&mut *tx).await?;
             }
             if let Some(time) = &writes.checkin_time {
                 sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1").bind(person.0).bind(time).execute(&mut *tx).await?;

@@ -1,0 +1,121 @@
+//! Each keyworker's morning digest: for every resident they are keyworker for, yesterday's
+//! check-in, their mood this week against last week, alerts still open, and a review that is
+//! due within a week or overdue.
+
+use super::Carebot;
+use crate::engine::render::render;
+use crate::engine::OutMessage;
+use crate::store::audit::AuditEntry;
+use crate::store::digest::DigestRow;
+use crate::store::turn::NewOutbox;
+use crate::store::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+impl Carebot {
+    /// Queues the digests for local `date`. Returns how many.
+    pub(crate) async fn digests(&self, date: NaiveDate, now: DateTime<Utc>) -> Result<u64> {
+        let yesterday = date
+            .pred_opt()
+            .unwrap_or(date)
+            .format("%Y-%m-%d")
+            .to_string();
+        let mut queued = 0;
+        for (keyworker, residents) in self.store.keyworkers().await? {
+            let Some(to) = self.store.preferred_identity(keyworker.id).await? else {
+                continue;
+            };
+            let mut lines = Vec::new();
+            for resident in &residents {
+                let row = self
+                    .store
+                    .digest_row(resident, &yesterday, now.timestamp_millis())
+                    .await?;
+                lines.push(self.digest_line(&row, date));
+            }
+            let first = keyworker
+                .name
+                .split_whitespace()
+                .next()
+                .unwrap_or(&keyworker.name);
+            let intro = render(
+                self.dialogs
+                    .system
+                    .text("digest_intro", crate::flow::DEFAULT_LANGUAGE),
+                json!({ "name": first })
+                    .as_object()
+                    .unwrap_or(&Default::default()),
+            );
+            let message = NewOutbox {
+                key: format!("digest.{}.{date}", keyworker.id),
+                person: Some(keyworker.id),
+                platform: to.platform,
+                address: to.address,
+                message: OutMessage {
+                    text: format!("{intro}\n{}", lines.join("\n")),
+                    sensitive: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let ids: Vec<i64> = residents.iter().map(|r| r.id.0).collect();
+            let audit = AuditEntry {
+                actor: "carebot".into(),
+                action: "digest.queued".into(),
+                subject: None,
+                detail: json!({ "to": keyworker.id, "residents": ids }),
+            };
+            if self
+                .store
+                .queue_disclosure(&message, &audit, now.timestamp_millis())
+                .await?
+            {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    fn digest_line(&self, row: &DigestRow, today: NaiveDate) -> String {
+        let checkin = match row.checkin.as_deref() {
+            Some("completed") => "checked in yesterday",
+            Some("missed") => "missed yesterday's check-in",
+            Some("skipped") => "skipped yesterday's check-in",
+            Some(_) => "started but did not finish yesterday's check-in",
+            None => "no check-in yesterday",
+        };
+        let mood = match row.mood {
+            (Some(now), Some(before)) if now - before >= 0.5 => {
+                format!("mood {now:.1}/5, up from {before:.1}")
+            }
+            (Some(now), Some(before)) if before - now >= 0.5 => {
+                format!("mood {now:.1}/5, down from {before:.1}")
+            }
+            (Some(now), _) => format!("mood {now:.1}/5"),
+            (None, _) => "no mood this week".into(),
+        };
+        let review = row
+            .review_due
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(|due| {
+                let days = (due - today).num_days();
+                match days {
+                    d if d < 0 => Some(format!("review {} days overdue", -d)),
+                    0 => Some("review due today".into()),
+                    d if d <= 7 => Some(format!("review due in {d} days")),
+                    _ => None,
+                }
+            });
+        let vars = json!({
+            "resident": row.resident.name, "checkin": checkin, "mood": mood,
+            "alerts": row.open_alerts, "review": review.unwrap_or_default(),
+        });
+        render(
+            self.dialogs
+                .system
+                .text("digest_line", crate::flow::DEFAULT_LANGUAGE),
+            vars.as_object().unwrap_or(&Default::default()),
+        )
+    }
+}
