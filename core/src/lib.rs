@@ -4,6 +4,7 @@
 //!
 //! - [`admin`]: setting a home up (people, relations, link codes), with its rules.
 //! - [`ids`]: typed ids, so a person is never mixed up with a goal.
+//! - [`chart`]: small PNG charts of shared measures, with a bundled font.
 //! - [`clock`]: where time comes from; tests use [`clock::ManualClock`].
 //! - [`domain`]: people, roles, goals and the plain records the store hands out.
 //! - [`flow`]: conversation flows loaded from the TOML files in `dialogs/`, the system texts and
@@ -21,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod chart;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 /// What happened since the last update, by category.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateData {
-    /// Mood scores from check-ins.
-    pub moods: Vec<f64>,
+    /// Mood scores from check-ins: (when, epoch ms; score).
+    pub moods: Vec<(i64, f64)>,
     /// (goal, the resident's own words about it), oldest first.
     pub goals: Vec<(String, String)>,
     /// Personal messages the resident left for their family.
@@ -20,12 +20,25 @@ pub struct UpdateData {
 }
 
 /// An update: its text and the categories it discloses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Update {
     /// The message.
     pub text: String,
     /// Categories that contributed a line (for the audit log and for withdrawal).
     pub categories: Vec<String>,
+    /// Mood over the weeks, when mood is shared and a chart was asked for.
+    pub chart: Option<crate::chart::Chart>,
+}
+
+/// What period an update covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    /// Words cover answers after this (epoch ms).
+    pub since_ms: i64,
+    /// Now (epoch ms).
+    pub now_ms: i64,
+    /// Whether to include a chart of the mood answers in `data` (weekly updates).
+    pub chart: bool,
 }
 
 /// Builds the update about `resident` from `data`, using only `shared` categories.
@@ -35,6 +48,7 @@ pub fn build(
     resident: &str,
     shared: &[String],
     data: &UpdateData,
+    period: Period,
 ) -> Option<Update> {
     let first = resident.split_whitespace().next().unwrap_or(resident);
     let text = |key: &str, pairs: &[(&str, Value)]| {
@@ -48,17 +62,37 @@ pub fn build(
     let mut lines = Vec::new();
     let mut categories = Vec::new();
     let is_shared = |c: &str| shared.iter().any(|s| s == c);
-    if is_shared("mood") && !data.moods.is_empty() {
-        let average = data.moods.iter().sum::<f64>() / data.moods.len() as f64;
+    let recent: Vec<f64> = data
+        .moods
+        .iter()
+        .filter(|(t, _)| *t > period.since_ms)
+        .map(|(_, v)| *v)
+        .collect();
+    let mut chart = None;
+    if is_shared("mood") && !recent.is_empty() {
+        let average = recent.iter().sum::<f64>() / recent.len() as f64;
         let average = format!("{:.1}", average).trim_end_matches(".0").to_string();
         lines.push(text(
             "update_mood",
-            &[
-                ("average", json!(average)),
-                ("count", json!(data.moods.len())),
-            ],
+            &[("average", json!(average)), ("count", json!(recent.len()))],
         ));
         categories.push("mood".to_string());
+        if period.chart {
+            let day = 86_400_000;
+            let points = data
+                .moods
+                .iter()
+                .map(|(t, v)| ((period.now_ms - t) / day, *v))
+                .collect();
+            let title = format!("{first}'s mood, last 4 weeks");
+            chart = Some(crate::chart::Chart {
+                title,
+                series: vec![crate::chart::Series {
+                    label: first.to_string(),
+                    points,
+                }],
+            });
+        }
     }
     if is_shared("goals") && !data.goals.is_empty() {
         // The latest words about each goal.
@@ -88,5 +122,72 @@ pub fn build(
     Some(Update {
         text: format!("{intro}\n{}", lines.join("\n")),
         categories,
+        chart,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::load_dir;
+
+    fn system() -> SystemDoc {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
+        load_dir(&dir).expect("dialogs").system
+    }
+
+    fn data() -> UpdateData {
+        UpdateData {
+            moods: vec![(1_000, 2.0), (5 * 86_400_000, 4.0)],
+            goals: vec![("walk to the garden".into(), "made it".into())],
+            messages: vec!["see you Sunday".into()],
+        }
+    }
+
+    const WEEK: Period = Period {
+        since_ms: 0,
+        now_ms: 7 * 86_400_000,
+        chart: true,
+    };
+
+    #[test]
+    fn nothing_shared_means_no_update() {
+        assert_eq!(
+            build(&system(), "en", "Ava Thompson", &[], &data(), WEEK),
+            None
+        );
+    }
+
+    #[test]
+    fn a_chart_only_when_mood_is_shared() {
+        let goals_only = build(
+            &system(),
+            "en",
+            "Ava Thompson",
+            &["goals".into()],
+            &data(),
+            WEEK,
+        )
+        .expect("update");
+        assert_eq!(goals_only.chart, None);
+        assert_eq!(goals_only.categories, ["goals"]);
+        let with_mood = build(
+            &system(),
+            "en",
+            "Ava Thompson",
+            &["mood".into()],
+            &data(),
+            WEEK,
+        )
+        .expect("update");
+        let chart = with_mood.chart.expect("chart");
+        assert_eq!(chart.series[0].points, vec![(6, 2.0), (2, 4.0)]);
+        assert!(
+            with_mood
+                .text
+                .contains("3 out of 5 on average, over 2 check-ins"),
+            "{}",
+            with_mood.text
+        );
+    }
 }

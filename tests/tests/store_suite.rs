@@ -46,6 +46,7 @@ for_each_backend!(
     consent_is_stored_with_its_wording_time_and_channel_and_audited,
     withdrawing_consent_stops_an_update_already_queued,
     a_delivered_family_update_is_an_audited_disclosure,
+    a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared,
 );
 
 mod suite {
@@ -528,5 +529,50 @@ mod suite {
         assert_eq!(delivered.len(), 1);
         assert_eq!(delivered[0].2["categories"], serde_json::json!(["mood"]));
         assert_eq!(delivered[0].2["to"], serde_json::json!(app.id("sam").0));
+    }
+
+    pub async fn a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared(mut app: TestApp) {
+        app.bot.schedule.digest = false;
+        // Ava shares goals and messages with Sam, not mood; then mood too, the week after.
+        for text in [
+            "privacy", "yes", "no", "yes", "yes", "check in", "4", "walked",
+        ] {
+            app.say("ava", text).await;
+        }
+        let sunday = |d| {
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, d, 18, 0, 0)
+                .single()
+                .expect("time")
+        };
+        app.clock.set(sunday(29));
+        app.bot.tick().await.expect("tick");
+        dispatch_due(&app.bot, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let first = app.channel.take();
+        let to_sam: Vec<_> = first.iter().filter(|(to, _, _)| to == "sam").collect();
+        assert_eq!(to_sam.len(), 1);
+        assert_eq!(
+            to_sam[0].1.chart, None,
+            "mood is not shared, so no mood chart"
+        );
+        app.clock.advance(chrono::Duration::hours(1));
+        app.say("ava", "privacy").await;
+        for text in ["yes", "yes", "yes", "yes", "check in", "5"] {
+            app.say("ava", text).await;
+        }
+        app.clock.set(sunday(30) + chrono::Duration::days(6));
+        app.bot.tick().await.expect("tick");
+        dispatch_due(&app.bot, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let second = app.channel.take();
+        let update = second
+            .iter()
+            .find(|(to, _, _)| to == "sam")
+            .expect("an update for Sam");
+        let chart = update.1.chart.as_ref().expect("a mood chart");
+        assert_eq!(chart.series[0].label, "Ava");
+        assert!(carebot_core::chart::png(chart).is_ok());
     }
 }

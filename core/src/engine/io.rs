@@ -122,7 +122,7 @@ pub enum Effect {
 }
 
 /// A message for the person.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OutMessage {
     /// Plain text.
     pub text: String,
@@ -136,6 +136,9 @@ pub struct OutMessage {
     /// yes/no questions already say their answers in the text).
     #[serde(default)]
     pub list: bool,
+    /// A chart of the numbers the text gives in words, for channels that show images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<crate::chart::Chart>,
 }
 
 /// One quick answer.

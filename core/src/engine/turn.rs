@@ -502,6 +502,7 @@ impl Turn<'_> {
             sensitive,
             choices,
             list,
+            chart: None,
         };
         let room = MAX_MESSAGE_CHARS
             .saturating_sub(shown.plain().chars().count())

@@ -3,6 +3,7 @@
 //! due within a week or overdue.
 
 use super::Carebot;
+use crate::chart::{Chart, Series};
 use crate::engine::render::render;
 use crate::engine::OutMessage;
 use crate::store::audit::AuditEntry;
@@ -26,13 +27,30 @@ impl Carebot {
                 continue;
             };
             let mut lines = Vec::new();
+            let mut series = Vec::new();
             for resident in &residents {
                 let row = self
                     .store
                     .digest_row(resident, &yesterday, now.timestamp_millis())
                     .await?;
                 lines.push(self.digest_line(&row, date));
+                let since = (now - chrono::Duration::days(28)).timestamp_millis();
+                let moods = self.store.update_data(resident.id, since).await?.moods;
+                if !moods.is_empty() {
+                    let points = moods
+                        .iter()
+                        .map(|(t, v)| ((now.timestamp_millis() - t) / 86_400_000, *v))
+                        .collect();
+                    series.push(Series {
+                        label: resident.name.clone(),
+                        points,
+                    });
+                }
             }
+            let chart = (!series.is_empty()).then(|| Chart {
+                title: "Mood, last 4 weeks".into(),
+                series,
+            });
             let first = keyworker
                 .name
                 .split_whitespace()
@@ -54,6 +72,7 @@ impl Carebot {
                 message: OutMessage {
                     text: format!("{intro}\n{}", lines.join("\n")),
                     sensitive: true,
+                    chart,
                     ..Default::default()
                 },
                 ..Default::default()

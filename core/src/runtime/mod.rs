@@ -209,7 +209,7 @@ impl Carebot {
         let mut prepared = Vec::new();
         for resident in &profile.family_of {
             prepared.extend(
-                self.prepare_update(resident, profile.id, now - chrono::Duration::days(7))
+                self.prepare_update(resident, profile.id, now - chrono::Duration::days(7), false)
                     .await?,
             );
         }

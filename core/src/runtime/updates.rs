@@ -10,7 +10,7 @@ use crate::scheduler::occurrences;
 use crate::store::audit::AuditEntry;
 use crate::store::turn::NewOutbox;
 use crate::store::Result;
-use crate::updates::{build, Update};
+use crate::updates::{build, Period, Update};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use serde_json::json;
 
@@ -33,24 +33,41 @@ impl Carebot {
         resident: &Relative,
         family: PersonId,
         since: DateTime<Utc>,
+        chart: bool,
     ) -> Result<Option<Prepared>> {
         let shared = self.store.shared_categories(resident.id, family).await?;
         if shared.is_empty() {
             return Ok(None);
         }
+        let now = self.clock.now();
+        // A chart looks back four weeks; the words cover `since` onwards.
+        let from = if chart {
+            now - Duration::days(28)
+        } else {
+            since
+        };
         let data = self
             .store
-            .update_data(resident.id, since.timestamp_millis())
+            .update_data(resident.id, from.timestamp_millis())
             .await?;
+        let period = Period {
+            since_ms: since.timestamp_millis(),
+            now_ms: now.timestamp_millis(),
+            chart,
+        };
         let lang = crate::flow::DEFAULT_LANGUAGE;
-        Ok(
-            build(&self.dialogs.system, lang, &resident.name, &shared, &data).map(|update| {
-                Prepared {
-                    resident: resident.clone(),
-                    update,
-                }
-            }),
-        )
+        let update = build(
+            &self.dialogs.system,
+            lang,
+            &resident.name,
+            &shared,
+            &data,
+            period,
+        );
+        Ok(update.map(|update| Prepared {
+            resident: resident.clone(),
+            update,
+        }))
     }
 
     /// Queues the scheduled family updates due since the last tick. Returns how many.
@@ -81,7 +98,7 @@ impl Carebot {
                         Duration::days(1)
                     };
                 let Some(p) = self
-                    .prepare_update(&link.resident, link.family, since)
+                    .prepare_update(&link.resident, link.family, since, weekly)
                     .await?
                 else {
                     continue;
@@ -93,6 +110,7 @@ impl Carebot {
                     address: to.address,
                     message: OutMessage {
                         text: p.update.text.clone(),
+                        chart: p.update.chart.clone(),
                         sensitive: true,
                         ..Default::default()
                     },

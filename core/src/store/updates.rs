@@ -52,18 +52,20 @@ impl Store {
 
     /// What `resident` said since `since_ms` that an update may draw on.
     pub async fn update_data(&self, resident: PersonId, since_ms: i64) -> Result<UpdateData> {
-        let rows: Vec<(String, Option<String>, String, String)> = with_read!(self, pool => sqlx::query(
-            "SELECT a.answer_key, g.text AS goal, a.value, a.raw FROM answers a LEFT JOIN goals g ON g.id = a.goal_id
+        let rows: Vec<(String, Option<String>, String, String, i64)> = with_read!(self, pool => sqlx::query(
+            "SELECT a.answer_key, g.text AS goal, a.value, a.raw, a.answered_ms FROM answers a LEFT JOIN goals g ON g.id = a.goal_id
              WHERE a.person_id = $1 AND a.answered_ms > $2 AND a.answer_key IN ('mood', 'goals', 'family_note')
              ORDER BY a.id")
             .bind(resident.0).bind(since_ms).fetch_all(pool).await?
             .into_iter()
-            .map(|r| Ok((r.try_get("answer_key")?, r.try_get("goal")?, r.try_get("value")?, r.try_get("raw")?)))
+            .map(|r| Ok((r.try_get("answer_key")?, r.try_get("goal")?, r.try_get("value")?, r.try_get("raw")?, r.try_get("answered_ms")?)))
             .collect::<Result<Vec<_>>>()?);
         let mut data = UpdateData::default();
-        for (key, goal, value, raw) in rows {
+        for (key, goal, value, raw, at) in rows {
             match key.as_str() {
-                "mood" => data.moods.extend(value.parse::<f64>().ok()),
+                "mood" => data
+                    .moods
+                    .extend(value.parse::<f64>().ok().map(|v| (at, v))),
                 "goals" => data.goals.extend(goal.map(|g| (g, raw))),
                 _ => data.messages.push(raw),
             }
