@@ -231,3 +231,99 @@ fn a_two_megabyte_message_gets_a_polite_reply() {
         "and the conversation carries on"
     );
 }
+
+#[test]
+fn staff_set_up_a_home_and_record_consent_only_with_a_basis() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let db = format!("sqlite://{}", dir.path().join("home.db").display());
+    let run = |args: &[&str]| {
+        let mut all = vec!["--db", db.as_str(), "--dialogs", d.to_str().expect("path")];
+        all.extend_from_slice(args);
+        carebot(dir.path(), &all, b"")
+    };
+    for args in [
+        &["home-add", "--name", "Oak Lodge", "--phone", "01632 000111"][..],
+        &[
+            "person-add",
+            "ava",
+            "--name",
+            "Ava Jones",
+            "--role",
+            "resident",
+            "--checkin",
+            "09:30",
+        ],
+        &[
+            "person-add",
+            "kim",
+            "--name",
+            "Kim Lee",
+            "--role",
+            "keyworker",
+        ],
+        &[
+            "person-add",
+            "sam",
+            "--name",
+            "Sam Jones",
+            "--role",
+            "family",
+        ],
+        &["relate", "ava", "kim", "--as", "keyworker"],
+        &["relate", "ava", "sam", "--as", "family"],
+        &["goal-add", "ava", "walk to the shop"],
+        &["review-set", "ava", "--every", "28", "--next", "2026-12-01"],
+    ] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let code = run(&["link-code", "sam"]);
+    assert!(code.status.success());
+    assert_eq!(
+        text(&code.stdout).lines().next().map(str::len),
+        Some(9),
+        "a code like K7QM-3XPA"
+    );
+    // A family member's word is never consent; staff need a basis.
+    let by_family = run(&[
+        "consent-record",
+        "ava",
+        "sam",
+        "mood",
+        "yes",
+        "--by",
+        "sam",
+        "--lpa",
+        "Jane Jones",
+    ]);
+    assert_eq!(by_family.status.code(), Some(1));
+    assert!(text(&by_family.stderr).contains("only ava's own keyworker or manager"));
+    let no_basis = run(&["consent-record", "ava", "sam", "mood", "yes", "--by", "kim"]);
+    assert_eq!(
+        no_basis.status.code(),
+        Some(2),
+        "clap refuses a missing basis"
+    );
+    let ok = run(&[
+        "consent-record",
+        "ava",
+        "sam",
+        "mood",
+        "yes",
+        "--by",
+        "kim",
+        "--lpa",
+        "Jane Jones (registered 2024)",
+    ]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let verify = run(&["audit-verify"]);
+    assert!(verify.status.success());
+    assert!(
+        text(&verify.stdout).contains("intact (4 rows)"),
+        "two relations, a link code, a consent: {}",
+        text(&verify.stdout)
+    );
+    let tick = run(&["tick"]);
+    assert!(tick.status.success(), "{}", text(&tick.stderr));
+}
