@@ -159,9 +159,17 @@ pub async fn record_consent_on_behalf(
         }
         _ => {}
     }
-    store
-        .record_consent_on_behalf(r.id, f.id, category, decision, &basis, staff.id, now_ms)
-        .await
+    let consent = crate::store::turn::NewConsent {
+        family: f.id,
+        category: category.to_string(),
+        decision,
+        wording: "recorded by staff through the admin command line".into(),
+        wording_version: "staff".into(),
+        channel: "cli".into(),
+        basis,
+        recorded_by: staff.id,
+    };
+    store.record_consent_on_behalf(r.id, &consent, now_ms).await
 }
 
 #[cfg(test)]

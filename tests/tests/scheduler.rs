@@ -5,18 +5,6 @@ use carebot_tests::app::{spawn_app, Backend, TestApp};
 use chrono::{Duration, TimeZone, Utc};
 use std::time::Instant;
 
-/// Adds `n` residents (handles r1…rn) who check in at 09:00, each with a chat account.
-async fn add_residents(app: &TestApp, n: usize) {
-    app.raw_sql(&format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-         INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
-         SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n"
-    ))
-    .await;
-    app.raw_sql("INSERT INTO identities (platform, address, person_id, linked_ms) SELECT 'test', handle, id, 0 FROM people WHERE handle LIKE 'r%'").await;
-    app.raw_sql("INSERT INTO conversations (person_id, state, updated_ms) SELECT id, '{}', 0 FROM people WHERE handle LIKE 'r%'").await;
-}
-
 async fn pending_prompts(app: &TestApp) -> (i64, i64) {
     let counts = app.bot.store.outbox_counts().await.expect("counts");
     let pending = counts
@@ -31,7 +19,7 @@ async fn pending_prompts(app: &TestApp) -> (i64, i64) {
 async fn ten_thousand_residents_each_get_exactly_one_checkin_prompt() {
     let mut app = spawn_app(Backend::Sqlite).await.expect("sqlite");
     app.bot.schedule.digest = false; // only check-in prompts are counted here
-    add_residents(&app, 10_000).await;
+    app.add_residents(10_000).await;
     app.clock.set(
         Utc.with_ymd_and_hms(2026, 11, 23, 8, 59, 0)
             .single()

@@ -410,14 +410,7 @@ mod suite {
     }
 
     pub async fn two_instances_ticking_at_once_start_each_checkin_once(app: TestApp) {
-        app.raw_sql(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-             INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
-             SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n",
-        )
-        .await;
-        app.raw_sql("INSERT INTO identities (platform, address, person_id, linked_ms) SELECT 'test', handle, id, 0 FROM people WHERE handle LIKE 'r%'").await;
-        app.raw_sql("INSERT INTO conversations (person_id, state, updated_ms) SELECT id, '{}', 0 FROM people WHERE handle LIKE 'r%'").await;
+        app.add_residents(200).await;
         app.clock.advance(Duration::minutes(30)); // 09:30: Ava's time too.
         let other = app.restart(None).await;
         let (a, b) = tokio::join!(app.bot.tick(), other.tick());

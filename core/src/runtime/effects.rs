@@ -43,16 +43,7 @@ pub(super) fn to_writes(
     for effect in fx {
         match effect {
             Effect::Send(message) => {
-                // person.turn.n is unique and stable: the platform's idempotency key.
-                let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
-                w.outbox.push(NewOutbox {
-                    key,
-                    person: Some(person),
-                    platform: to.platform.clone(),
-                    address: to.address.clone(),
-                    message,
-                    ..Default::default()
-                });
+                reply(&mut w, person, to, message);
             }
             Effect::Store(answer) => w.answers.push(answer),
             Effect::Alert {
@@ -145,38 +136,44 @@ pub(super) fn to_writes(
                         text,
                         ..Default::default()
                     };
-                    let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
-                    w.outbox.push(NewOutbox {
-                        key,
-                        person: Some(person),
-                        platform: to.platform.clone(),
-                        address: to.address.clone(),
-                        message,
-                        ..Default::default()
-                    });
+                    reply(&mut w, person, to, message);
                 }
                 for p in &x.family_updates {
-                    let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
                     let message = OutMessage {
                         text: p.update.text.clone(),
                         sensitive: true,
                         ..Default::default()
                     };
-                    w.outbox.push(NewOutbox {
-                        key,
-                        person: Some(person),
-                        platform: to.platform.clone(),
-                        address: to.address.clone(),
-                        message,
-                        about: Some(p.resident.id),
-                        categories: p.update.categories.clone(),
-                    });
+                    let queued = reply(&mut w, person, to, message);
+                    queued.about = Some(p.resident.id);
+                    queued.categories = p.update.categories.clone();
                     w.audits.push(super::updates::disclosure(person, p));
                 }
             }
         }
     }
     w
+}
+
+/// Queues `message` to the account that spoke. `person.turn.n` is unique and stable: the
+/// platform's idempotency key.
+fn reply<'w>(
+    w: &'w mut TurnWrites,
+    person: crate::ids::PersonId,
+    to: &Identity,
+    message: OutMessage,
+) -> &'w mut NewOutbox {
+    let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
+    w.outbox.push(NewOutbox {
+        key,
+        person: Some(person),
+        platform: to.platform.clone(),
+        address: to.address.clone(),
+        message,
+        ..Default::default()
+    });
+    let last = w.outbox.len() - 1;
+    &mut w.outbox[last]
 }
 
 fn alert(ctx: &Context<'_>, target: Target, reason: String, words: Option<String>) -> NewAlert {

@@ -2,9 +2,9 @@
 //! cannot make it themselves (with its lawful basis). Decisions a resident makes in chat are
 //! written by the turn that heard them (`store::turn`).
 
-use super::audit::{append_audit, AuditEntry};
+use super::turn::NewConsent;
 use super::{with_db, with_read, Result, Store, StoreError};
-use crate::domain::{Basis, Decision};
+use crate::domain::Decision;
 use crate::ids::PersonId;
 use sqlx::Row;
 
@@ -33,6 +33,47 @@ pub struct ConsentRecord {
     pub decided_ms: i64,
 }
 
+/// Writes consent decision `$c` (a [`NewConsent`]) about `$resident` inside `$tx`: the
+/// decision, an audit row, and, for anything but a yes, the withdrawal of every queued update
+/// to that family member that carries the category. The one place consent is written.
+macro_rules! write_consent {
+    ($store:expr, $tx:expr, $resident:expr, $c:expr, $now:expr) => {{
+        let c: &$crate::store::turn::NewConsent = $c;
+        sqlx::query(
+            "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($resident.0).bind(c.family.0).bind(&c.category).bind(c.decision.as_str()).bind(&c.wording_version)
+        .bind(&c.wording).bind(&c.channel).bind(c.basis.as_str()).bind(c.basis.detail()).bind(c.recorded_by.0).bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        let mut withdrawn = 0;
+        if c.decision != $crate::domain::Decision::Yes {
+            // Takes effect at once, also on updates queued but not yet sent.
+            withdrawn = sqlx::query(
+                "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
+                 WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3",
+            )
+            .bind($resident.0).bind(c.family.0).bind(format!("%\"{}\"%", c.category))
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        }
+        let entry = $crate::store::audit::AuditEntry {
+            actor: format!("person:{}", c.recorded_by),
+            action: "consent.recorded".into(),
+            subject: Some($resident),
+            detail: serde_json::json!({
+                "family": c.family, "category": c.category, "decision": c.decision.as_str(),
+                "basis": c.basis.as_str(), "basis_detail": c.basis.detail(), "channel": c.channel,
+                "wording_version": c.wording_version, "queued_updates_withdrawn": withdrawn,
+            }),
+        };
+        $crate::store::audit::append_audit!($store, $tx, entry, $now);
+    }};
+}
+pub(crate) use write_consent;
+
 impl Store {
     /// Every consent decision about `resident`, oldest first (the history, not just the latest).
     pub async fn consents_of(&self, resident: PersonId) -> Result<Vec<ConsentRecord>> {
@@ -59,46 +100,17 @@ impl Store {
             .collect())
     }
 
-    /// Records a decision made on a resident's behalf by staff, with its basis, audited, and
-    /// withdrawing queued updates at once when it is not a yes.
-    #[allow(clippy::too_many_arguments)] // one per column of the decision
+    /// Records a decision made on a resident's behalf by staff (see `admin`), in its own
+    /// transaction.
     pub async fn record_consent_on_behalf(
         &self,
         resident: PersonId,
-        family: PersonId,
-        category: &str,
-        decision: Decision,
-        basis: &Basis,
-        recorded_by: PersonId,
+        consent: &NewConsent,
         now_ms: i64,
     ) -> Result<()> {
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
-                 VALUES ($1, $2, $3, $4, 'staff', 'recorded by staff through the admin command line', 'cli', $5, $6, $7, $8)")
-                .bind(resident.0).bind(family.0).bind(category).bind(decision.as_str())
-                .bind(basis.as_str()).bind(basis.detail()).bind(recorded_by.0).bind(now_ms)
-                .execute(&mut *tx).await?;
-            let mut withdrawn = 0;
-            if decision != Decision::Yes {
-                withdrawn = sqlx::query(
-                    "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
-                     WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3")
-                    .bind(resident.0).bind(family.0).bind(format!("%\"{category}\"%"))
-                    .execute(&mut *tx).await?.rows_affected();
-            }
-            let entry = AuditEntry {
-                actor: format!("person:{recorded_by}"),
-                action: "consent.recorded".into(),
-                subject: Some(resident),
-                detail: serde_json::json!({
-                    "family": family, "category": category, "decision": decision.as_str(),
-                    "basis": basis.as_str(), "basis_detail": basis.detail(), "channel": "cli",
-                    "queued_updates_withdrawn": withdrawn,
-                }),
-            };
-            append_audit!(self, tx, entry, now_ms);
+            write_consent!(self, tx, resident, consent, now_ms);
             tx.commit().await?;
             Ok(())
         })

@@ -263,32 +263,7 @@ impl Store {
                 sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1").bind(person.0).bind(time).execute(&mut *tx).await?;
             }
             for c in &writes.consents {
-                sqlx::query(
-                    "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                    .bind(person.0).bind(c.family.0).bind(&c.category).bind(c.decision.as_str()).bind(&c.wording_version)
-                    .bind(&c.wording).bind(&c.channel).bind(c.basis.as_str()).bind(c.basis.detail()).bind(c.recorded_by.0).bind(now_ms)
-                    .execute(&mut *tx).await?;
-                let mut withdrawn = 0;
-                if c.decision != Decision::Yes {
-                    // Takes effect at once, also on updates queued but not yet sent.
-                    withdrawn = sqlx::query(
-                        "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
-                         WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3")
-                        .bind(person.0).bind(c.family.0).bind(format!("%\"{}\"%", c.category))
-                        .execute(&mut *tx).await?.rows_affected();
-                }
-                let entry = AuditEntry {
-                    actor: format!("person:{}", c.recorded_by),
-                    action: "consent.recorded".into(),
-                    subject: Some(person),
-                    detail: serde_json::json!({
-                        "family": c.family, "category": c.category, "decision": c.decision.as_str(),
-                        "basis": c.basis.as_str(), "channel": c.channel, "wording_version": c.wording_version,
-                        "queued_updates_withdrawn": withdrawn,
-                    }),
-                };
-                super::audit::append_audit!(self, tx, entry, now_ms);
+                super::consents::write_consent!(self, tx, person, c, now_ms);
             }
             for alert in &writes.acks {
                 // Only alerts about residents this person is keyworker or manager for.
