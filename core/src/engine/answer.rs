@@ -290,6 +290,22 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_digits_or_words_within_bounds() {
+        let ask = Ask::Number {
+            min: Some(0.0),
+            max: Some(10.0),
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid");
+        let n = |t: &str| parse(&ask, t, &normalize(t), "en", today).and_then(|p| p.number);
+        assert_eq!(n("7"), Some(7.0));
+        assert_eq!(n("2.5 glasses"), Some(2.5));
+        assert_eq!(n("three"), Some(3.0));
+        assert_eq!(n("11"), None, "outside the bounds");
+        assert_eq!(n("lots"), None);
+        assert_eq!(n("NaN"), None);
+    }
+
+    #[test]
     fn times_in_the_ways_people_say_them() {
         assert_eq!(time("10").as_deref(), Some("10:00"));
         assert_eq!(time("10:30").as_deref(), Some("10:30"));
