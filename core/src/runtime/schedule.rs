@@ -4,11 +4,13 @@
 //! store accepts it once: ticking twice, restarting, or running two instances on PostgreSQL
 //! never sends a check-in twice.
 
+use super::effects::{self, Extras};
 use super::Carebot;
 use crate::engine::turn::CHECKIN;
-use crate::engine::Input;
+use crate::engine::{self, Context, Input};
 use crate::ids::PersonId;
 use crate::scheduler::occurrences;
+use crate::store::turn::BatchTurn;
 use crate::store::turn::InboundKey;
 use crate::store::Result;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -77,6 +79,10 @@ pub struct TickReport {
 
 const MARK: &str = "checkin";
 
+/// Scheduled check-ins started per transaction: one commit for many, while holding the SQLite
+/// writer only briefly (interactive turns wait at most one batch).
+const BATCH: usize = 250;
+
 impl Carebot {
     /// Starts due check-ins and fires due timers. Call it every minute or so.
     pub async fn tick(&self) -> Result<TickReport> {
@@ -89,16 +95,18 @@ impl Carebot {
             .await?
             .and_then(DateTime::from_timestamp_millis);
         let after = last.map_or(floor, |l| l.max(floor));
+        let mut due = Vec::new();
         for (person, time) in self.store.checkin_times().await? {
             let Ok(time) = NaiveTime::parse_from_str(&time, "%H:%M") else {
                 continue;
             };
-            for (date, _) in occurrences(time, self.settings.timezone, after, now) {
-                if self.start_scheduled(person, date, now).await? {
-                    report.started += 1;
-                }
-            }
+            due.extend(
+                occurrences(time, self.settings.timezone, after, now)
+                    .into_iter()
+                    .map(|(date, _)| (person, date)),
+            );
         }
+        report.started = self.start_checkins(&due, now).await?;
         // A clock that stepped backwards does not move the mark back: nothing fires twice.
         let mark = last.map_or(now, |l| l.max(now));
         self.store
@@ -139,22 +147,79 @@ impl Carebot {
         Ok(report)
     }
 
-    /// Starts `person`'s check-in for local `date`, once. False when it had already been
-    /// started or skipped, or cannot be (no account, paused, busy in another flow).
-    async fn start_scheduled(
+    /// Starts each `(person, local date)` check-in once, in batches of [`BATCH`] turns per
+    /// transaction. Returns how many keys were fresh (a resident who is paused or busy in
+    /// another flow uses the day's key without being prompted; one with no account is skipped).
+    async fn start_checkins(
         &self,
-        person: PersonId,
-        date: NaiveDate,
+        due: &[(PersonId, NaiveDate)],
         now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let Some(who) = self.store.preferred_identity(person).await? else {
-            return Ok(false);
-        };
-        let key = checkin_key(person, &date.format("%Y-%m-%d").to_string());
-        let input = Input::Start {
-            flow: CHECKIN.into(),
-        };
-        self.turn(person, &who, Some(&key), input, now, None).await
+    ) -> Result<usize> {
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let profiles = self.store.resident_profiles().await?;
+        let accounts = self.store.preferred_identities().await?;
+        let mut started = 0;
+        for chunk in due.chunks(BATCH) {
+            let ready: Vec<_> = chunk
+                .iter()
+                .filter_map(|(p, d)| {
+                    Some((
+                        profiles.get(p)?,
+                        accounts.get(p)?,
+                        d.format("%Y-%m-%d").to_string(),
+                    ))
+                })
+                .collect();
+            let contexts: Vec<Context<'_>> = ready
+                .iter()
+                .map(|(profile, _, _)| Context {
+                    dialogs: &self.dialogs,
+                    profile,
+                    settings: &self.settings,
+                })
+                .collect();
+            let extras: Vec<Extras<'_>> = ready
+                .iter()
+                .map(|(_, _, date)| Extras {
+                    policy: &self.schedule,
+                    now_ms: now.timestamp_millis(),
+                    local_date: date.clone(),
+                    missed_before: 0,
+                    timer: None,
+                    family_updates: Vec::new(),
+                })
+                .collect();
+            let turns = ready
+                .iter()
+                .zip(&contexts)
+                .zip(&extras)
+                .map(|(((profile, who, date), ctx), x)| BatchTurn {
+                    person: profile.id,
+                    key: checkin_key(profile.id, date),
+                    step: Box::new(move |state| {
+                        let (state, fx) = engine::step(
+                            ctx,
+                            state,
+                            Input::Start {
+                                flow: CHECKIN.into(),
+                            },
+                            now,
+                        );
+                        effects::to_writes(ctx, who, state, fx, x)
+                    }),
+                })
+                .collect();
+            started += self
+                .store
+                .run_turns(turns, now.timestamp_millis())
+                .await?
+                .into_iter()
+                .filter(|ran| *ran)
+                .count();
+        }
+        Ok(started)
     }
 
     /// Passes unacknowledged alerts to managers once `ack_within` has gone by.

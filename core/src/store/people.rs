@@ -291,3 +291,86 @@ impl Store {
         Ok(n > 0)
     }
 }
+
+impl Store {
+    /// Every resident's profile in five queries, for the scheduler's fan-out. `recent` is left
+    /// empty: only a turn that stores an answer reads it, and a scheduled start stores none.
+    pub async fn resident_profiles(&self) -> Result<std::collections::HashMap<PersonId, Profile>> {
+        use std::collections::HashMap;
+        with_read!(self, pool => {
+            let mut profiles: HashMap<PersonId, Profile> = HashMap::new();
+            for r in sqlx::query(
+                "SELECT p.id, p.display_name, p.language, h.name AS home_name, h.phone
+                 FROM people p JOIN homes h ON h.id = p.home_id WHERE p.role = 'resident'")
+                .fetch_all(pool).await?
+            {
+                let id = PersonId(r.try_get("id")?);
+                profiles.insert(id, Profile {
+                    id,
+                    name: r.try_get("display_name")?,
+                    role: Role::Resident,
+                    language: r.try_get("language")?,
+                    goals: Vec::new(),
+                    keyworker: None,
+                    home_name: r.try_get("home_name")?,
+                    home_phone: r.try_get("phone")?,
+                    family: Vec::new(),
+                    consents: Vec::new(),
+                    family_of: Vec::new(),
+                    recent: Vec::new(),
+                    caring_for: Vec::new(),
+                });
+            }
+            for r in sqlx::query("SELECT person_id, id, text FROM goals WHERE active = TRUE ORDER BY id").fetch_all(pool).await? {
+                if let Some(p) = profiles.get_mut(&PersonId(r.try_get("person_id")?)) {
+                    p.goals.push(Goal { id: GoalId(r.try_get("id")?), text: r.try_get("text")? });
+                }
+            }
+            for r in sqlx::query(
+                "SELECT r.resident_id, r.relation, o.id, o.display_name FROM relations r JOIN people o ON o.id = r.person_id
+                 WHERE r.relation IN ('keyworker', 'family') AND r.revoked_ms IS NULL ORDER BY r.id")
+                .fetch_all(pool).await?
+            {
+                let Some(p) = profiles.get_mut(&PersonId(r.try_get("resident_id")?)) else { continue };
+                let name: String = r.try_get("display_name")?;
+                match r.try_get::<String, _>("relation")?.as_str() {
+                    "keyworker" => {
+                        p.keyworker.get_or_insert(name);
+                    }
+                    _ => p.family.push(Relative { id: PersonId(r.try_get("id")?), name }),
+                }
+            }
+            for r in sqlx::query(
+                "SELECT c.resident_id, c.family_id, c.category, c.decision FROM consents c
+                 WHERE c.id = (SELECT MAX(id) FROM consents l
+                     WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
+                 ORDER BY c.family_id, c.category")
+                .fetch_all(pool).await?
+            {
+                let Some(p) = profiles.get_mut(&PersonId(r.try_get("resident_id")?)) else { continue };
+                let decision: String = r.try_get("decision")?;
+                p.consents.push(ConsentState {
+                    family: PersonId(r.try_get("family_id")?),
+                    category: r.try_get("category")?,
+                    decision: decision.parse().map_err(StoreError::Corrupt)?,
+                });
+            }
+            Ok(profiles)
+        })
+    }
+
+    /// Every person's most recently linked active account.
+    pub async fn preferred_identities(
+        &self,
+    ) -> Result<std::collections::HashMap<PersonId, Identity>> {
+        with_read!(self, pool => {
+            let mut out = std::collections::HashMap::new();
+            for r in sqlx::query("SELECT person_id, platform, address FROM identities WHERE revoked_ms IS NULL ORDER BY linked_ms")
+                .fetch_all(pool).await?
+            {
+                out.insert(PersonId(r.try_get("person_id")?), Identity { platform: r.try_get("platform")?, address: r.try_get("address")? });
+            }
+            Ok(out)
+        })
+    }
+}
