@@ -13,14 +13,16 @@
 //! - [`answer`]: turning "not great" into 2.
 //! - [`render`]: filling in `{{ person.name }}`.
 //! - [`turn`]: the step function itself; `intents` holds what interrupts it, `items` what
-//!   `for_each` steps repeat over.
+//!   `for_each` steps repeat over, `say` what the bot says, `actions` what steps do.
 
+mod actions;
 pub mod answer;
 mod concerns;
 mod intents;
 pub mod io;
 mod items;
 pub mod render;
+mod say;
 pub mod state;
 pub mod turn;
 

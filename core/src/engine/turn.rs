@@ -2,14 +2,13 @@
 //! then the flow's question) → `answer` → `enter` (walks steps until the next question).
 
 use super::answer::{self, normalize, Parsed};
-use super::io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage};
+use super::io::{AnswerRecord, Effect, Input};
 use super::items::{self, Item};
-use super::render::{base_vars, render, split_message};
 use super::state::{Awaiting, Conversation, Frame};
 use super::Context;
 use crate::domain::Decision;
-use crate::flow::model::{Action, Ask, Step, Target};
-use crate::flow::{Flow, MAX_MESSAGE_CHARS};
+use crate::flow::model::{Ask, Step, Target};
+use crate::flow::Flow;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -309,30 +308,6 @@ impl Turn<'_> {
         self.say_system("not_understood", vars([("hint", json!(hint))]));
     }
 
-    fn hint(&self, step: &Step) -> String {
-        let sys = &self.ctx.dialogs.system;
-        let (key, v) = match &step.ask {
-            Some(Ask::Choice { options }) => {
-                ("hint_choice", vars([("count", json!(options.len()))]))
-            }
-            Some(Ask::Scale { min, max, .. }) => (
-                "hint_scale",
-                vars([("min", json!(min)), ("max", json!(max))]),
-            ),
-            Some(Ask::YesNo) => ("hint_yes_no", Map::new()),
-            Some(Ask::Number { min, max }) => (
-                "hint_number",
-                vars([("min", json!(min)), ("max", json!(max))]),
-            ),
-            Some(Ask::Time) => ("hint_time", Map::new()),
-            Some(Ask::Date) => ("hint_date", Map::new()),
-            Some(Ask::Text { .. }) | None => ("hint_text", Map::new()),
-        };
-        let mut all = base_vars(self.ctx, None);
-        all.extend(v);
-        render(sys.text(key, self.lang()), &all)
-    }
-
     /// After an answer (or a skip): the next goal of a `for_each` step, a branch, or `next`.
     fn advance(&mut self, flow: &Arc<Flow>, step: &Step, parsed: Option<&Parsed>) {
         if step.for_each.is_some() {
@@ -394,168 +369,6 @@ impl Turn<'_> {
             }
         }
         self.abandon();
-    }
-
-    fn run_actions(&mut self, step: &Step) {
-        for action in &step.actions {
-            match action {
-                Action::Pause => self.s.paused = true,
-                Action::Resume => self.s.paused = false,
-                Action::SetUpdateCadence { from } => {
-                    let cadence = self
-                        .s
-                        .active
-                        .as_ref()
-                        .and_then(|f| f.answers.get(from))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string);
-                    if let Some(c) = cadence.filter(|c| c == "daily" || c == "weekly") {
-                        self.fx.push(Effect::SetUpdateCadence(c));
-                    }
-                }
-                Action::RecordReview => {
-                    let review = self.s.active.as_ref().and_then(|f| {
-                        let text = |k: &str| {
-                            f.answers
-                                .get(k)
-                                .and_then(|v| v.as_str())
-                                .map(str::to_string)
-                        };
-                        Some(Effect::ReviewDone {
-                            resident: f.about.as_ref()?.id,
-                            date: text("review_date")?,
-                            took_part: text("took_part")? == "yes",
-                            next_due: text("next_due")?,
-                        })
-                    });
-                    self.fx.extend(review);
-                }
-                Action::SetCheckinTime { from } => {
-                    let time = self
-                        .s
-                        .active
-                        .as_ref()
-                        .and_then(|f| f.answers.get(from))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string);
-                    if let Some(time) = time {
-                        self.fx.push(Effect::SetCheckinTime(time));
-                    }
-                }
-                Action::Alert { to, reason, quote } => {
-                    let words = match quote {
-                        Some(key) => self
-                            .s
-                            .active
-                            .as_ref()
-                            .and_then(|f| f.heard.get(key).cloned()),
-                        None => self.last_words(),
-                    };
-                    self.fx.push(Effect::Alert {
-                        to: *to,
-                        reason: reason.clone(),
-                        words,
-                    });
-                }
-            }
-        }
-    }
-
-    /// The person's most recent stored answer in this turn, kept with alerts it triggered.
-    pub(super) fn last_words(&self) -> Option<String> {
-        self.fx.iter().rev().find_map(|e| match e {
-            Effect::Store(a) => Some(a.raw.clone()),
-            _ => None,
-        })
-    }
-
-    /// The step's text for this person, with the current `for_each` item filled in.
-    pub(super) fn step_text(&self, step: &Step) -> Option<String> {
-        let template = step.text(self.lang())?;
-        let mut vars = base_vars(self.ctx, self.s.active.as_ref());
-        let index = self.s.active.as_ref().map_or(0, |f| f.item);
-        if let Some(item) = items::get(self.ctx, step.for_each, index) {
-            vars.extend(items::vars(&item, self.lang()));
-        }
-        Some(render(template, &vars))
-    }
-
-    pub(super) fn say_step(&mut self, step: &Step) {
-        let Some(text) = self.step_text(step) else {
-            return;
-        };
-        let (choices, list) = self.choices(step);
-        self.send(text, step.sensitive, choices, list);
-    }
-
-    /// Queues `text`, split into several messages when too long for one; the choices go
-    /// with the last part, where the question is.
-    pub(super) fn send(
-        &mut self,
-        text: String,
-        sensitive: bool,
-        choices: Vec<ChoiceButton>,
-        list: bool,
-    ) {
-        let shown = OutMessage {
-            text: String::new(),
-            sensitive,
-            choices,
-            list,
-            chart: None,
-        };
-        let room = MAX_MESSAGE_CHARS
-            .saturating_sub(shown.plain().chars().count())
-            .max(200);
-        let mut parts = split_message(&text, room);
-        let last = parts.pop().unwrap_or_default();
-        for part in parts {
-            self.fx.push(Effect::Send(OutMessage {
-                text: part,
-                sensitive,
-                ..Default::default()
-            }));
-        }
-        self.fx.push(Effect::Send(OutMessage {
-            text: last,
-            ..shown
-        }));
-    }
-
-    fn choices(&self, step: &Step) -> (Vec<ChoiceButton>, bool) {
-        let button = |a: String, l: String| ChoiceButton {
-            answer: a,
-            label: l,
-        };
-        match &step.ask {
-            Some(Ask::Choice { options }) => {
-                let lang = self.lang();
-                let buttons = options.iter().enumerate().map(|(i, o)| {
-                    let label = o
-                        .label
-                        .get(lang)
-                        .or_else(|| o.label.values().next())
-                        .cloned()
-                        .unwrap_or_default();
-                    button((i + 1).to_string(), label)
-                });
-                (buttons.collect(), true)
-            }
-            Some(Ask::Scale { min, max, .. }) if max - min < 10 => (
-                (*min..=*max)
-                    .map(|n| button(n.to_string(), n.to_string()))
-                    .collect(),
-                false,
-            ),
-            Some(Ask::YesNo) => (
-                vec![
-                    button("yes".into(), "Yes".into()),
-                    button("no".into(), "No".into()),
-                ],
-                false,
-            ),
-            _ => (Vec::new(), false),
-        }
     }
 
     /// Repeats the current question (after an interruption or a "no" to the handoff offer).
@@ -647,13 +460,6 @@ impl Turn<'_> {
             });
         }
         self.say_system("fallback", Map::new());
-    }
-
-    pub(super) fn say_system(&mut self, key: &str, extra: Map<String, Value>) {
-        let mut all = base_vars(self.ctx, None);
-        all.extend(extra);
-        let text = render(self.ctx.dialogs.system.text(key, self.lang()), &all);
-        self.send(text, false, Vec::new(), false);
     }
 }
 

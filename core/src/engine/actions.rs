@@ -1,0 +1,81 @@
+//! What a step does besides talking: alerts with the person's own words, pause and resume,
+//! setting a check-in time or update cadence, recording a review.
+
+use super::io::Effect;
+use super::turn::Turn;
+use crate::flow::model::{Action, Step};
+
+impl Turn<'_> {
+    pub(super) fn run_actions(&mut self, step: &Step) {
+        for action in &step.actions {
+            match action {
+                Action::Pause => self.s.paused = true,
+                Action::Resume => self.s.paused = false,
+                Action::SetUpdateCadence { from } => {
+                    let cadence = self
+                        .s
+                        .active
+                        .as_ref()
+                        .and_then(|f| f.answers.get(from))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    if let Some(c) = cadence.filter(|c| c == "daily" || c == "weekly") {
+                        self.fx.push(Effect::SetUpdateCadence(c));
+                    }
+                }
+                Action::RecordReview => {
+                    let review = self.s.active.as_ref().and_then(|f| {
+                        let text = |k: &str| {
+                            f.answers
+                                .get(k)
+                                .and_then(|v| v.as_str())
+                                .map(str::to_string)
+                        };
+                        Some(Effect::ReviewDone {
+                            resident: f.about.as_ref()?.id,
+                            date: text("review_date")?,
+                            took_part: text("took_part")? == "yes",
+                            next_due: text("next_due")?,
+                        })
+                    });
+                    self.fx.extend(review);
+                }
+                Action::SetCheckinTime { from } => {
+                    let time = self
+                        .s
+                        .active
+                        .as_ref()
+                        .and_then(|f| f.answers.get(from))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    if let Some(time) = time {
+                        self.fx.push(Effect::SetCheckinTime(time));
+                    }
+                }
+                Action::Alert { to, reason, quote } => {
+                    let words = match quote {
+                        Some(key) => self
+                            .s
+                            .active
+                            .as_ref()
+                            .and_then(|f| f.heard.get(key).cloned()),
+                        None => self.last_words(),
+                    };
+                    self.fx.push(Effect::Alert {
+                        to: *to,
+                        reason: reason.clone(),
+                        words,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The person's most recent stored answer in this turn, kept with alerts it triggered.
+    pub(super) fn last_words(&self) -> Option<String> {
+        self.fx.iter().rev().find_map(|e| match e {
+            Effect::Store(a) => Some(a.raw.clone()),
+            _ => None,
+        })
+    }
+}
