@@ -48,6 +48,9 @@ enum Command {
     },
     #[command(flatten)]
     Admin(admin::AdminCommand),
+    /// What an operator needs to see: deliveries per channel, unacknowledged alerts, overdue
+    /// reviews, when the scheduler last ran. Counts only.
+    Status,
     /// Run the scheduler once: start due check-ins, fire timers, queue updates, reminders and
     /// digests, escalate alerts. (Chat and the adapters run it continuously.)
     Tick,
@@ -108,6 +111,22 @@ impl Cli {
                 let code = admin::run(cmd, &store, || setup::dialogs(&config.dialogs.dir)).await;
                 store.close().await;
                 code
+            }
+            Command::Status => {
+                let config = self.config()?;
+                let store = setup::store(config.database_url()).await?;
+                let tz = config
+                    .settings()
+                    .map_err(|p| anyhow::anyhow!("{p}"))?
+                    .timezone;
+                let today = chrono::Utc::now()
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d")
+                    .to_string();
+                let status = store.status(&today).await?;
+                store.close().await;
+                print!("{}", crate::status::render(&status));
+                Ok(ExitCode::SUCCESS)
             }
             Command::Tick => {
                 let bot = setup::carebot(&self.config()?).await?;

@@ -7,6 +7,7 @@ mod cli;
 mod console;
 mod demo;
 mod setup;
+mod status;
 mod telemetry;
 
 use clap::Parser;

@@ -327,3 +327,28 @@ fn staff_set_up_a_home_and_record_consent_only_with_a_basis() {
     let tick = run(&["tick"]);
     assert!(tick.status.success(), "{}", text(&tick.stderr));
 }
+
+#[test]
+fn status_shows_an_operator_counts_and_no_personal_details() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let args = ["demo", "--dialogs", d.to_str().expect("path")];
+    let out = carebot(dir.path(), &args, b"I need help now, my chest hurts\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status = carebot(
+        dir.path(),
+        &["status", "--db", "sqlite://carebot-demo.db"],
+        b"",
+    );
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let s = text(&status.stdout);
+    assert!(s.contains("Alerts not yet acknowledged: 1"), "{s}");
+    assert!(
+        s.contains("console    waiting 1, sent 1"),
+        "Kim's alert waits for her; Ava's reply went: {s}"
+    );
+    assert!(
+        !s.contains("chest") && !s.contains("Ava"),
+        "counts only: {s}"
+    );
+}

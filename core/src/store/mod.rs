@@ -16,6 +16,7 @@
 //! - [`consents`]: consent history, and decisions staff record with a lawful basis.
 //! - [`audit`]: the hash-chained, append-only audit log.
 //! - [`reviews`]: care-plan reviews and messages to a resident's staff.
+//! - [`status`]: counts for `carebot status`.
 //! - [`schedule`]: check-in times, timers, scheduler progress, missed streaks.
 //! - [`updates`]: what family updates draw on; queuing one with its audit row.
 //! - [`links`]: one-time link codes that bind a chat account to a person.
@@ -31,6 +32,7 @@ pub mod outbox;
 pub mod people;
 pub mod reviews;
 pub mod schedule;
+pub mod status;
 pub mod turn;
 pub mod updates;
 
