@@ -48,6 +48,16 @@ enum Command {
     },
     #[command(flatten)]
     Admin(admin::AdminCommand),
+    /// Write everything held about a person (a subject access request) as JSON and as a readable
+    /// Markdown copy. The export itself is audited.
+    Export {
+        /// The person's handle.
+        #[arg(long)]
+        person: String,
+        /// Folder to write `<handle>.json` and `<handle>.md` into.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// What an operator needs to see: deliveries per channel, unacknowledged alerts, overdue
     /// reviews, when the scheduler last ran. Counts only.
     Status,
@@ -111,6 +121,25 @@ impl Cli {
                 let code = admin::run(cmd, &store, || setup::dialogs(&config.dialogs.dir)).await;
                 store.close().await;
                 code
+            }
+            Command::Export { person, out } => {
+                let store = setup::store(self.config()?.database_url()).await?;
+                let actor = format!(
+                    "cli:{}",
+                    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+                );
+                let data = store
+                    .export_person(person, &actor, chrono::Utc::now().timestamp_millis())
+                    .await?;
+                store.close().await;
+                let json_path = out.join(format!("{person}.json"));
+                let md_path = out.join(format!("{person}.md"));
+                std::fs::write(&json_path, serde_json::to_string_pretty(&data)?)
+                    .with_context(|| format!("writing {}", json_path.display()))?;
+                std::fs::write(&md_path, crate::export::markdown(person, &data))
+                    .with_context(|| format!("writing {}", md_path.display()))?;
+                println!("Wrote {} and {}.", json_path.display(), md_path.display());
+                Ok(ExitCode::SUCCESS)
             }
             Command::Status => {
                 let config = self.config()?;

@@ -6,6 +6,7 @@ mod admin;
 mod cli;
 mod console;
 mod demo;
+mod export;
 mod setup;
 mod status;
 mod telemetry;

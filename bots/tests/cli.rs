@@ -352,3 +352,69 @@ fn status_shows_an_operator_counts_and_no_personal_details() {
         "counts only: {s}"
     );
 }
+
+#[test]
+fn export_writes_everything_held_about_a_person_and_is_audited() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        b"check in\nnot great\nno\nI walked to the gate\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let export = carebot(
+        dir.path(),
+        &[
+            "export",
+            "--person",
+            "ava",
+            "--db",
+            "sqlite://carebot-demo.db",
+        ],
+        b"",
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ava.json")).expect("json"))
+            .expect("valid JSON");
+    let raws: Vec<&str> = json["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .filter_map(|a| a["raw"].as_str())
+        .collect();
+    assert_eq!(raws, ["not great", "no", "I walked to the gate"]);
+    assert_eq!(json["goals"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["person"][0]["display_name"], "Ava Thompson");
+    let md = std::fs::read_to_string(dir.path().join("ava.md")).expect("markdown");
+    assert!(
+        md.contains("## answers") && md.contains("raw: I walked to the gate"),
+        "{md}"
+    );
+    let again = carebot(
+        dir.path(),
+        &[
+            "export",
+            "--person",
+            "ava",
+            "--db",
+            "sqlite://carebot-demo.db",
+        ],
+        b"",
+    );
+    assert!(again.status.success());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ava.json")).expect("json"))
+            .expect("valid JSON");
+    let exports = json["audit_trail"]
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter(|r| r["action"] == "person.exported")
+        .count();
+    assert_eq!(
+        exports, 1,
+        "the first export is in the audit trail the second one read"
+    );
+}

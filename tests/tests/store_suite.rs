@@ -47,6 +47,7 @@ for_each_backend!(
     withdrawing_consent_stops_an_update_already_queued,
     a_delivered_family_update_is_an_audited_disclosure,
     a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared,
+    an_export_holds_every_kind_of_record_on_every_backend,
 );
 
 mod suite {
@@ -567,5 +568,33 @@ mod suite {
         let chart = update.1.chart.as_ref().expect("a mood chart");
         assert_eq!(chart.series[0].label, "Ava");
         assert!(carebot_core::chart::png(chart).is_ok());
+    }
+
+    pub async fn an_export_holds_every_kind_of_record_on_every_backend(app: TestApp) {
+        app.bot
+            .store
+            .set_review(app.id("ava"), 28, "2026-12-01")
+            .await
+            .expect("review");
+        for text in ["check in", "3", "my knee hurts"] {
+            app.say("ava", text).await;
+        }
+        let data = app
+            .bot
+            .store
+            .export_person("ava", "test", app.clock.now_ms())
+            .await
+            .expect("export");
+        assert_eq!(
+            data["reviews"][0]["interval_days"], 28,
+            "INTEGER columns come out as numbers"
+        );
+        assert_eq!(data["reviews"][0]["next_due"], "2026-12-01");
+        assert_eq!(data["alerts_about_them"][0]["reason"], "mentioned pain");
+        assert_eq!(data["answers"].as_array().map(Vec::len), Some(2));
+        assert_eq!(data["goals"][0]["active"], true);
+        assert!(data["chat_accounts"][0]["address"] == "ava");
+        let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+        assert!(audit.iter().any(|(a, _, _)| a == "person.exported"));
     }
 }

@@ -9,6 +9,7 @@
 //! - [`people`]: homes, people, relations, chat identities, goals, the engine's profile.
 //! - [`turn`]: one conversation turn in one transaction (the transactional outbox).
 //! - [`outbox`]: claiming and settling outgoing messages.
+//! - [`export`]: everything held about one person, for a subject access request.
 //! - [`flows`]: every flow version a conversation may be pinned to.
 //! - [`alerts`]: unacknowledged alerts and escalating them to managers.
 //! - [`answers`]: reading stored answers back.
@@ -26,6 +27,7 @@ pub mod answers;
 pub mod audit;
 pub mod consents;
 pub mod digest;
+pub mod export;
 pub mod flows;
 pub mod links;
 pub mod outbox;
