@@ -24,7 +24,7 @@ pub fn base_vars(ctx: &Context<'_>, frame: Option<&Frame>) -> Map<String, Value>
     let mut vars = Map::new();
     vars.insert(
         "person".into(),
-        json!({ "name": p.name, "first_name": first }),
+        json!({ "name": p.name, "first_name": first, "goals": p.goals.iter().map(|g| g.text.as_str()).collect::<Vec<_>>() }),
     );
     vars.insert(
         "home".into(),
