@@ -58,35 +58,15 @@ impl BenchDb {
         }
     }
 
-    /// Creates the schema, a home, and `n` residents (r1…rn) with accounts and a 09:00 check-in.
+    /// Creates the schema, a home, and `n` residents (r1…rn) with accounts and a 09:00 check-in
+    /// (see `carebot_core::demo::add_residents`).
     pub async fn fill(&self, n: usize) -> Result<()> {
         let store = Store::open(&self.url).await?;
         store
             .add_home("Bench House", "Europe/London", "01632 960000")
             .await?;
+        carebot_core::demo::add_residents(&store, n, PLATFORM).await?;
         store.close().await;
-        let statements = [
-            format!(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-                 INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
-                 SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n"
-            ),
-            format!("INSERT INTO identities (platform, address, person_id, linked_ms) SELECT '{PLATFORM}', handle, id, 0 FROM people"),
-            "INSERT INTO conversations (person_id, state, updated_ms) SELECT id, '{}', 0 FROM people".to_string(),
-        ];
-        if self.admin.is_some() {
-            let pool = sqlx::PgPool::connect(&self.url).await?;
-            for s in &statements {
-                sqlx::query(s).execute(&pool).await?;
-            }
-            pool.close().await;
-        } else {
-            let pool = sqlx::SqlitePool::connect(&self.url).await?;
-            for s in &statements {
-                sqlx::query(s).execute(&pool).await?;
-            }
-            pool.close().await;
-        }
         Ok(())
     }
 

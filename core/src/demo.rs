@@ -68,3 +68,30 @@ pub async fn seed(
         .await?;
     Ok(people)
 }
+
+/// Adds `n` residents (handles `r1`…`rn`) who check in at 09:00, each with an account on
+/// `platform` and an empty conversation, in three statements so thousands take moments. For
+/// the scale tests and the benchmark; the home must exist.
+pub async fn add_residents(store: &Store, n: usize, platform: &str) -> Result<()> {
+    let people = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+         INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
+         SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n"
+    );
+    crate::store::with_db!(store, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(&people).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO identities (platform, address, person_id, linked_ms)
+             SELECT $1, handle, id, 0 FROM people p
+             WHERE handle LIKE 'r%' AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id)")
+            .bind(platform).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO conversations (person_id, state, updated_ms)
+             SELECT id, '{}', 0 FROM people p
+             WHERE handle LIKE 'r%' AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.person_id = p.id)")
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}

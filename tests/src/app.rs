@@ -365,20 +365,11 @@ impl TestApp {
         }
     }
 
-    /// Adds `n` residents (handles r1…rn) who check in at 09:00, each with a chat account, in
-    /// three statements (one per table) so thousands take moments.
+    /// Adds `n` residents (handles r1…rn) who check in at 09:00, each with a chat account.
     pub async fn add_residents(&self, n: usize) {
-        self.raw_sql(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-             INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
-             SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n"
-        ))
-        .await;
-        self.raw_sql(&format!(
-            "INSERT INTO identities (platform, address, person_id, linked_ms) SELECT '{PLATFORM}', handle, id, 0 FROM people WHERE handle LIKE 'r%'"
-        ))
-        .await;
-        self.raw_sql("INSERT INTO conversations (person_id, state, updated_ms) SELECT id, '{}', 0 FROM people WHERE handle LIKE 'r%'").await;
+        carebot_core::demo::add_residents(&self.bot.store, n, PLATFORM)
+            .await
+            .expect("residents");
     }
 
     /// A seeded person's id.

@@ -48,6 +48,7 @@ for_each_backend!(
     a_delivered_family_update_is_an_audited_disclosure,
     a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared,
     an_export_holds_every_kind_of_record_on_every_backend,
+    profiles_loaded_in_bulk_match_profiles_loaded_one_by_one,
 );
 
 mod suite {
@@ -596,5 +597,21 @@ mod suite {
         assert!(data["chat_accounts"][0]["address"] == "ava");
         let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
         assert!(audit.iter().any(|(a, _, _)| a == "person.exported"));
+    }
+
+    /// The scheduler's bulk loader and the per-turn loader are two queries for one thing:
+    /// they must agree (apart from recent answers, which only the per-turn loader reads).
+    pub async fn profiles_loaded_in_bulk_match_profiles_loaded_one_by_one(app: TestApp) {
+        share_mood_with_sam(&app).await;
+        app.add_residents(3).await;
+        let bulk = app.bot.store.resident_profiles().await.expect("bulk");
+        assert_eq!(bulk.len(), 5, "ava, ben and three more");
+        for (id, from_bulk) in &bulk {
+            let mut one = app.bot.store.profile(*id).await.expect("profile");
+            one.recent.clear();
+            assert_eq!(&one, from_bulk);
+        }
+        assert_eq!(bulk[&app.id("ava")].consents.len(), 3);
+        assert_eq!(bulk[&app.id("ava")].keyworker.as_deref(), Some("Kim Patel"));
     }
 }

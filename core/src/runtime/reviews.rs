@@ -3,9 +3,9 @@
 //! `manager_after_days` overdue. Seven days before, the resident is asked what they want to
 //! raise, and their words go with every reminder after that.
 
-use super::schedule::checkin_key;
 use super::Carebot;
 use crate::engine::{Input, OutMessage};
+use crate::store::turn::InboundKey;
 use crate::store::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -95,8 +95,10 @@ impl Carebot {
         let Some(who) = self.store.preferred_identity(resident).await? else {
             return Ok(());
         };
-        let mut key = checkin_key(resident, due);
-        key.event_id = format!("review_prep.{resident}.{due}");
+        let key = InboundKey {
+            platform: "scheduler".into(),
+            event_id: format!("review_prep.{resident}.{due}"),
+        };
         self.turn(
             resident,
             &who,

@@ -109,8 +109,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// our process is cheaper and fairer than busy-waiting in SQLite), several readers.
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
-    write: SqlitePool,
-    read: SqlitePool,
+    pub(crate) write: SqlitePool,
+    pub(crate) read: SqlitePool,
 }
 
 /// The database, whichever backend it is.
