@@ -49,6 +49,7 @@ for_each_backend!(
     a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared,
     an_export_holds_every_kind_of_record_on_every_backend,
     profiles_loaded_in_bulk_match_profiles_loaded_one_by_one,
+    the_keyworker_digest_carries_a_mood_chart_of_her_residents,
 );
 
 mod suite {
@@ -613,5 +614,39 @@ mod suite {
         }
         assert_eq!(bulk[&app.id("ava")].consents.len(), 3);
         assert_eq!(bulk[&app.id("ava")].keyworker.as_deref(), Some("Kim Patel"));
+    }
+
+    pub async fn the_keyworker_digest_carries_a_mood_chart_of_her_residents(app: TestApp) {
+        for text in ["check in", "3"] {
+            app.say("ava", text).await;
+        }
+        app.clock.set(
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 24, 8, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        app.bot.tick().await.expect("tick");
+        dispatch_due(&app.bot, &app.channel, &app.policy)
+            .await
+            .expect("dispatch");
+        let sent = app.channel.take();
+        let digest = sent
+            .iter()
+            .find(|(to, m, _)| to == "kim" && m.text.starts_with("Good morning Kim"))
+            .expect("Kim's digest");
+        let chart = digest.1.chart.as_ref().expect("a mood chart");
+        let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["Ava Thompson"],
+            "only residents with moods to draw"
+        );
+        assert_eq!(chart.series[0].points, vec![(0, 3.0)]);
+        assert!(
+            digest.1.text.contains("mood 3.0/5"),
+            "the same number in words: {}",
+            digest.1.text
+        );
+        assert!(carebot_core::chart::png(chart).is_ok());
     }
 }
