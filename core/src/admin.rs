@@ -1,6 +1,7 @@
 //! What staff do to set Carebot up, with the rules that go with it. The CLI in `bots/` only
 //! parses arguments and calls these.
 
+use crate::access::{Action, Decision as Access, Resource};
 use crate::domain::Role;
 use crate::ids::PersonId;
 use crate::store::audit::AuditEntry;
@@ -145,9 +146,11 @@ pub async fn record_consent_on_behalf(
             known.join(", ")
         )));
     }
-    if !matches!(staff.role, Role::Keyworker | Role::Manager)
-        || !store.is_staff_for(r.id, staff.id).await?
-    {
+    // The access table: only the resident's own keyworker or manager, and only with a basis.
+    let access = store
+        .access(Some(staff.id), Action::Write, Resource::Consent, r.id)
+        .await?;
+    if access != Access::WithBasis {
         return Err(not_found(format!(
             "only {resident}'s own keyworker or manager can record this, and '{by}' is not"
         )));
@@ -170,6 +173,67 @@ pub async fn record_consent_on_behalf(
         recorded_by: staff.id,
     };
     store.record_consent_on_behalf(r.id, &consent, now_ms).await
+}
+
+/// Checks who asks for a whole record (an export with [`Action::Read`], an erasure with
+/// [`Action::Write`]) against the access table: a named person by their role and what they are
+/// to `owner`, or, with no name, the operator at the server's command line, who acts as an
+/// admin. Returns the actor to write in the audit log.
+pub async fn records_requester(
+    store: &Store,
+    owner: PersonId,
+    by: Option<&str>,
+    action: Action,
+    operator: &str,
+) -> Result<String> {
+    let Some(by) = by else {
+        let access = crate::access::allowed(
+            crate::access::Actor::Person(Role::Admin),
+            action,
+            Resource::ExportErase,
+            crate::access::Relation::Unrelated,
+        );
+        return match access {
+            Access::Allow => Ok(operator.to_string()),
+            _ => Err(StoreError::NotFound("the operator may not do this".into())),
+        };
+    };
+    let who = person_id(store, by).await?;
+    match store
+        .access(Some(who), action, Resource::ExportErase, owner)
+        .await?
+    {
+        Access::Allow => Ok(format!("person:{who}")),
+        _ => Err(StoreError::NotFound(format!(
+            "'{by}' may not {} this person's records: only their manager or an admin can",
+            if action == Action::Read {
+                "export"
+            } else {
+                "erase"
+            }
+        ))),
+    }
+}
+
+/// Erases everything held about `handle`, if `by` (or, with no name, the operator) may by
+/// the access table. See [`crate::store::erase`] for what is removed and what is kept.
+pub async fn erase(
+    store: &Store,
+    handle: &str,
+    by: Option<&str>,
+    operator: &str,
+    now_ms: i64,
+) -> Result<crate::store::erase::Erasure> {
+    let person = person_id(store, handle).await?;
+    let actor = records_requester(store, person, by, Action::Write, operator).await?;
+    store.erase_person(person, &actor, now_ms).await
+}
+
+/// Revokes every chat account of `handle`: each becomes an unknown account at once. Returns
+/// how many were active.
+pub async fn unlink(store: &Store, handle: &str, actor: &str, now_ms: i64) -> Result<u64> {
+    let person = person_id(store, handle).await?;
+    store.revoke_links(person, actor, now_ms).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,13 @@
 //! | `CAREBOT_DIALOGS_DIR` | `[dialogs] dir` |
 //! | `CAREBOT_HOME_NAME` | `[home] name` |
 //! | `CAREBOT_TIMEZONE` | `[home] timezone` |
+//! | `CAREBOT_DISCORD_TOKEN` | `[discord] token` |
+
+mod discord;
+mod matrix;
+
+pub use discord::DiscordConfig;
+pub use matrix::MatrixConfig;
 
 use crate::engine::Settings;
 use crate::flow::Problem;
@@ -31,6 +38,42 @@ pub struct Config {
     pub contacts: ContactsConfig,
     /// When scheduled things happen.
     pub schedule: ScheduleConfig,
+    /// The Matrix adapter.
+    pub matrix: MatrixConfig,
+    /// The Discord adapter.
+    pub discord: DiscordConfig,
+    /// Who else hears about an alert, and what a resident is told when nobody can be reached.
+    pub safeguarding: SafeguardingConfig,
+    /// How long conversation records are kept.
+    pub retention: RetentionConfig,
+}
+
+/// `[safeguarding]`: the rungs of the ladder after the keyworker and the manager.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafeguardingConfig {
+    /// The handle of the on-call member of staff (a keyworker or manager) who is told, with
+    /// the managers, of every alert not acknowledged in time.
+    pub on_call: Option<String>,
+    /// The number a resident is given when no member of staff could be reached by message
+    /// about their alert. Default: the home's phone number.
+    pub phone: Option<String>,
+}
+
+/// `[retention]`: how long conversation records are kept before the scheduler deletes them.
+/// Answers, consents, alerts and the audit log are care records and are not affected.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Days to keep delivered message bodies, finished conversation bookkeeping (timers) and
+    /// the record of inbound events (used only to drop replays). 0 keeps them for ever.
+    pub turns_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self { turns_days: 90 }
+    }
 }
 
 /// `[contacts]`: shown to residents on the rights pages ("how to complain").
@@ -147,6 +190,10 @@ pub struct EngineConfig {
     pub max_message_chars: usize,
     /// Longest free-text answer kept.
     pub max_answer_chars: usize,
+    /// Messages one account may send at once before it is asked to slow down.
+    pub burst: u32,
+    /// Messages per minute one account may send after the burst.
+    pub messages_per_minute: u32,
 }
 
 impl Default for HomeConfig {
@@ -182,6 +229,8 @@ impl Default for EngineConfig {
             max_retries: s.max_retries,
             max_message_chars: s.max_message_chars,
             max_answer_chars: s.max_answer_chars,
+            burst: crate::runtime::RateLimit::default().burst,
+            messages_per_minute: crate::runtime::RateLimit::default().per_minute,
         }
     }
 }
@@ -206,6 +255,10 @@ impl Config {
         }
         if let Some(dir) = env("CAREBOT_DIALOGS_DIR") {
             config.dialogs.dir = PathBuf::from(dir);
+        }
+        config.matrix.apply_env(&env);
+        if let Some(token) = env("CAREBOT_DISCORD_TOKEN") {
+            config.discord.token = Some(SecretString::from(token));
         }
         if let Some(name) = env("CAREBOT_HOME_NAME") {
             config.home.name = name;
@@ -288,7 +341,26 @@ impl Config {
             staff_time: c.staff_time.clone(),
             manager_after_days: c.review_manager_after_days,
             digest: c.digest,
+            on_call: self
+                .safeguarding
+                .on_call
+                .clone()
+                .filter(|h| !h.trim().is_empty()),
+            phone: self
+                .safeguarding
+                .phone
+                .clone()
+                .filter(|p| !p.trim().is_empty()),
+            retention_days: self.retention.turns_days,
         })
+    }
+
+    /// The per-sender rate limit.
+    pub fn rate_limit(&self) -> crate::runtime::RateLimit {
+        crate::runtime::RateLimit {
+            burst: self.engine.burst.max(1),
+            per_minute: self.engine.messages_per_minute.max(1),
+        }
     }
 
     /// The database URL (a secret: do not log it; use `store::redact` to show it).
@@ -341,5 +413,22 @@ mod tests {
         })
         .expect("loads");
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_discord_token_comes_from_the_environment_and_does_not_print() {
+        let f = file("[discord]\nstaff_prefix = \"!cb\"\n");
+        let c = Config::load(Some(f.path()), |k| {
+            (k == "CAREBOT_DISCORD_TOKEN").then(|| "tok-sekrit".into())
+        })
+        .expect("loads");
+        let token = c.discord.token.as_ref().expect("token set");
+        assert_eq!(token.expose_secret(), "tok-sekrit");
+        assert!(!format!("{c:?}").contains("tok-sekrit"));
+        assert_eq!(c.discord.staff_prefix, "!cb");
+        assert!(
+            !c.discord.send_health_content,
+            "health text stays off Discord by default"
+        );
     }
 }

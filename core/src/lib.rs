@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - [`access`]: the one access table: who may read or write which records of whom.
 //! - [`admin`]: setting a home up (people, relations, link codes), with its rules.
 //! - [`ids`]: typed ids, so a person is never mixed up with a goal.
 //! - [`chart`]: small PNG charts of shared measures, with a bundled font.
@@ -21,6 +22,7 @@
 //! Message bodies are health data: nothing in this crate logs them.
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod admin;
 pub mod chart;
 pub mod clock;

@@ -105,6 +105,10 @@ pub struct Profile {
     /// For a resident: their recent number answers, for rules like "low three days running".
     #[serde(default)]
     pub recent: Vec<RecentNumber>,
+    /// For a keyworker or manager: the numbers of the unacknowledged alerts about the
+    /// residents they look after, so `ack` says truthfully whether it did anything.
+    #[serde(default)]
+    pub open_alerts: Vec<i64>,
 }
 
 /// A number a person gave recently.

@@ -5,7 +5,8 @@ use super::answer::normalize;
 use super::io::{Effect, TimerKind};
 use super::state::Awaiting;
 use super::turn::{vars, Turn, CHECKIN, PRIVACY, REVIEW_DONE};
-use crate::domain::{Decision, Role};
+use crate::access::{allowed, staff_relation, Action, Actor, Resource};
+use crate::domain::Decision;
 use crate::flow::{IntentAction, Target};
 use serde_json::{json, Map};
 
@@ -71,9 +72,7 @@ impl Turn<'_> {
                     self.fx.push(Effect::UpdateRequested);
                 }
             }
-            IntentAction::ReviewDone { .. }
-                if !matches!(self.ctx.profile.role, Role::Keyworker | Role::Manager) =>
-            {
+            IntentAction::ReviewDone { .. } if !self.may_write_for_residents(Resource::Reviews) => {
                 self.say_system("fallback", Map::new());
             }
             IntentAction::ReviewDone { rest } => {
@@ -99,9 +98,22 @@ impl Turn<'_> {
                 }
             }
             IntentAction::Ack { alert } => {
-                if matches!(self.ctx.profile.role, Role::Keyworker | Role::Manager) {
-                    self.fx.push(Effect::Ack(alert));
-                    self.say_system("ack_done", Map::new());
+                // The store acknowledges only alerts about residents this person is assigned
+                // to (the same rule, applied to the rows).
+                if self.may_write_for_residents(Resource::Alerts) {
+                    let open = &self.ctx.profile.open_alerts;
+                    let found = match alert {
+                        Some(n) => open.contains(&n),
+                        None => !open.is_empty(),
+                    };
+                    if found {
+                        self.fx.push(Effect::Ack(alert));
+                        self.say_system("ack_done", Map::new());
+                    } else {
+                        // Never "noted" when nothing was: staff must not think an alert is
+                        // in hand when it is not theirs or does not exist.
+                        self.say_system("ack_nothing", Map::new());
+                    }
                 } else {
                     self.say_system("fallback", Map::new());
                 }
@@ -114,6 +126,19 @@ impl Turn<'_> {
                 self.say_system("skipped_today", Map::new());
             }
         }
+    }
+
+    /// Whether this person may write `resource` for the residents they are assigned to (their
+    /// `caring_for` list holds only active relations), by the access table.
+    fn may_write_for_residents(&self, resource: Resource) -> bool {
+        let role = self.ctx.profile.role;
+        allowed(
+            Actor::Person(role),
+            Action::Write,
+            resource,
+            staff_relation(role),
+        )
+        .permits()
     }
 
     /// "stop sharing my mood with Sam": withdraw at once when the words name one category and

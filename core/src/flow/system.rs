@@ -187,6 +187,9 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("update_goal", &["goal", "answer"]),
     ("update_message", &["resident", "message"]),
     ("ack_done", &[]),
+    ("ack_nothing", &[]),
+    ("withheld_unencrypted", &[]),
+    ("withheld_platform", &["platform"]),
     ("review_unclear", &[]),
     ("digest_intro", &["name"]),
     (
@@ -199,6 +202,12 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
         &["resident", "reason", "words", "waited"],
     ),
     ("staff_alert", &["resident", "reason", "words"]),
+    (
+        "staff_unreachable",
+        &["resident", "reason", "words", "waited"],
+    ),
+    ("alert_undeliverable", &["phone"]),
+    ("slow_down", &[]),
 ];
 
 /// Variables every text may use, whatever its key.

@@ -3,6 +3,7 @@
 //! due within a week or overdue.
 
 use super::Carebot;
+use crate::access::{Action, Decision, Resource};
 use crate::chart::{Chart, Series};
 use crate::engine::render::render;
 use crate::engine::OutMessage;
@@ -28,7 +29,22 @@ impl Carebot {
             };
             let mut lines = Vec::new();
             let mut series = Vec::new();
+            let mut ids = Vec::new();
             for resident in &residents {
+                // The access table: a relation row whose role no longer fits shows nothing.
+                let access = self
+                    .store
+                    .access(
+                        Some(keyworker.id),
+                        Action::Read,
+                        Resource::CheckinAnswers,
+                        resident.id,
+                    )
+                    .await?;
+                if access != Decision::Allow {
+                    continue;
+                }
+                ids.push(resident.id.0);
                 let row = self
                     .store
                     .digest_row(resident, &yesterday, now.timestamp_millis())
@@ -46,6 +62,9 @@ impl Carebot {
                         points,
                     });
                 }
+            }
+            if lines.is_empty() {
+                continue;
             }
             let chart = (!series.is_empty()).then(|| Chart {
                 title: "Mood, last 4 weeks".into(),
@@ -77,7 +96,6 @@ impl Carebot {
                 },
                 ..Default::default()
             };
-            let ids: Vec<i64> = residents.iter().map(|r| r.id.0).collect();
             let audit = AuditEntry {
                 actor: "carebot".into(),
                 action: "digest.queued".into(),

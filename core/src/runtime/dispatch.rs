@@ -85,6 +85,29 @@ pub struct DispatchReport {
     pub dead: usize,
 }
 
+/// Call once when a deliverer starts, before [`dispatch_due`]. On a single-instance database
+/// (SQLite) a claim still held is from a run that stopped mid-send: it is retried now, marked
+/// as an attempt whose outcome is unknown (so the adapter looks before resending), instead of
+/// holding the person's messages until its lease runs out. On PostgreSQL a claim may be a live
+/// instance's, and waits out its lease. Returns how many were given back.
+pub async fn resume_deliveries<C: Channel>(bot: &Carebot, channel: &C) -> Result<u64> {
+    if !bot.store.single_instance() {
+        return Ok(0);
+    }
+    let now = bot.clock.now().timestamp_millis();
+    let released = bot
+        .store
+        .release_claims(channel.platform(), channel.only_address(), now)
+        .await?;
+    if released > 0 {
+        tracing::info!(
+            count = released,
+            "messages a stopped run was sending will be retried"
+        );
+    }
+    Ok(released)
+}
+
 /// Delivers every message due now on `channel`, round after round until none is due. Stops
 /// early for a recipient whose message failed, so order per person holds.
 pub async fn dispatch_due<C: Channel>(
@@ -93,6 +116,7 @@ pub async fn dispatch_due<C: Channel>(
     policy: &RetryPolicy,
 ) -> Result<DispatchReport> {
     let mut report = DispatchReport::default();
+    let mut dead_seen = 0;
     loop {
         let now = bot.clock.now().timestamp_millis();
         let lease = now + policy.lease.as_millis() as i64;
@@ -107,6 +131,13 @@ pub async fn dispatch_due<C: Channel>(
             )
             .await?;
         if rows.is_empty() {
+            if report.dead > dead_seen {
+                // A dead-lettered alert may leave a resident's call for help reaching nobody:
+                // climb the safeguarding ladder now (it may queue more to deliver).
+                dead_seen = report.dead;
+                bot.safeguard(bot.clock.now()).await?;
+                continue;
+            }
             return Ok(report);
         }
         for row in rows {

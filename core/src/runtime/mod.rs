@@ -8,12 +8,18 @@
 mod digest;
 pub mod dispatch;
 mod effects;
+pub mod limiter;
+mod retention;
 mod reviews;
+mod safeguarding;
 pub mod schedule;
 mod updates;
+mod withheld;
 
-pub use dispatch::{dispatch_due, Channel, DeliveryError, RetryPolicy};
+pub use dispatch::{dispatch_due, resume_deliveries, Channel, DeliveryError, RetryPolicy};
+pub use limiter::{RateLimit, RateLimiter};
 pub use schedule::{SchedulePolicy, TickReport};
+pub use withheld::Withheld;
 
 use crate::clock::Clock;
 use crate::engine::OutMessage;
@@ -49,6 +55,8 @@ pub enum Handled {
     UnknownAccount,
     /// The sender sent a valid `link CODE`: their account is now bound to a person.
     Linked,
+    /// The sender is over their rate limit: nothing was stored (they are told once per flood).
+    RateLimited,
 }
 
 /// The code in a `link CODE` message, upper-cased, if the message is one.
@@ -75,6 +83,8 @@ pub struct Carebot {
     pub settings: Settings,
     /// When scheduled check-ins are nudged, counted as missed, and escalated.
     pub schedule: SchedulePolicy,
+    /// Per-sender rate limits (set `limiter.limit` to change them).
+    pub limiter: RateLimiter,
 }
 
 impl Carebot {
@@ -105,6 +115,7 @@ impl Carebot {
             clock,
             settings,
             schedule: SchedulePolicy::default(),
+            limiter: RateLimiter::default(),
         })
     }
 
@@ -120,14 +131,18 @@ impl Carebot {
             platform: msg.platform.clone(),
             event_id: msg.event_id.clone(),
         };
-        let Some(person) = self.store.person_for(&who).await? else {
+        if let Some(refused) = self.rate_limit(msg, &who, &key, now).await? {
+            return Ok(refused);
+        }
+        // The sender and their profile in one go (a round trip fewer per message).
+        let Some(profile) = self.store.profile_for(&who).await? else {
             return self
                 .unknown_account(&who, &key, &msg.text, now.timestamp_millis())
                 .await;
         };
         let outcome = self
-            .turn(
-                person,
+            .turn_with(
+                profile,
                 &who,
                 Some(&key),
                 Input::Message(msg.text.clone()),
@@ -140,6 +155,51 @@ impl Carebot {
         } else {
             Handled::Duplicate
         })
+    }
+
+    /// Applies the sender's rate limit. `None`: go ahead. A call for help always goes ahead.
+    async fn rate_limit(
+        &self,
+        msg: &Inbound,
+        who: &Identity,
+        key: &InboundKey,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Handled>> {
+        let verdict = self
+            .limiter
+            .check(&msg.platform, &msg.sender, now.timestamp_millis());
+        if verdict == limiter::Verdict::Allow {
+            return Ok(None);
+        }
+        let urgent = self
+            .dialogs
+            .system
+            .intent(&engine::answer::normalize(&msg.text))
+            == Some(crate::flow::IntentAction::Urgent);
+        if urgent {
+            return Ok(None);
+        }
+        if verdict == limiter::Verdict::RefuseAndWarn {
+            let reply = NewOutbox {
+                key: format!("slow.{}", key.event_id),
+                person: self.store.person_for(who).await?,
+                platform: who.platform.clone(),
+                address: who.address.clone(),
+                message: OutMessage {
+                    text: self
+                        .dialogs
+                        .system
+                        .text("slow_down", crate::flow::DEFAULT_LANGUAGE)
+                        .to_string(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            self.store
+                .reply_once(key, &[reply], now.timestamp_millis())
+                .await?;
+        }
+        Ok(Some(Handled::RateLimited))
     }
 
     /// Starts a flow for `person` (the scheduler's daily check-in, or staff). Does nothing
@@ -167,11 +227,20 @@ impl Carebot {
         timer: Option<i64>,
     ) -> Result<bool> {
         let profile = self.store.profile(person).await?;
-        let ctx = Context {
-            dialogs: &self.dialogs,
-            profile: &profile,
-            settings: &self.settings,
-        };
+        self.turn_with(profile, who, key, input, now, timer).await
+    }
+
+    /// [`Carebot::turn`] with the person's profile already loaded.
+    async fn turn_with(
+        &self,
+        profile: crate::domain::Profile,
+        who: &Identity,
+        key: Option<&InboundKey>,
+        input: Input,
+        now: chrono::DateTime<chrono::Utc>,
+        timer: Option<i64>,
+    ) -> Result<bool> {
+        let person = profile.id;
         let missed_before = match input {
             Input::Timer {
                 kind: engine::TimerKind::Missed,
@@ -179,23 +248,42 @@ impl Carebot {
             } => self.store.missed_in_a_row(person).await?,
             _ => 0,
         };
-        let extras = effects::Extras {
-            policy: &self.schedule,
-            now_ms: now.timestamp_millis(),
-            local_date: crate::scheduler::local_date(now, self.settings.timezone)
-                .format("%Y-%m-%d")
-                .to_string(),
-            missed_before,
-            timer,
-            family_updates: self.family_updates_for(&profile, now).await?,
-        };
+        let family_updates = self.family_updates_for(&profile, now).await?;
+        // The step may run on the store's writer task (SQLite group commit), so it owns what
+        // it reads: the dialogs are shared, the rest is small.
+        let (dialogs, settings, policy) = (
+            self.dialogs.clone(),
+            self.settings.clone(),
+            self.schedule.clone(),
+        );
+        let who = who.clone();
+        let local_date = crate::scheduler::local_date(now, self.settings.timezone)
+            .format("%Y-%m-%d")
+            .to_string();
         let written = self
             .store
-            .run_turn(person, key, now.timestamp_millis(), |state| {
+            .run_turn(person, key, now.timestamp_millis(), move |state| {
+                let ctx = Context {
+                    dialogs: &dialogs,
+                    profile: &profile,
+                    settings: &settings,
+                };
+                let extras = effects::Extras {
+                    policy: &policy,
+                    now_ms: now.timestamp_millis(),
+                    local_date,
+                    missed_before,
+                    timer,
+                    family_updates,
+                };
                 let (state, fx) = engine::step(&ctx, state, input, now);
-                effects::to_writes(&ctx, who, state, fx, &extras)
+                effects::to_writes(&ctx, &who, state, fx, &extras)
             })
             .await?;
+        if written.as_ref().is_some_and(|w| !w.alerts.is_empty()) {
+            // An alert nobody can receive climbs the ladder now, not at the next tick.
+            self.safeguard(now).await?;
+        }
         Ok(written.is_some())
     }
 

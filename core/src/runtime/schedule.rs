@@ -6,14 +6,18 @@
 
 use super::effects::{self, Extras};
 use super::Carebot;
+use crate::domain::Profile;
 use crate::engine::turn::CHECKIN;
 use crate::engine::{self, Context, Input};
 use crate::ids::PersonId;
 use crate::scheduler::occurrences;
+use crate::store::people::Identity;
 use crate::store::turn::BatchTurn;
 use crate::store::turn::InboundKey;
 use crate::store::Result;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::HashMap;
 
 /// Timing of scheduled check-ins and their follow-ups.
 #[derive(Clone, Debug)]
@@ -36,6 +40,14 @@ pub struct SchedulePolicy {
     pub manager_after_days: u32,
     /// Whether keyworkers get a morning digest.
     pub digest: bool,
+    /// The on-call member of staff's handle: told, with the managers, of an alert nobody
+    /// acknowledged in time (`[safeguarding] on_call`).
+    pub on_call: Option<String>,
+    /// The number given to a resident whose alert could reach nobody by message
+    /// (`[safeguarding] phone`); the home's number when unset.
+    pub phone: Option<String>,
+    /// Days conversation records are kept (`[retention] turns_days`); 0 keeps them.
+    pub retention_days: u32,
 }
 
 impl Default for SchedulePolicy {
@@ -50,6 +62,9 @@ impl Default for SchedulePolicy {
             staff_time: "08:00".into(),
             manager_after_days: 3,
             digest: true,
+            on_call: None,
+            phone: None,
+            retention_days: 90,
         }
     }
 }
@@ -75,6 +90,8 @@ pub struct TickReport {
     pub escalated: usize,
     /// Messages to staff from the morning jobs (review reminders, digests).
     pub staff_messages: u64,
+    /// Old conversation records deleted by retention.
+    pub retention_deleted: u64,
 }
 
 const MARK: &str = "checkin";
@@ -96,15 +113,22 @@ impl Carebot {
             .and_then(DateTime::from_timestamp_millis);
         let after = last.map_or(floor, |l| l.max(floor));
         let mut due = Vec::new();
+        // Most residents share a handful of check-in times: each time's due dates are worked
+        // out once, not once per resident (a time that does not parse is never due).
+        let mut dates_for: HashMap<String, Vec<NaiveDate>> = HashMap::new();
+        let tz = self.settings.timezone;
         for (person, time) in self.store.checkin_times().await? {
-            let Ok(time) = NaiveTime::parse_from_str(&time, "%H:%M") else {
-                continue;
-            };
-            due.extend(
-                occurrences(time, self.settings.timezone, after, now)
-                    .into_iter()
-                    .map(|(date, _)| (person, date)),
-            );
+            let dates = dates_for.entry(time).or_insert_with_key(|time| {
+                NaiveTime::parse_from_str(time, "%H:%M")
+                    .map(|t| {
+                        occurrences(t, tz, after, now)
+                            .into_iter()
+                            .map(|(date, _)| date)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            due.extend(dates.iter().map(|date| (person, *date)));
         }
         report.started = self.start_checkins(&due, now).await?;
         // A clock that stepped backwards does not move the mark back: nothing fires twice.
@@ -142,8 +166,9 @@ impl Carebot {
             }
         }
         report.updates = self.queue_family_updates(now).await?;
-        report.escalated = self.escalate_alerts(now).await?;
+        report.escalated = self.safeguard(now).await?;
         report.staff_messages = self.morning_jobs(now).await?;
+        report.retention_deleted = self.retention(now).await?;
         Ok(report)
     }
 
@@ -158,112 +183,114 @@ impl Carebot {
         if due.is_empty() {
             return Ok(0);
         }
-        let profiles = self.store.resident_profiles().await?;
-        let accounts = self.store.preferred_identities().await?;
+        // Two independent reads, on two pooled connections at once.
+        let (profiles, accounts) = tokio::try_join!(
+            self.store.resident_profiles(),
+            self.store.preferred_identities()
+        )?;
+        // PostgreSQL takes several batches at once: no one is in two of them (after downtime a
+        // resident may be due on two days; both stay in one batch, which runs them in order),
+        // and rows are locked in id order, so batches neither clash nor deadlock. SQLite has
+        // one writer, and takes them one by one.
+        let limit = self.store.concurrent_batches();
+        let mut chunks = batches(due, BATCH).into_iter();
+        let mut running = FuturesUnordered::new();
         let mut started = 0;
-        for chunk in due.chunks(BATCH) {
-            let ready: Vec<_> = chunk
-                .iter()
-                .filter_map(|(p, d)| {
-                    Some((
-                        profiles.get(p)?,
-                        accounts.get(p)?,
-                        d.format("%Y-%m-%d").to_string(),
-                    ))
-                })
-                .collect();
-            let contexts: Vec<Context<'_>> = ready
-                .iter()
-                .map(|(profile, _, _)| Context {
-                    dialogs: &self.dialogs,
-                    profile,
-                    settings: &self.settings,
-                })
-                .collect();
-            let extras: Vec<Extras<'_>> = ready
-                .iter()
-                .map(|(_, _, date)| Extras {
-                    policy: &self.schedule,
-                    now_ms: now.timestamp_millis(),
-                    local_date: date.clone(),
-                    missed_before: 0,
-                    timer: None,
-                    family_updates: Vec::new(),
-                })
-                .collect();
-            let turns = ready
-                .iter()
-                .zip(&contexts)
-                .zip(&extras)
-                .map(|(((profile, who, date), ctx), x)| BatchTurn {
-                    person: profile.id,
-                    key: checkin_key(profile.id, date),
-                    step: Box::new(move |state| {
-                        let (state, fx) = engine::step(
-                            ctx,
-                            state,
-                            Input::Start {
-                                flow: CHECKIN.into(),
-                            },
-                            now,
-                        );
-                        effects::to_writes(ctx, who, state, fx, x)
-                    }),
-                })
-                .collect();
-            started += self
-                .store
-                .run_turns(turns, now.timestamp_millis())
-                .await?
-                .into_iter()
-                .filter(|ran| *ran)
-                .count();
+        loop {
+            while running.len() < limit {
+                let Some(chunk) = chunks.next() else { break };
+                running.push(self.start_batch(chunk, &profiles, &accounts, now));
+            }
+            let Some(fresh) = running.next().await else {
+                break;
+            };
+            started += fresh?;
         }
         Ok(started)
     }
 
-    /// Passes unacknowledged alerts to managers once `ack_within` has gone by.
-    async fn escalate_alerts(&self, now: DateTime<Utc>) -> Result<usize> {
-        let cutoff = (now - self.schedule.ack_within).timestamp_millis();
-        let mut escalated = 0;
-        for alert in self.store.alerts_to_escalate(cutoff).await? {
-            let waited = elapsed((now.timestamp_millis() - alert.created_ms) / 60_000);
-            let vars = serde_json::json!({
-                "resident": alert.resident_name, "reason": alert.reason,
-                "words": alert.words.clone().unwrap_or_default(), "waited": waited,
-            });
-            let vars = vars.as_object().cloned().unwrap_or_default();
-            let text = crate::engine::render::render(
-                self.dialogs
-                    .system
-                    .text("staff_escalation", crate::flow::DEFAULT_LANGUAGE),
-                &vars,
-            );
-            let message = crate::engine::OutMessage {
-                text,
-                sensitive: true,
-                ..Default::default()
-            };
-            if self
-                .store
-                .escalate_alert(&alert, &message, now.timestamp_millis())
-                .await?
-                > 0
-            {
-                escalated += 1;
-            }
-        }
-        Ok(escalated)
+    /// Starts one batch of check-ins in one transaction; returns how many keys were fresh.
+    async fn start_batch(
+        &self,
+        chunk: &[(PersonId, NaiveDate)],
+        profiles: &HashMap<PersonId, Profile>,
+        accounts: &HashMap<PersonId, Identity>,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let ready: Vec<_> = chunk
+            .iter()
+            .filter_map(|(p, d)| {
+                Some((
+                    profiles.get(p)?,
+                    accounts.get(p)?,
+                    d.format("%Y-%m-%d").to_string(),
+                ))
+            })
+            .collect();
+        let contexts: Vec<Context<'_>> = ready
+            .iter()
+            .map(|(profile, _, _)| Context {
+                dialogs: &self.dialogs,
+                profile,
+                settings: &self.settings,
+            })
+            .collect();
+        let extras: Vec<Extras<'_>> = ready
+            .iter()
+            .map(|(_, _, date)| Extras {
+                policy: &self.schedule,
+                now_ms: now.timestamp_millis(),
+                local_date: date.clone(),
+                missed_before: 0,
+                timer: None,
+                family_updates: Vec::new(),
+            })
+            .collect();
+        let turns = ready
+            .iter()
+            .zip(&contexts)
+            .zip(&extras)
+            .map(|(((profile, who, date), ctx), x)| BatchTurn {
+                person: profile.id,
+                key: checkin_key(profile.id, date),
+                step: Box::new(move |state| {
+                    let (state, fx) = engine::step(
+                        ctx,
+                        state,
+                        Input::Start {
+                            flow: CHECKIN.into(),
+                        },
+                        now,
+                    );
+                    effects::to_writes(ctx, who, state, fx, x)
+                }),
+            })
+            .collect();
+        Ok(self
+            .store
+            .run_turns(turns, now.timestamp_millis())
+            .await?
+            .into_iter()
+            .filter(|ran| *ran)
+            .count())
     }
 }
 
-/// "35 minutes", "3 hours": how long an alert has waited, in words.
-fn elapsed(minutes: i64) -> String {
-    match minutes {
-        1 => "1 minute".into(),
-        m if m < 120 => format!("{m} minutes"),
-        m => format!("{} hours", m / 60),
+/// Splits `due` (each person's days next to each other) into batches of about `size`, never
+/// parting one person's days.
+fn batches(due: &[(PersonId, NaiveDate)], size: usize) -> Vec<&[(PersonId, NaiveDate)]> {
+    let mut out = Vec::with_capacity(due.len() / size.max(1) + 1);
+    let mut rest = due;
+    while !rest.is_empty() {
+        let mut end = size.max(1).min(rest.len());
+        while end < rest.len() && rest[end].0 == rest[end - 1].0 {
+            end += 1;
+        }
+        let (batch, tail) = rest.split_at(end);
+        out.push(batch);
+        rest = tail;
     }
+    out
 }
 
 const STAFF_MARK: &str = "staff_morning";
@@ -292,5 +319,41 @@ impl Carebot {
             .set_scheduler_mark(STAFF_MARK, mark.timestamp_millis())
             .await?;
         Ok(queued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).expect("a date")
+    }
+
+    #[test]
+    fn batches_keep_each_persons_days_together_and_lose_nothing() {
+        // Person 2 is due on three days (after downtime), across the first boundary.
+        let due = vec![
+            (PersonId(1), day(20)),
+            (PersonId(2), day(20)),
+            (PersonId(2), day(21)),
+            (PersonId(2), day(22)),
+            (PersonId(3), day(22)),
+            (PersonId(4), day(22)),
+        ];
+        let got = batches(&due, 2);
+        let sizes: Vec<usize> = got.iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![4, 2]);
+        assert_eq!(got.concat(), due);
+        for (i, a) in got.iter().enumerate() {
+            for b in &got[i + 1..] {
+                assert!(a.iter().all(|(p, _)| b.iter().all(|(q, _)| p != q)));
+            }
+        }
+    }
+
+    #[test]
+    fn batches_of_nothing_are_none() {
+        assert!(batches(&[], BATCH).is_empty());
     }
 }

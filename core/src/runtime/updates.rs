@@ -3,6 +3,7 @@
 //! consents in force then; every disclosure is audited; nothing shared means nothing sent.
 
 use super::Carebot;
+use crate::access::{Action, Decision, Resource};
 use crate::domain::Relative;
 use crate::engine::OutMessage;
 use crate::ids::PersonId;
@@ -35,6 +36,20 @@ impl Carebot {
         since: DateTime<Utc>,
         chart: bool,
     ) -> Result<Option<Prepared>> {
+        // The access table first: only someone who is this resident's family now, by an
+        // active relation and by role, hears anything, and then only what is consented.
+        let access = self
+            .store
+            .access(
+                Some(family),
+                Action::Read,
+                Resource::CheckinAnswers,
+                resident.id,
+            )
+            .await?;
+        if access != Decision::IfConsented {
+            return Ok(None);
+        }
         let shared = self.store.shared_categories(resident.id, family).await?;
         if shared.is_empty() {
             return Ok(None);

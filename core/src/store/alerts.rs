@@ -26,11 +26,16 @@ pub struct OpenAlert {
 }
 
 impl Store {
-    /// Keyworker alerts raised at or before `cutoff_ms`, unacknowledged and not yet escalated.
+    /// Keyworker alerts to pass on: unacknowledged, not yet escalated, and either raised at or
+    /// before `cutoff_ms` or with no keyworker message still able to arrive (none was queued
+    /// because no keyworker has an account, or every one was dead-lettered). Those are not
+    /// left to wait out the acknowledgement time.
     pub async fn alerts_to_escalate(&self, cutoff_ms: i64) -> Result<Vec<OpenAlert>> {
         with_read!(self, pool => sqlx::query(
             "SELECT a.id, a.person_id, p.display_name, a.reason, a.words, a.created_ms FROM alerts a JOIN people p ON p.id = a.person_id
-             WHERE a.acked_ms IS NULL AND a.escalated_ms IS NULL AND a.target = 'keyworker' AND a.created_ms <= $1
+             WHERE a.acked_ms IS NULL AND a.escalated_ms IS NULL AND a.target = 'keyworker'
+               AND (a.created_ms <= $1 OR NOT EXISTS (SELECT 1 FROM outbox o
+                    WHERE o.idem_key LIKE 'alert.' || CAST(a.id AS TEXT) || '.%' AND o.status IN ('pending', 'sent')))
              ORDER BY a.id")
             .bind(cutoff_ms).fetch_all(pool).await?
             .into_iter()
@@ -45,12 +50,16 @@ impl Store {
             .collect())
     }
 
-    /// Passes `alert` to the resident's managers (once), with `message`, audited. Returns how
-    /// many managers' accounts it was queued for.
+    /// Passes `alert` to the resident's managers and to the on-call member of staff
+    /// (`on_call`, a handle; only a keyworker or manager, and not twice to someone who is also
+    /// the resident's manager), once, with `message`, audited. Returns how many accounts it was
+    /// queued for (0: nobody could be reached; the alert still counts as escalated, and the
+    /// resident is told separately).
     pub async fn escalate_alert(
         &self,
         alert: &OpenAlert,
         message: &OutMessage,
+        on_call: Option<&str>,
         now_ms: i64,
     ) -> Result<u64> {
         with_db!(self, pool => {
@@ -60,7 +69,7 @@ impl Store {
             if !first {
                 return Ok(0);
             }
-            let queued = sqlx::query(
+            let managers = sqlx::query(
                 "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
                  SELECT 'esc.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, TRUE, 'pending', $3, $3
                  FROM relations r JOIN identities i ON i.person_id = r.person_id AND i.revoked_ms IS NULL
@@ -68,15 +77,27 @@ impl Store {
                  ON CONFLICT (idem_key) DO NOTHING")
                 .bind(alert.id.0.to_string()).bind(payload(message)?).bind(now_ms).bind(alert.resident.0)
                 .execute(&mut *tx).await?.rows_affected();
+            let on_call_queued = match on_call {
+                None => 0,
+                Some(handle) => sqlx::query(
+                    "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
+                     SELECT 'oncall.' || $1 || '.' || i.platform || '.' || i.address, p.id, i.platform, i.address, $2, TRUE, 'pending', $3, $3
+                     FROM people p JOIN identities i ON i.person_id = p.id AND i.revoked_ms IS NULL
+                     WHERE p.handle = $5 AND p.role IN ('keyworker', 'manager') AND p.erased_ms IS NULL
+                       AND p.id NOT IN (SELECT person_id FROM relations WHERE resident_id = $4 AND relation = 'manager' AND revoked_ms IS NULL)
+                     ON CONFLICT (idem_key) DO NOTHING")
+                    .bind(alert.id.0.to_string()).bind(payload(message)?).bind(now_ms).bind(alert.resident.0).bind(handle)
+                    .execute(&mut *tx).await?.rows_affected(),
+            };
             let entry = AuditEntry {
                 actor: "carebot".into(),
                 action: "alert.escalated".into(),
                 subject: Some(alert.resident),
-                detail: serde_json::json!({ "alert": alert.id.0, "to": "manager", "queued": queued }),
+                detail: serde_json::json!({ "alert": alert.id.0, "to": "manager", "queued": managers, "on_call_queued": on_call_queued }),
             };
             append_audit!(self, tx, entry, now_ms);
             tx.commit().await?;
-            Ok(queued)
+            Ok(managers + on_call_queued)
         })
     }
 

@@ -59,13 +59,15 @@ macro_rules! write_consent {
             .await?
             .rows_affected();
         }
+        // The basis's names and reasons stay in the consent row, not in the audit row: audit
+        // rows hold no personal text, so an erasure never has to touch the hash chain.
         let entry = $crate::store::audit::AuditEntry {
             actor: format!("person:{}", c.recorded_by),
             action: "consent.recorded".into(),
             subject: Some($resident),
             detail: serde_json::json!({
                 "family": c.family, "category": c.category, "decision": c.decision.as_str(),
-                "basis": c.basis.as_str(), "basis_detail": c.basis.detail(), "channel": c.channel,
+                "basis": c.basis.as_str(), "channel": c.channel,
                 "wording_version": c.wording_version, "queued_updates_withdrawn": withdrawn,
             }),
         };

@@ -3,7 +3,7 @@
 
 use super::audit::{append_audit, AuditEntry};
 use super::people::Identity;
-use super::turn::{payload, InboundKey, NewOutbox};
+use super::turn::{InboundKey, NewOutbox};
 use super::{with_db, Result, Store};
 use crate::ids::PersonId;
 use serde_json::json;
@@ -47,7 +47,9 @@ impl Store {
                      linked_ms = excluded.linked_ms, revoked_ms = NULL")
                 .bind(&account.platform).bind(&account.address).bind(person).bind(now_ms).execute(&mut *tx).await?;
             let entry = AuditEntry {
-                actor: format!("{}:{}", account.platform, account.address),
+                // The person linked themselves. Not the account's address: audit rows hold no
+                // personal text, so an erasure never has to touch the hash chain.
+                actor: format!("person:{person}"),
                 action: "identity.linked".into(),
                 subject: Some(PersonId(person)),
                 detail: json!({ "platform": account.platform }),

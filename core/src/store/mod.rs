@@ -6,15 +6,22 @@
 //! store test-suite in `tests/` runs every query against both backends; that suite, not a
 //! compile-time check, is what keeps the SQL honest (see ARCHITECTURE.md for why).
 //!
-//! - [`people`]: homes, people, relations, chat identities, goals, the engine's profile.
+//! - [`access`]: roles and relations for the access table; revoking chat accounts.
+//! - [`people`]: homes, people, relations, chat identities, goals; `profile`: the engine's
+//!   profile of a person, in as few queries as possible.
 //! - [`turn`]: one conversation turn in one transaction (the transactional outbox).
+//! - `writer`: group commit for SQLite turns; `batch`: the scheduler's turns written in bulk;
+//!   `writes`: what a turn writes, shared by every path.
 //! - [`outbox`]: claiming and settling outgoing messages.
+//! - [`erase`]: erasing a person, keeping the audit chain valid.
+//! - [`retention`]: deleting old message bodies, events and timers.
 //! - [`export`]: everything held about one person, for a subject access request.
 //! - [`flows`]: every flow version a conversation may be pinned to.
 //! - [`alerts`]: unacknowledged alerts and escalating them to managers.
 //! - [`answers`]: reading stored answers back.
 //! - [`digest`]: what a keyworker's morning digest says about each resident.
 //! - [`consents`]: consent history, and decisions staff record with a lawful basis.
+//! - [`safeguarding`]: alerts nobody can receive, handed back to the resident with a number.
 //! - [`audit`]: the hash-chained, append-only audit log.
 //! - [`reviews`]: care-plan reviews and messages to a resident's staff.
 //! - [`status`]: counts for `carebot status`.
@@ -22,21 +29,29 @@
 //! - [`updates`]: what family updates draw on; queuing one with its audit row.
 //! - [`links`]: one-time link codes that bind a chat account to a person.
 
+pub mod access;
 pub mod alerts;
 pub mod answers;
 pub mod audit;
+mod batch;
 pub mod consents;
 pub mod digest;
+pub mod erase;
 pub mod export;
 pub mod flows;
 pub mod links;
 pub mod outbox;
 pub mod people;
+mod profile;
+pub mod retention;
 pub mod reviews;
+pub mod safeguarding;
 pub mod schedule;
 pub mod status;
 pub mod turn;
 pub mod updates;
+mod writer;
+mod writes;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -52,7 +67,10 @@ macro_rules! with_db {
                 let $pool = &db.write;
                 $body
             }
-            $crate::store::Store::Postgres($pool) => $body,
+            $crate::store::Store::Postgres(db) => {
+                let $pool = &db.pool;
+                $body
+            }
         }
     };
 }
@@ -66,7 +84,10 @@ macro_rules! with_read {
                 let $pool = &db.read;
                 $body
             }
-            $crate::store::Store::Postgres($pool) => $body,
+            $crate::store::Store::Postgres(db) => {
+                let $pool = &db.pool;
+                $body
+            }
         }
     };
 }
@@ -100,6 +121,10 @@ pub enum StoreError {
     /// A named thing does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The SQLite writer could not run or commit a turn: its batch's commit failed, the engine
+    /// panicked during it, or the writer stopped. Nothing of the turn was stored.
+    #[error("the turn was not stored: {0}")]
+    Writer(String),
 }
 
 /// Result alias for store calls.
@@ -111,6 +136,25 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct SqliteDb {
     pub(crate) write: SqlitePool,
     pub(crate) read: SqlitePool,
+    /// The group-commit writer conversation turns queue to (`None` inside the writer itself).
+    pub(crate) writer: Option<writer::Writer>,
+}
+
+/// A PostgreSQL database: a pool, and the writer conversation turns queue to (as on SQLite:
+/// turns that arrive together share one transaction and multi-row writes, which saves
+/// PostgreSQL most of its per-statement work; many connections still serve the reads).
+#[derive(Clone, Debug)]
+pub struct PgDb {
+    pub(crate) pool: PgPool,
+    /// `None` inside the writer itself.
+    pub(crate) writer: Option<writer::Writer>,
+}
+
+impl PgDb {
+    /// The connection pool (for tests and tools that run their own SQL).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 /// The database, whichever backend it is.
@@ -119,7 +163,7 @@ pub enum Store {
     /// Embedded SQLite in WAL mode with `synchronous=FULL`.
     Sqlite(SqliteDb),
     /// PostgreSQL.
-    Postgres(PgPool),
+    Postgres(PgDb),
 }
 
 impl Store {
@@ -170,7 +214,16 @@ impl Store {
                 .await
                 .map_err(fail)?
         };
-        Ok(Store::Sqlite(SqliteDb { write, read }))
+        let writer = Some(writer::Writer::spawn(Store::Sqlite(SqliteDb {
+            write: write.clone(),
+            read: read.clone(),
+            writer: None,
+        })));
+        Ok(Store::Sqlite(SqliteDb {
+            write,
+            read,
+            writer,
+        }))
     }
 
     async fn connect_postgres(url: &str) -> Result<Self> {
@@ -186,7 +239,28 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(fail)?;
-        Ok(Store::Postgres(pool))
+        let writer = Some(writer::Writer::spawn(Store::Postgres(PgDb {
+            pool: pool.clone(),
+            writer: None,
+        })));
+        Ok(Store::Postgres(PgDb { pool, writer }))
+    }
+
+    /// True when one Carebot process serves this database (per platform): SQLite. Then a
+    /// claim on the outbox still held at start-up is from a run that stopped, not from a live
+    /// instance elsewhere (PostgreSQL's instances wait for each other's leases instead).
+    pub fn single_instance(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
+    }
+
+    /// How many bulk-write transactions (the scheduler's fan-out batches) may run at once:
+    /// several on PostgreSQL, whose server works while the client waits; one on SQLite, which
+    /// has a single writer.
+    pub fn concurrent_batches(&self) -> usize {
+        match self {
+            Store::Sqlite(_) => 1,
+            Store::Postgres(_) => 3,
+        }
     }
 
     /// Applies the migrations in `migrations/<backend>/`.
@@ -197,7 +271,11 @@ impl Store {
                     .run(&db.write)
                     .await?
             }
-            Store::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+            Store::Postgres(db) => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&db.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -217,7 +295,7 @@ impl Store {
                 db.read.close().await;
                 db.write.close().await;
             }
-            Store::Postgres(pool) => pool.close().await,
+            Store::Postgres(db) => db.pool.close().await,
         }
     }
 }

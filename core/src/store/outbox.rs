@@ -57,7 +57,7 @@ impl Store {
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
-            "UPDATE outbox SET next_attempt_ms = $4 WHERE id IN (
+            "UPDATE outbox SET next_attempt_ms = $4, claimed_ms = $2 WHERE id IN (
                 SELECT o.id FROM outbox o
                 WHERE o.platform = $1 AND o.status = 'pending' AND o.next_attempt_ms <= $2
                   AND (CAST($5 AS TEXT) IS NULL OR o.address = $5)
@@ -91,7 +91,7 @@ impl Store {
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
             let row = sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_ms = $2, attempts = attempts + 1, last_error = NULL
+                "UPDATE outbox SET status = 'sent', sent_ms = $2, attempts = attempts + 1, last_error = NULL, claimed_ms = NULL
                  WHERE id = $1 RETURNING about_id, person_id, categories, platform")
                 .bind(id.0).bind(now_ms).fetch_optional(&mut *tx).await?;
             if let Some(r) = row {
@@ -131,9 +131,29 @@ impl Store {
         };
         with_db!(self, pool => sqlx::query(
             "UPDATE outbox SET status = $2, next_attempt_ms = CASE WHEN $2 = 'dead' THEN next_attempt_ms ELSE $3 END,
-                 attempts = attempts + 1, last_error = $4 WHERE id = $1")
+                 attempts = attempts + 1, last_error = $4, claimed_ms = NULL WHERE id = $1")
             .bind(id.0).bind(status).bind(next).bind(error).execute(pool).await.map(|_| ())?);
         Ok(())
+    }
+
+    /// Gives back the claims on `platform` (only `address`, when given) still held by a
+    /// deliverer that stopped mid-send. Whether such a message arrived is unknown, so the
+    /// claim counts as an attempt (an adapter checks before sending again) and the message is
+    /// due at `now_ms`. Only for a database that one deliverer per platform serves (see
+    /// [`crate::runtime::resume_deliveries`]). Returns how many.
+    pub async fn release_claims(
+        &self,
+        platform: &str,
+        address: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let done = with_db!(self, pool => sqlx::query(
+            "UPDATE outbox SET next_attempt_ms = $3, attempts = attempts + 1, claimed_ms = NULL,
+                 last_error = 'outcome unknown: the deliverer stopped while sending'
+             WHERE platform = $1 AND status = 'pending' AND claimed_ms IS NOT NULL
+               AND (CAST($2 AS TEXT) IS NULL OR address = $2)")
+            .bind(platform).bind(address).bind(now_ms).execute(pool).await?.rows_affected());
+        Ok(done)
     }
 
     /// How many messages are in each state, per platform.

@@ -1,7 +1,7 @@
 //! Homes, people, who is what to whom, chat identities and goals.
 
 use super::{with_db, with_read, Result, Store, StoreError};
-use crate::domain::{ConsentState, Goal, Profile, RecentNumber, Relative, Role};
+use crate::domain::{ConsentState, Goal, Profile, Relative, Role};
 use crate::ids::{GoalId, HomeId, PersonId};
 use sqlx::Row;
 
@@ -152,101 +152,6 @@ impl Store {
             .map(|r| Ok(Identity { platform: r.try_get("platform")?, address: r.try_get("address")? }))
             .transpose())
     }
-
-    /// What the engine may know about `person` for a turn.
-    pub async fn profile(&self, person: PersonId) -> Result<Profile> {
-        with_read!(self, pool => {
-            let row = sqlx::query(
-                "SELECT p.display_name, p.role, p.language, h.name AS home_name, h.phone
-                 FROM people p JOIN homes h ON h.id = p.home_id WHERE p.id = $1")
-                .bind(person.0).fetch_optional(pool).await?
-                .ok_or_else(|| StoreError::NotFound(format!("no person with id {person}")))?;
-            let goals = sqlx::query("SELECT id, text FROM goals WHERE person_id = $1 AND active = TRUE ORDER BY id")
-                .bind(person.0).fetch_all(pool).await?
-                .into_iter()
-                .map(|g| Ok(Goal { id: GoalId(g.try_get("id")?), text: g.try_get("text")? }))
-                .collect::<Result<Vec<_>>>()?;
-            let keyworker: Option<String> = sqlx::query_scalar(
-                "SELECT k.display_name FROM relations r JOIN people k ON k.id = r.person_id
-                 WHERE r.resident_id = $1 AND r.relation = 'keyworker' AND r.revoked_ms IS NULL
-                 ORDER BY r.id LIMIT 1")
-                .bind(person.0).fetch_optional(pool).await?;
-            let relatives = |sql: &'static str| async move {
-                sqlx::query(sql).bind(person.0).fetch_all(pool).await?
-                    .into_iter()
-                    .map(|r| Ok(Relative { id: PersonId(r.try_get("id")?), name: r.try_get("display_name")? }))
-                    .collect::<Result<Vec<_>>>()
-            };
-            let role: Role = row.try_get::<String, _>("role")?.parse().map_err(StoreError::Corrupt)?;
-            // Only what this role's conversations can use is loaded.
-            let (family, consents, family_of, caring_for) = match role {
-                Role::Resident => {
-                    let family = relatives(
-                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.person_id
-                         WHERE r.resident_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL ORDER BY r.id").await?;
-                    let consents = if family.is_empty() { Vec::new() } else {
-                        sqlx::query(
-                            "SELECT c.family_id, c.category, c.decision FROM consents c
-                             WHERE c.resident_id = $1 AND c.id = (SELECT MAX(id) FROM consents l
-                                 WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
-                             ORDER BY c.family_id, c.category")
-                            .bind(person.0).fetch_all(pool).await?
-                            .into_iter()
-                            .map(|r| {
-                                let decision: String = r.try_get("decision")?;
-                                Ok(ConsentState {
-                                    family: PersonId(r.try_get("family_id")?),
-                                    category: r.try_get("category")?,
-                                    decision: decision.parse().map_err(StoreError::Corrupt)?,
-                                })
-                            })
-                            .collect::<Result<Vec<_>>>()?
-                    };
-                    (family, consents, Vec::new(), Vec::new())
-                }
-                Role::Family => {
-                    let family_of = relatives(
-                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
-                         WHERE r.person_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL ORDER BY r.id").await?;
-                    (Vec::new(), Vec::new(), family_of, Vec::new())
-                }
-                Role::Keyworker | Role::Manager => {
-                    let caring_for = relatives(
-                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
-                         WHERE r.person_id = $1 AND r.relation IN ('keyworker', 'manager') AND r.revoked_ms IS NULL ORDER BY r.id").await?;
-                    (Vec::new(), Vec::new(), Vec::new(), caring_for)
-                }
-                Role::Admin => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            };
-            let recent = if role == Role::Resident {
-                sqlx::query("SELECT answer_key, value, answered_ms FROM answers WHERE person_id = $1 ORDER BY id DESC LIMIT 60")
-                    .bind(person.0).fetch_all(pool).await?
-                    .into_iter()
-                    .filter_map(|r| {
-                        let value: String = r.try_get("value").ok()?;
-                        Some(Ok(RecentNumber { key: r.try_get("answer_key").ok()?, value: value.parse().ok()?, at_ms: r.try_get("answered_ms").ok()? }))
-                    })
-                    .collect::<Result<Vec<_>>>()?
-            } else {
-                Vec::new()
-            };
-            Ok(Profile {
-                caring_for,
-                recent,
-                family,
-                family_of,
-                consents,
-                id: person,
-                name: row.try_get("display_name")?,
-                role,
-                language: row.try_get("language")?,
-                goals,
-                keyworker,
-                home_name: row.try_get("home_name")?,
-                home_phone: row.try_get("phone")?,
-            })
-        })
-    }
 }
 
 impl Store {
@@ -282,17 +187,6 @@ impl Store {
 }
 
 impl Store {
-    /// Whether `staff` is an active keyworker or manager of `resident`.
-    pub async fn is_staff_for(&self, resident: PersonId, staff: PersonId) -> Result<bool> {
-        let n: i64 = with_read!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM relations WHERE resident_id = $1 AND person_id = $2
-             AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL")
-            .bind(resident.0).bind(staff.0).fetch_one(pool).await?);
-        Ok(n > 0)
-    }
-}
-
-impl Store {
     /// Every resident's profile in five queries, for the scheduler's fan-out. `recent` is left
     /// empty: only a turn that stores an answer reads it, and a scheduled start stores none.
     pub async fn resident_profiles(&self) -> Result<std::collections::HashMap<PersonId, Profile>> {
@@ -319,6 +213,7 @@ impl Store {
                     family_of: Vec::new(),
                     recent: Vec::new(),
                     caring_for: Vec::new(),
+                    open_alerts: Vec::new(),
                 });
             }
             for r in sqlx::query("SELECT person_id, id, text FROM goals WHERE active = TRUE ORDER BY id").fetch_all(pool).await? {

@@ -7,7 +7,7 @@
 //! whole turn or none of it.
 
 use super::audit::AuditEntry;
-use super::{with_db, Result, Store, StoreError};
+use super::{with_db, PgDb, Result, SqliteDb, Store, StoreError};
 use crate::domain::{Basis, Decision};
 use crate::engine::{AnswerRecord, Conversation, OutMessage};
 use crate::flow::Target;
@@ -170,7 +170,7 @@ macro_rules! queue_message {
         .bind($o.person.map(|p| p.0))
         .bind(&$o.platform)
         .bind(&$o.address)
-        .bind(payload(&$o.message)?)
+        .bind($crate::store::turn::payload(&$o.message)?)
         .bind($o.message.sensitive)
         .bind($now)
         .bind($o.about.map(|p| p.0))
@@ -185,7 +185,8 @@ pub(crate) use queue_message;
 
 /// The body of one turn inside transaction `$tx`: records the inbound event (a replay ends
 /// the turn here, as `None`), loads and locks the conversation, calls `$step` with it, and
-/// writes what it returns. Shared by [`Store::run_turn`] and [`Store::run_turns`].
+/// writes what it returns (`$step` returns a `Result`). Shared by [`Store::run_turn`], the SQLite
+/// writer and the scheduler's batches when they cannot write in bulk.
 macro_rules! turn_in_tx {
     ($store:expr, $tx:ident, $load:expr, $person:expr, $inbound:expr, $now:expr, $step:expr) => {{
         let person: PersonId = $person;
@@ -206,107 +207,20 @@ macro_rules! turn_in_tx {
                 Some(json) => serde_json::from_str(json)
                     .map_err(|e| StoreError::Corrupt(format!("conversation of person {person}: {e}")))?,
             };
-            let writes = ($step)(state);
-            for a in &writes.answers {
-                sqlx::query(
-                    "INSERT INTO answers (person_id, flow, flow_version, run, step, answer_key, goal_id, value, raw, truncated_from, answered_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                    .bind(person.0).bind(&a.flow).bind(&a.version).bind(a.run as i64).bind(&a.step).bind(&a.key)
-                    .bind(a.goal.map(|g| g.0)).bind(a.value.to_string()).bind(&a.raw)
-                    .bind(a.truncated_from.map(|n| n as i64)).bind(now_ms)
-                    .execute(&mut *$tx).await?;
-            }
-            for al in &writes.alerts {
-                let relation = match al.target { Target::Keyworker => "keyworker", Target::Manager => "manager" };
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                    .bind(al.about.0).bind(relation).bind(&al.reason).bind(&al.words).bind(now_ms)
-                    .fetch_one(&mut *$tx).await?;
-                sqlx::query(
-                    "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
-                     SELECT 'alert.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4
-                     FROM relations r JOIN identities i ON i.person_id = r.person_id AND i.revoked_ms IS NULL
-                     WHERE r.resident_id = $5 AND r.relation = $6 AND r.revoked_ms IS NULL")
-                    .bind(id.to_string()).bind(payload(&al.message)?).bind(al.message.sensitive).bind(now_ms)
-                    .bind(al.about.0).bind(relation)
-                    .execute(&mut *$tx).await?;
-            }
-            for o in &writes.outbox {
-                queue_message!($tx, o, now_ms);
-            }
-            for t in &writes.timers {
-                sqlx::query("INSERT INTO timers (person_id, kind, flow, run, due_ms) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(person.0).bind(t.kind).bind(&t.flow).bind(t.run as i64).bind(t.due_ms).execute(&mut *$tx).await?;
-            }
-            for id in &writes.timers_done {
-                sqlx::query("UPDATE timers SET done_ms = $2 WHERE id = $1").bind(id).bind(now_ms).execute(&mut *$tx).await?;
-            }
-            for c in &writes.checkins {
-                match c {
-                    CheckinChange::Started { run, local_date } => sqlx::query(
-                        "INSERT INTO checkins (person_id, run, local_date, status, started_ms) VALUES ($1, $2, $3, 'started', $4)")
-                        .bind(person.0).bind(*run as i64).bind(local_date).bind(now_ms).execute(&mut *$tx).await?,
-                    CheckinChange::Ended { run, status } => sqlx::query(
-                        "UPDATE checkins SET status = $3, ended_ms = $4 WHERE person_id = $1 AND run = $2 AND status = 'started'")
-                        .bind(person.0).bind(*run as i64).bind(*status).bind(now_ms).execute(&mut *$tx).await?,
-                    CheckinChange::Skipped { local_date } => sqlx::query(
-                        "UPDATE checkins SET status = 'skipped', ended_ms = $3 WHERE person_id = $1 AND local_date = $2 AND status = 'started'")
-                        .bind(person.0).bind(local_date).bind(now_ms).execute(&mut *$tx).await?,
-                };
-            }
-            if let Some(cadence) = &writes.update_cadence {
-                sqlx::query("UPDATE people SET update_cadence = $2 WHERE id = $1 AND role = 'family'")
-                    .bind(person.0).bind(cadence).execute(&mut *$tx).await?;
-            }
-            if let Some(time) = &writes.checkin_time {
-                sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1").bind(person.0).bind(time).execute(&mut *$tx).await?;
-            }
-            for c in &writes.consents {
-                super::consents::write_consent!($store, $tx, person, c, now_ms);
-            }
-            for alert in &writes.acks {
-                // Only alerts about residents this person is keyworker or manager for.
-                sqlx::query(
-                    "UPDATE alerts SET acked_ms = $2, acked_by = $1
-                     WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL)
-                       AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
-                                         AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
-                    .bind(person.0).bind(now_ms).bind(*alert).execute(&mut *$tx).await?;
-            }
-            for (resident, date, took_part, next_due) in &writes.reviews {
-                // Only for a resident this person looks after; the schedule moves on.
-                let moved = sqlx::query(
-                    "UPDATE reviews SET next_due = $3 WHERE person_id = $1 AND person_id IN
-                        (SELECT resident_id FROM relations WHERE person_id = $2 AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
-                    .bind(resident.0).bind(person.0).bind(next_due).execute(&mut *$tx).await?.rows_affected();
-                let entry = AuditEntry {
-                    actor: format!("person:{person}"),
-                    action: "review.recorded".into(),
-                    subject: Some(*resident),
-                    detail: serde_json::json!({ "date": date, "took_part": took_part, "next_due": next_due, "schedule_moved": moved == 1 }),
-                };
-                super::audit::append_audit!($store, $tx, entry, now_ms);
-            }
-            for entry in &writes.audits {
-                super::audit::append_audit!($store, $tx, entry, now_ms);
-            }
-            for k in &writes.claim {
-                sqlx::query("INSERT INTO inbound_events (platform, event_id, received_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(&k.platform).bind(&k.event_id).bind(now_ms).execute(&mut *$tx).await?;
-            }
-            let state = serde_json::to_string(&writes.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO conversations (person_id, state, updated_ms) VALUES ($1, $2, $3)
-                 ON CONFLICT (person_id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms")
-                .bind(person.0).bind(state).bind(now_ms).execute(&mut *$tx).await?;
+            let writes = ($step)(state)?;
+            $crate::store::writes::write_turn!($store, $tx, person, writes, now_ms);
             Some(writes)
         }
     }};
 }
 
+pub(crate) use turn_in_tx;
+
 impl Store {
     /// Runs one turn for `person`. Returns `None` when `inbound` was already processed.
-    /// `step` is called once, inside the transaction, with the stored conversation.
+    /// `step` is called once, inside the transaction, with the stored conversation; the call
+    /// returns after the turn has committed. The turn goes through the group-commit writer
+    /// ([`super::writer`]), sharing its commit with the turns queued beside it.
     pub async fn run_turn<F>(
         &self,
         person: PersonId,
@@ -315,15 +229,20 @@ impl Store {
         step: F,
     ) -> Result<Option<TurnWrites>>
     where
-        F: FnOnce(Conversation) -> TurnWrites,
+        F: FnOnce(Conversation) -> TurnWrites + Send + 'static,
     {
-        let load = match self {
-            Store::Sqlite(_) => "SELECT state FROM conversations WHERE person_id = $1",
-            Store::Postgres(_) => "SELECT state FROM conversations WHERE person_id = $1 FOR UPDATE",
+        let writer = match self {
+            Store::Sqlite(SqliteDb { writer, .. }) => writer,
+            Store::Postgres(PgDb { writer, .. }) => writer,
         };
+        if let Some(writer) = writer {
+            return writer
+                .run(self, person, inbound.cloned(), now_ms, Box::new(step))
+                .await;
+        }
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let written = turn_in_tx!(self, tx, load, person, inbound, now_ms, step);
+            let written = turn_in_tx!(self, tx, self.load_state_sql(), person, inbound, now_ms, |s| Ok::<_, StoreError>(step(s)));
             if written.is_some() {
                 tx.commit().await?;
             }
@@ -331,23 +250,13 @@ impl Store {
         })
     }
 
-    /// Runs many turns in one transaction (one commit, one fsync): the scheduler's fan-out.
-    /// Returns, per turn, whether it ran (false: its key had been seen before).
-    pub async fn run_turns(&self, turns: Vec<BatchTurn<'_>>, now_ms: i64) -> Result<Vec<bool>> {
-        let load = match self {
+    /// The query that loads a conversation inside a turn; PostgreSQL locks its row, so two
+    /// instances cannot step the same conversation at once (SQLite has a single writer).
+    pub(crate) fn load_state_sql(&self) -> &'static str {
+        match self {
             Store::Sqlite(_) => "SELECT state FROM conversations WHERE person_id = $1",
             Store::Postgres(_) => "SELECT state FROM conversations WHERE person_id = $1 FOR UPDATE",
-        };
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut ran = Vec::with_capacity(turns.len());
-            for t in turns {
-                let written = turn_in_tx!(self, tx, load, t.person, Some(&t.key), now_ms, t.step);
-                ran.push(written.is_some());
-            }
-            tx.commit().await?;
-            Ok(ran)
-        })
+        }
     }
 
     /// Queues replies that belong to no conversation (an unknown account's one reply), recording

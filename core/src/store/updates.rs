@@ -1,7 +1,7 @@
 //! What family updates are built from, and queuing one with its audit row.
 
 use super::audit::{append_audit, AuditEntry};
-use super::turn::{payload, queue_message, NewOutbox};
+use super::turn::{queue_message, NewOutbox};
 use super::{with_db, with_read, Result, Store};
 use crate::domain::Relative;
 use crate::ids::PersonId;

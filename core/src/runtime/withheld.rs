@@ -1,0 +1,36 @@
+//! What a person is told instead of a health message their channel must not carry.
+//!
+//! Flows mark health text `sensitive`. Matrix refuses to put it into a room without end-to-end
+//! encryption; Discord, which has none, holds it back unless the home opts in. Either way the
+//! person is told there is something for them and where to read it, in words staff can edit
+//! (`withheld_*` texts in `dialogs/system.toml`).
+
+use super::Carebot;
+use crate::engine::render::render;
+use serde_json::{json, Map, Value};
+
+/// Why a message was held back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Withheld<'a> {
+    /// This room or chat is not end-to-end encrypted (Matrix).
+    Unencrypted,
+    /// The whole platform is not end-to-end encrypted (Discord), named for the person.
+    Platform(&'a str),
+}
+
+impl Carebot {
+    /// The notice sent in place of a withheld message.
+    pub fn withheld_notice(&self, why: Withheld<'_>) -> String {
+        let system = &self.dialogs.system;
+        let lang = crate::flow::DEFAULT_LANGUAGE;
+        let mut vars = Map::<String, Value>::new();
+        vars.insert("contacts".into(), json!(self.settings.contacts));
+        match why {
+            Withheld::Unencrypted => render(system.text("withheld_unencrypted", lang), &vars),
+            Withheld::Platform(platform) => {
+                vars.insert("platform".into(), json!(platform));
+                render(system.text("withheld_platform", lang), &vars)
+            }
+        }
+    }
+}
