@@ -78,6 +78,12 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 7)]
         days: i64,
     },
+    /// Revoke every chat account linked to a person (a lost phone, someone no longer welcome):
+    /// each becomes an unknown account at once. Audited.
+    Unlink {
+        /// The person's handle.
+        handle: String,
+    },
     /// Check the audit log's hash chain; exit status 1 if it is broken.
     AuditVerify,
     /// Record a consent decision for a resident who cannot make it themselves. Only their own
@@ -256,6 +262,10 @@ pub async fn run(
             println!(
                 "Recorded: {category} {decision} for {family}, on {resident}'s behalf, by {by}."
             );
+        }
+        AdminCommand::Unlink { handle } => {
+            let n = admin::unlink(store, handle, &actor(), now).await?;
+            println!("Revoked {n} chat account(s) of {handle}; they are now unknown to Carebot.");
         }
         AdminCommand::AuditVerify => match store.verify_audit().await? {
             ChainCheck::Intact { rows } => println!("The audit log is intact ({rows} rows)."),

@@ -57,13 +57,46 @@ enum Command {
         /// Folder to write `<handle>.json` and `<handle>.md` into.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// The member of staff asking (checked: only the person's manager); without it, the
+        /// operator at this command line, acting as an admin.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Erase everything held about a person (a right-to-erasure request): their records are
+    /// deleted, their name and handle anonymised, and the erasure audited. Prints what was
+    /// removed, and what was kept and why. Cannot be undone: export first if they want a copy.
+    Erase {
+        /// The person's handle.
+        #[arg(long)]
+        person: String,
+        /// The member of staff asking (checked: only the person's manager); without it, the
+        /// operator at this command line, acting as an admin.
+        #[arg(long)]
+        by: Option<String>,
+        /// Confirms that this cannot be undone.
+        #[arg(long)]
+        confirm: bool,
     },
     /// What an operator needs to see: deliveries per channel, unacknowledged alerts, overdue
     /// reviews, when the scheduler last ran. Counts only.
     Status,
+    /// Serve Prometheus metrics (counts only, no personal data) at http://ADDR/metrics until
+    /// stopped with Ctrl-C.
+    Metrics {
+        /// Address to listen on. Keep it private (localhost or the monitoring network).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        listen: std::net::SocketAddr,
+    },
     /// Run the scheduler once: start due check-ins, fire timers, queue updates, reminders and
     /// digests, escalate alerts. (Chat and the adapters run it continuously.)
     Tick,
+    /// Serve residents, families and staff over Matrix (end-to-end encrypted), with the
+    /// `[matrix]` settings. Stops gracefully on Ctrl-C or SIGTERM.
+    Matrix,
+    /// Run the Discord adapter: direct messages with linked people, staff commands in server
+    /// channels. Needs a bot token (CAREBOT_DISCORD_TOKEN or [discord] token). Stops cleanly on
+    /// Ctrl-C or SIGTERM.
+    Discord,
     /// Work with flow files.
     Dialogs {
         #[command(subcommand)]
@@ -122,12 +155,21 @@ impl Cli {
                 store.close().await;
                 code
             }
-            Command::Export { person, out } => {
+            Command::Export { person, out, by } => {
                 let store = setup::store(self.config()?.database_url()).await?;
-                let actor = format!(
+                let operator = format!(
                     "cli:{}",
                     std::env::var("USER").unwrap_or_else(|_| "unknown".into())
                 );
+                let owner = carebot_core::admin::person_id(&store, person).await?;
+                let actor = carebot_core::admin::records_requester(
+                    &store,
+                    owner,
+                    by.as_deref(),
+                    carebot_core::access::Action::Read,
+                    &operator,
+                )
+                .await?;
                 let data = store
                     .export_person(person, &actor, chrono::Utc::now().timestamp_millis())
                     .await?;
@@ -139,6 +181,34 @@ impl Cli {
                 std::fs::write(&md_path, crate::export::markdown(person, &data))
                     .with_context(|| format!("writing {}", md_path.display()))?;
                 println!("Wrote {} and {}.", json_path.display(), md_path.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Erase {
+                person,
+                by,
+                confirm,
+            } => {
+                if !confirm {
+                    anyhow::bail!("erasing {person} cannot be undone; run `carebot export --person {person}` first if they want a copy, then add --confirm");
+                }
+                let store = setup::store(self.config()?.database_url()).await?;
+                let operator = format!(
+                    "cli:{}",
+                    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+                );
+                let now = chrono::Utc::now().timestamp_millis();
+                let done =
+                    carebot_core::admin::erase(&store, person, by.as_deref(), &operator, now).await;
+                store.close().await;
+                let done = done?;
+                println!("Erased {person}.\nRemoved:");
+                for (what, n) in &done.removed {
+                    println!("  {what}: {n}");
+                }
+                println!("Kept:");
+                for (what, n, why) in &done.kept {
+                    println!("  {what}: {n} ({why})");
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Command::Status => {
@@ -157,18 +227,54 @@ impl Cli {
                 print!("{}", crate::status::render(&status));
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Metrics { listen } => {
+                let store = setup::store(self.config()?.database_url()).await?;
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("listening on {listen}"))?;
+                println!("Serving metrics at http://{listen}/metrics (Ctrl-C stops).");
+                let stop = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                carebot::metrics::serve(store.clone(), listener, stop).await?;
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Tick => {
                 let bot = setup::carebot(&self.config()?).await?;
                 let r = bot.tick().await.context("running the scheduler")?;
                 println!(
-                    "check-ins started: {}, timers fired: {}, family updates queued: {}, alerts escalated: {}, staff messages queued: {}",
-                    r.started, r.timers, r.updates, r.escalated, r.staff_messages
+                    "check-ins started: {}, timers fired: {}, family updates queued: {}, alerts escalated: {}, staff messages queued: {}, old records deleted: {}",
+                    r.started, r.timers, r.updates, r.escalated, r.staff_messages, r.retention_deleted
                 );
                 bot.store.close().await;
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Matrix => {
+                let config = self.config()?;
+                let bot = std::sync::Arc::new(setup::carebot(&config).await?);
+                let shutdown = carebot::serve::shutdown_on_signals();
+                carebot::matrix::run(
+                    bot.clone(),
+                    &config.matrix,
+                    carebot::matrix::Options::default(),
+                    shutdown,
+                )
+                .await?;
+                bot.store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Discord => {
+                let config = self.config()?;
+                // The token is checked before anything is opened.
+                let options = carebot::discord::Options::from_config(&config.discord)?;
+                let bot = setup::carebot(&config).await?;
+                carebot::discord::serve(bot, options).await?;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Chat { who } => {
-                let bot = setup::carebot(&self.config()?).await?;
+                let mut bot = setup::carebot(&self.config()?).await?;
+                bot.limiter = console_limiter();
                 console::chat(&bot, who).await?;
                 Ok(ExitCode::SUCCESS)
             }
@@ -177,13 +283,23 @@ impl Cli {
                 if self.db.is_none() {
                     config.database.url = demo::DEMO_DB.to_string().into();
                 }
-                let bot = setup::carebot(&config).await?;
+                let mut bot = setup::carebot(&config).await?;
+                bot.limiter = console_limiter();
                 demo::seed(&bot).await.context("setting up the demo home")?;
                 console::chat(&bot, who).await?;
                 Ok(ExitCode::SUCCESS)
             }
         }
     }
+}
+
+/// The console is the operator's own terminal (often a script piping many lines at once), not
+/// an account on a shared network: there is nobody else for a limit to protect.
+fn console_limiter() -> carebot_core::runtime::RateLimiter {
+    carebot_core::runtime::RateLimiter::new(carebot_core::runtime::RateLimit {
+        burst: u32::MAX,
+        per_minute: u32::MAX,
+    })
 }
 
 fn check_dialogs(dir: &std::path::Path) -> ExitCode {

@@ -41,5 +41,6 @@ pub async fn carebot(config: &Config) -> Result<Carebot> {
         .await
         .context("recording the current flow versions")?;
     bot.schedule = schedule;
+    bot.limiter = carebot_core::runtime::RateLimiter::new(config.rate_limit());
     Ok(bot)
 }

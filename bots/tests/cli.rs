@@ -418,3 +418,59 @@ fn export_writes_everything_held_about_a_person_and_is_audited() {
         "the first export is in the audit trail the second one read"
     );
 }
+
+#[test]
+fn erase_removes_a_person_keeps_the_audit_chain_valid_and_says_what_it_kept() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let db = ["--db", "sqlite://carebot-demo.db"];
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        b"check in\nnot great\nmy hip hurts\nI need help now\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(db);
+        let out = carebot(dir.path(), &all, b"");
+        assert_no_panic(&out);
+        out
+    };
+    let unconfirmed = run(&["erase", "--person", "ava"]);
+    assert!(!unconfirmed.status.success());
+    assert!(text(&unconfirmed.stderr).contains("--confirm"));
+    let by_keyworker = run(&["erase", "--person", "ava", "--by", "kim", "--confirm"]);
+    assert!(!by_keyworker.status.success());
+    assert!(
+        text(&by_keyworker.stderr).contains("only their manager or an admin"),
+        "{}",
+        text(&by_keyworker.stderr)
+    );
+    let erased = run(&["erase", "--person", "ava", "--by", "maria", "--confirm"]);
+    assert!(erased.status.success(), "{}", text(&erased.stderr));
+    let said = text(&erased.stdout);
+    let answers: u64 = said
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("check-in answers: "))
+        .and_then(|n| n.parse().ok())
+        .expect("answers line");
+    assert!(said.contains("Removed:") && answers >= 1, "{said}");
+    assert!(
+        said.contains("Kept:") && said.contains("audit rows about them"),
+        "{said}"
+    );
+    assert!(said.contains("hash-chained"), "says why: {said}");
+    let verify = run(&["audit-verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    assert!(text(&verify.stdout).contains("intact"));
+    let export = run(&["export", "--person", "ava"]);
+    assert!(!export.status.success(), "ava is no longer there");
+    let people = text(&run(&["people"]).stdout);
+    assert!(
+        !people.contains("Ava") && people.contains("Erased person"),
+        "{people}"
+    );
+    let unlink = run(&["unlink", "sam"]);
+    assert!(text(&unlink.stdout).contains("Revoked 1 chat account(s) of sam"));
+}

@@ -9,7 +9,7 @@ mod channel;
 pub use channel::ConsoleChannel;
 
 use anyhow::{Context, Result};
-use carebot_core::runtime::{dispatch_due, Carebot, Inbound, RetryPolicy};
+use carebot_core::runtime::{dispatch_due, resume_deliveries, Carebot, Inbound, RetryPolicy};
 use carebot_core::store::people::Identity;
 use std::io::IsTerminal;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -46,7 +46,9 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
             }
         }
     }
-    // Anything queued while they were away (an alert for a keyworker, say).
+    // What a stopped run was sending goes first, then anything queued while they were away
+    // (an alert for a keyworker, say).
+    resume_deliveries(bot, &channel).await?;
     dispatch_due(bot, &channel, &policy).await?;
     let mut lines = BufReader::new(tokio::io::stdin());
     let mut buf = Vec::new();

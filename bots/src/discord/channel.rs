@@ -1,0 +1,195 @@
+//! Delivering outbox rows as Discord direct messages.
+//!
+//! Each row becomes one or more messages in the person's DM channel: escaped, split at 2,000
+//! characters, with mentions off, quick answers as buttons and a chart as an attachment. Every
+//! part carries a nonce derived from the outbox key with `enforce_nonce`, so a retry after a
+//! lost response gets Discord's existing message back instead of a second copy. Health text is
+//! replaced by a notice unless the home opted in (Discord has no end-to-end encryption).
+
+use super::rest::Rest;
+use super::text::{nonce, parts};
+use carebot_core::engine::OutMessage;
+use carebot_core::runtime::{Channel, DeliveryError};
+use carebot_core::store::outbox::OutboxRow;
+use serenity::all::{
+    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateMessage, LightMethod, Multipart, MultipartUpload, Nonce, Request, Route,
+};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Prefix of a button's `custom_id`; what follows is the answer it gives, as if typed.
+pub const ANSWER_PREFIX: &str = "answer:";
+
+/// Discord allows 5 buttons in a row and 5 rows in a message.
+const MAX_BUTTONS: usize = 25;
+
+/// Sends outbox rows to people's Discord DMs.
+pub struct DiscordChannel {
+    rest: Rest,
+    /// Whether health text may be sent at all (`[discord] send_health_content`).
+    send_health_content: bool,
+    /// What is sent instead of health text (staff-editable, from the dialogs).
+    withheld_notice: String,
+    /// User id → their DM channel, so each message costs one call, not two.
+    dm_channels: Mutex<HashMap<u64, ChannelId>>,
+}
+
+impl DiscordChannel {
+    /// A channel sending through `rest`.
+    pub fn new(rest: Rest, send_health_content: bool, withheld_notice: String) -> Self {
+        Self {
+            rest,
+            send_health_content,
+            withheld_notice,
+            dm_channels: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The DM channel with `user`, opened once and remembered.
+    async fn dm_channel(&self, user: u64) -> Result<ChannelId, DeliveryError> {
+        if let Some(id) = self.lock_dms().get(&user) {
+            return Ok(*id);
+        }
+        let body = serde_json::to_vec(&serde_json::json!({ "recipient_id": user.to_string() }))
+            .map_err(|_| permanent("opening a direct message: bad request"))?;
+        let req = Request::new(Route::UserMeDmChannels, LightMethod::Post).body(Some(body));
+        let answer = self.rest.call("opening a direct message", req).await?;
+        let id = serde_json::from_slice::<serde_json::Value>(&answer)
+            .ok()
+            .and_then(|v| v["id"].as_str()?.parse::<u64>().ok())
+            .filter(|id| *id != 0)
+            .ok_or_else(|| DeliveryError::Retry {
+                after: None,
+                reason: "opening a direct message: Discord's answer had no channel id".into(),
+            })?;
+        let id = ChannelId::new(id);
+        self.lock_dms().insert(user, id);
+        Ok(id)
+    }
+
+    fn lock_dms(&self) -> std::sync::MutexGuard<'_, HashMap<u64, ChannelId>> {
+        self.dm_channels.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What may go to Discord for `m`: the message itself, or the notice instead of it.
+    fn outgoing(&self, m: &OutMessage) -> Outgoing {
+        if m.sensitive && !self.send_health_content {
+            return Outgoing {
+                text: self.withheld_notice.clone(),
+                buttons: Vec::new(),
+                chart: None,
+            };
+        }
+        let buttons = m.choices.len() <= MAX_BUTTONS;
+        let chart = m.chart.as_ref().and_then(|c| match carebot_core::chart::png(c) {
+            Ok(png) => Some(png),
+            Err(e) => {
+                tracing::warn!(error = %e, "a chart could not be drawn; sending the text alone");
+                None
+            }
+        });
+        Outgoing {
+            // With buttons the choices need not be listed; too many for buttons, they are.
+            text: if buttons { m.text.clone() } else { m.plain() },
+            buttons: if buttons {
+                m.choices
+                    .iter()
+                    .map(|c| (c.answer.clone(), c.label.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            chart,
+        }
+    }
+}
+
+/// One outbox row, as it will appear on Discord.
+struct Outgoing {
+    text: String,
+    /// (answer, label).
+    buttons: Vec<(String, String)>,
+    /// A PNG.
+    chart: Option<Vec<u8>>,
+}
+
+impl Channel for DiscordChannel {
+    fn platform(&self) -> &str {
+        super::PLATFORM
+    }
+
+    #[tracing::instrument(skip_all, fields(outbox = %row.id))]
+    async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
+        let user = row
+            .address
+            .parse::<u64>()
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| permanent("the address is not a Discord user id"))?;
+        let channel = self.dm_channel(user).await?;
+        let out = self.outgoing(&row.message);
+        let texts = parts(&out.text);
+        let last = texts.len().saturating_sub(1);
+        for (i, text) in texts.into_iter().enumerate() {
+            let mut msg = CreateMessage::new()
+                .content(text)
+                .allowed_mentions(CreateAllowedMentions::new())
+                .nonce(Nonce::String(nonce(&row.key, i)))
+                .enforce_nonce(true);
+            let mut file = None;
+            if i == last {
+                msg = msg.components(button_rows(&out.buttons));
+                if let Some(png) = &out.chart {
+                    let attachment = CreateAttachment::bytes(png.clone(), "chart.png");
+                    msg = msg.add_file(attachment.clone());
+                    file = Some(attachment);
+                }
+            }
+            let json = serde_json::to_vec(&msg)
+                .map_err(|_| permanent("sending a message: it could not be encoded"))?;
+            let route = Route::ChannelMessages {
+                channel_id: channel,
+            };
+            let req = match file {
+                None => Request::new(route, LightMethod::Post).body(Some(json)),
+                Some(file) => Request::new(route, LightMethod::Post).multipart(Some(Multipart {
+                    upload: MultipartUpload::Attachments(vec![file]),
+                    fields: Vec::new(),
+                    payload_json: Some(String::from_utf8_lossy(&json).into_owned()),
+                })),
+            };
+            self.rest.call("sending a message", req).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Buttons in rows of five; each answers the question as if its answer had been typed.
+fn button_rows(buttons: &[(String, String)]) -> Vec<CreateActionRow> {
+    buttons
+        .chunks(5)
+        .map(|row| {
+            CreateActionRow::Buttons(
+                row.iter()
+                    .map(|(answer, label)| {
+                        let id: String = format!("{ANSWER_PREFIX}{answer}")
+                            .chars()
+                            .take(100)
+                            .collect();
+                        let label: String = label.chars().take(80).collect();
+                        CreateButton::new(id)
+                            .label(label)
+                            .style(ButtonStyle::Secondary)
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn permanent(reason: &str) -> DeliveryError {
+    DeliveryError::Permanent {
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,145 @@
+//! Invites and messages from Matrix, turned into what the core understands.
+
+use super::{rooms, PLATFORM};
+use crate::serve::Service;
+use carebot_core::runtime::{Handled, Inbound};
+use carebot_core::store::people::Identity;
+use matrix_sdk::ruma::events::room::message::{MessageType, SyncRoomMessageEvent};
+use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{OwnedUserId, RoomId};
+use matrix_sdk::{Client, Room};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::MatrixChannel;
+
+/// Someone invited the bot. It joins: a linked person gets their chat; anyone else gets one
+/// short reply that tells them nothing (the core's `unknown_account` text) and, unless they
+/// link their account with a code in time, the bot leaves.
+pub async fn on_invite(
+    client: &Client,
+    service: &Arc<Service<MatrixChannel>>,
+    room_id: &RoomId,
+    inviter: Option<OwnedUserId>,
+    grace: Duration,
+) {
+    let Some(room) = client.get_room(room_id) else {
+        return;
+    };
+    if let Err(e) = room.join().await {
+        tracing::warn!(error = %e, "could not join a room the bot was invited to");
+        return;
+    }
+    let Some(inviter) = inviter else {
+        return;
+    };
+    // Note the room at once, before anything else can fail: if the homeserver goes away now,
+    // a reminder due meanwhile must still go to the chat this person opened, not to a new one.
+    // The invite carried the room's encryption setting; it is checked again before each send.
+    service.channel().remember(
+        &inviter,
+        room.room_id(),
+        room.encryption_settings().is_some(),
+    );
+    // Straight after joining, the bot knows neither the room's members nor their devices yet;
+    // an encrypted message sent now would reach nobody's device. Learn both first.
+    if let Err(e) = room.sync_members().await {
+        tracing::warn!(error = %e, "could not load the members of a room just joined");
+    }
+    if let Err(e) = client.encryption().request_user_identity(&inviter).await {
+        tracing::warn!(error = %e, "could not fetch the devices of the account that invited the bot");
+    }
+    // Confirmed from the room's state; if the homeserver cannot say, the invite's word stands.
+    if let Ok(encrypted) = room.is_encrypted().await {
+        service
+            .channel()
+            .remember(&inviter, room.room_id(), encrypted);
+    }
+    if linked(service, inviter.as_str()).await {
+        return;
+    }
+    tracing::info!("invited by an account that is not linked to anyone");
+    let text = service
+        .bot()
+        .dialogs
+        .system
+        .text("unknown_account", carebot_core::flow::DEFAULT_LANGUAGE)
+        .to_string();
+    if let Err(e) = room.send(super::format::content(&text)).await {
+        tracing::warn!(error = %e, "could not answer an unknown account's invite");
+    }
+    let service = service.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(grace).await;
+        if !linked(&service, inviter.as_str()).await {
+            tracing::info!("leaving the room of an account that did not link");
+            if let Err(e) = room.leave().await {
+                tracing::warn!(error = %e, "could not leave an unlinked account's room");
+            }
+        }
+    });
+}
+
+/// One timeline event. Only text from other people in a direct chat is handed on; replies
+/// always go to the person's direct chat, never into a shared room.
+pub async fn on_event(
+    client: &Client,
+    service: &Service<MatrixChannel>,
+    room: &Room,
+    raw: &Raw<AnySyncTimelineEvent>,
+) {
+    let ev = match raw.deserialize() {
+        Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+            SyncRoomMessageEvent::Original(ev),
+        ))) => ev,
+        Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_))) => {
+            // Still encrypted after the SDK tried: the sender's keys never reached the bot.
+            tracing::warn!(room = %room.room_id(), "a message could not be decrypted (keys missing); the sender will get no reply to it");
+            return;
+        }
+        _ => return,
+    };
+    if Some(ev.sender.as_ref()) == client.user_id() {
+        return;
+    }
+    if rooms::is_shared(room).await {
+        tracing::debug!("ignoring a message in a shared room");
+        return;
+    }
+    let text = match &ev.content.msgtype {
+        MessageType::Text(t) => t.body.clone(),
+        MessageType::Emote(t) => t.body.clone(),
+        // Notices are bots talking; never answer them (no loops between bots).
+        MessageType::Notice(_) => return,
+        // A picture or a voice note: the flows read text, and will say so kindly.
+        _ => String::new(),
+    };
+    let encrypted = room.is_encrypted().await.unwrap_or(false);
+    service
+        .channel()
+        .remember(&ev.sender, room.room_id(), encrypted);
+    let inbound = Inbound {
+        platform: PLATFORM.into(),
+        sender: ev.sender.to_string(),
+        event_id: ev.event_id.to_string(),
+        text,
+    };
+    let _ = room.typing_notice(true).await;
+    match service.receive(&inbound).await {
+        Ok(Handled::Duplicate) => tracing::info!("a replayed event was skipped"),
+        Ok(handled) => tracing::info!(?handled, "a message was handled"),
+        // The event stays unprocessed; the core has told nobody anything. The sync loop logs
+        // and carries on; the person's next message is handled normally.
+        Err(e) => tracing::error!(error = %e, "a Matrix message could not be handled"),
+    }
+    let _ = room.typing_notice(false).await;
+}
+
+async fn linked(service: &Service<MatrixChannel>, user: &str) -> bool {
+    let who = Identity {
+        platform: PLATFORM.into(),
+        address: user.to_string(),
+    };
+    matches!(service.bot().store.person_for(&who).await, Ok(Some(_)))
+}

@@ -1,0 +1,127 @@
+//! The bot's Matrix session: log in once, then restore.
+//!
+//! matrix-sdk keeps its state and end-to-end keys in SQLite stores under `store_dir`,
+//! encrypted with `store_passphrase`. The session (user, device, access token) is kept beside
+//! them in `session.json`, readable by the bot's user only. Restoring keeps the same device, so
+//! the keys residents' clients shared with it stay valid, and the homeserver's memory of
+//! transaction ids (which makes a resend a no-op) applies across restarts.
+
+use anyhow::{Context, Result};
+use carebot_core::config::MatrixConfig;
+use matrix_sdk::authentication::matrix::{MatrixSession, MatrixSessionTokens};
+use matrix_sdk::config::RequestConfig;
+use matrix_sdk::{Client, SessionMeta};
+use secrecy::ExposeSecret;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+const SESSION_FILE: &str = "session.json";
+
+/// A logged-in client with its stores opened.
+pub async fn connect(config: &MatrixConfig) -> Result<Client> {
+    let dir = &config.store_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the Matrix store folder {}", dir.display()))?;
+    let passphrase = config
+        .store_passphrase
+        .as_ref()
+        .map(|p| p.expose_secret().to_string());
+    let client = Client::builder()
+        .homeserver_url(&config.homeserver)
+        .sqlite_store(dir, passphrase.as_deref())
+        // Our outbox retries with backoff; the SDK gives up quickly so a send never hangs
+        // while the homeserver is down.
+        .request_config(
+            RequestConfig::new()
+                .timeout(Duration::from_secs(45))
+                .retry_limit(1),
+        )
+        .build()
+        .await
+        .with_context(|| {
+            format!(
+                "opening the Matrix client for {} (is the store passphrase right?)",
+                config.homeserver
+            )
+        })?;
+    let session_path = dir.join(SESSION_FILE);
+    if session_path.exists() {
+        let text = std::fs::read_to_string(&session_path)
+            .with_context(|| format!("reading {}", session_path.display()))?;
+        let session: MatrixSession = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is damaged; delete it to log in again",
+                session_path.display()
+            )
+        })?;
+        client
+            .restore_session(session)
+            .await
+            .context("restoring the Matrix session")?;
+    } else if let Some(password) = &config.password {
+        client
+            .matrix_auth()
+            .login_username(&config.user, password.expose_secret())
+            .initial_device_display_name(&config.device_name)
+            .await
+            .with_context(|| format!("logging in to {} as {}", config.homeserver, config.user))?;
+        save(&client, &session_path)?;
+    } else if let Some(token) = &config.access_token {
+        let user_id = matrix_sdk::ruma::UserId::parse(&config.user)
+            .with_context(|| format!("[matrix] user '{}' is not a Matrix user id", config.user))?;
+        let probe = Client::builder()
+            .homeserver_url(&config.homeserver)
+            .build()
+            .await?;
+        probe
+            .restore_session(MatrixSession {
+                meta: SessionMeta {
+                    user_id: user_id.clone(),
+                    device_id: "UNKNOWN".into(),
+                },
+                tokens: MatrixSessionTokens {
+                    access_token: token.expose_secret().to_string(),
+                    refresh_token: None,
+                },
+            })
+            .await?;
+        let me = probe.whoami().await.context("checking the access token")?;
+        let device_id = me
+            .device_id
+            .context("the access token has no device; log in with a password instead")?;
+        client
+            .restore_session(MatrixSession {
+                meta: SessionMeta { user_id, device_id },
+                tokens: MatrixSessionTokens {
+                    access_token: token.expose_secret().to_string(),
+                    refresh_token: None,
+                },
+            })
+            .await?;
+        save(&client, &session_path)?;
+    }
+    tracing::info!(device = ?client.device_id(), "logged in to Matrix");
+    Ok(client)
+}
+
+/// Writes the session where only this user can read it.
+fn save(client: &Client, path: &Path) -> Result<()> {
+    let session = client
+        .matrix_auth()
+        .session()
+        .context("the login gave no session")?;
+    let text = serde_json::to_string(&session)?;
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

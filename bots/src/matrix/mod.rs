@@ -1,0 +1,89 @@
+//! The Matrix adapter: Carebot in end-to-end encrypted direct chats.
+//!
+//! - [`login`]: the bot's session and encrypted stores on disk, so a restart resumes.
+//! - [`sync`]: the sync loop. It processes each batch itself and only then records the batch
+//!   token, so a crash part-way replays the batch (and the inbound-event table drops what
+//!   was already handled) instead of skipping it.
+//! - [`events`]: invites and messages turned into [`Inbound`](carebot_core::runtime::Inbound).
+//! - [`channel`]: outbox rows turned into encrypted messages, with the outbox key as the
+//!   transaction id.
+//! - [`rooms`]: which room reaches a person.
+//! - [`format`]: plain and HTML bodies.
+//! - [`limits`]: the startup check for homeserver rate limits.
+//!
+//! No care logic lives here: what to say, to whom and when is decided in `carebot-core`.
+
+mod channel;
+mod events;
+mod format;
+mod limits;
+mod login;
+mod rooms;
+mod sync;
+
+pub use channel::MatrixChannel;
+pub use login::connect;
+
+use crate::serve::Service;
+use anyhow::Result;
+use carebot_core::config::MatrixConfig;
+use carebot_core::runtime::{Carebot, RetryPolicy};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The platform name of Matrix in identities and the outbox.
+pub const PLATFORM: &str = "matrix";
+
+/// Knobs tests turn; the defaults suit a care home.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Delivery retries.
+    pub policy: RetryPolicy,
+    /// How often the scheduler runs.
+    pub tick_every: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            policy: RetryPolicy::default(),
+            tick_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Logs in, then serves Matrix until `shutdown` turns true: the current batch of messages is
+/// finished and the outbox flushed before it returns.
+pub async fn run(
+    bot: Arc<Carebot>,
+    config: &MatrixConfig,
+    options: Options,
+    shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    if let Some(missing) = config.missing() {
+        anyhow::bail!("{missing}");
+    }
+    let client = login::connect(config).await?;
+    limits::check(&client).await;
+    let channel = Arc::new(MatrixChannel::new(client.clone(), bot.clone()));
+    let mut service = Service::new(bot, channel).with_policy(options.policy);
+    service.tick_every = options.tick_every;
+    let service = Arc::new(service);
+    let outbox = {
+        let service = service.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { service.run(shutdown).await })
+    };
+    let grace = Duration::from_secs(config.unlinked_grace_secs);
+    let synced = sync::run(&client, &service, &config.store_dir, grace, shutdown).await;
+    if let Err(e) = outbox.await {
+        tracing::error!(error = %e, "the outbox task stopped unexpectedly");
+    }
+    // Let matrix-sdk's SQLite store finish its last background writes before the runtime
+    // goes: cut short, its connection pool panics on the way down.
+    drop(service);
+    drop(client);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    synced
+}

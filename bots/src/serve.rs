@@ -1,0 +1,138 @@
+//! The loop every chat adapter shares.
+//!
+//! An adapter turns platform events into [`Inbound`] messages and hands them to
+//! [`Service::receive`], which returns only after the turn has committed (so an answer is
+//! stored before anything acknowledges it). Replies wait in the durable outbox; the
+//! [`Service::run`] loop drains it through the adapter's [`Channel`] as soon as a turn wakes it,
+//! and runs the scheduler every few seconds. Neither holds any care logic.
+
+use carebot_core::runtime::{
+    dispatch_due, resume_deliveries, Carebot, Channel, Handled, Inbound, RetryPolicy,
+};
+use carebot_core::store::Result;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// A running channel: the bot, one adapter's channel, and the outbox loop between them.
+pub struct Service<C> {
+    bot: Arc<Carebot>,
+    channel: Arc<C>,
+    policy: RetryPolicy,
+    wake: Notify,
+    /// How often the scheduler runs (check-ins, nudges, reminders, escalations).
+    pub tick_every: Duration,
+    /// How often the outbox is looked at when nothing wakes it (retries falling due).
+    pub poll_every: Duration,
+}
+
+impl<C: Channel> Service<C> {
+    /// A service with the default retry policy, ticking every 5 seconds.
+    pub fn new(bot: Arc<Carebot>, channel: Arc<C>) -> Self {
+        Self {
+            bot,
+            channel,
+            policy: RetryPolicy::default(),
+            wake: Notify::new(),
+            tick_every: Duration::from_secs(5),
+            poll_every: Duration::from_millis(500),
+        }
+    }
+
+    /// Uses `policy` for deliveries.
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The bot.
+    pub fn bot(&self) -> &Arc<Carebot> {
+        &self.bot
+    }
+
+    /// The channel.
+    pub fn channel(&self) -> &Arc<C> {
+        &self.channel
+    }
+
+    /// Handles one inbound message: returns once the turn has committed, then wakes the
+    /// outbox loop to send the replies.
+    pub async fn receive(&self, msg: &Inbound) -> Result<Handled> {
+        let handled = self.bot.handle(msg).await;
+        self.wake.notify_one();
+        handled
+    }
+
+    /// Wakes the outbox loop (after something was queued from outside a turn).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Delivers what is due once; used by the loop and by a final flush at shutdown.
+    pub async fn flush(&self) {
+        if let Err(e) = dispatch_due(&self.bot, &*self.channel, &self.policy).await {
+            tracing::error!(error = %e, "the outbox could not be read");
+        }
+    }
+
+    /// Runs the scheduler and the outbox until `shutdown` turns true, then flushes once more.
+    /// The only deliverer of its platform: messages a stopped run was sending are retried
+    /// first (on SQLite), not after their lease.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        if let Err(e) = resume_deliveries(&self.bot, &*self.channel).await {
+            tracing::error!(error = %e, "messages a stopped run was sending wait out their lease");
+        }
+        let mut ticker = tokio::time::interval(self.tick_every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => {
+                    if *shutdown.borrow() {
+                        break;
+                    }
+                }
+                _ = ticker.tick() => {
+                    if let Err(e) = self.bot.tick().await {
+                        tracing::error!(error = %e, "the scheduler could not run");
+                    }
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.poll_every) => {}
+            }
+            self.flush().await;
+        }
+        self.flush().await;
+    }
+}
+
+/// A watch that turns true on SIGINT or SIGTERM, for graceful shutdown: the current turn
+/// finishes, the outbox is flushed, then the process stops.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(
+                tokio::signal::unix::SignalKind::terminate(),
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops Carebot gracefully");
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down: finishing the current turn and flushing the outbox");
+        let _ = tx.send(true);
+    });
+    rx
+}
