@@ -64,7 +64,7 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
                 return None;
             }
             let admin = match Store::connect(&admin_url).await {
-                Ok(Store::Postgres(pool)) => pool,
+                Ok(Store::Postgres(db)) => db.pool().clone(),
                 Ok(_) => panic!("CAREBOT_TEST_POSTGRES must be a postgres:// URL"),
                 Err(e) => panic!("PostgreSQL answered but could not be used: {e}"),
             };
@@ -149,6 +149,9 @@ pub struct RecordingChannel {
     pub delivered: Arc<Mutex<Vec<(String, OutMessage, String)>>>,
     /// Failures to return before succeeding again, oldest first.
     pub failures: Arc<Mutex<VecDeque<DeliveryError>>>,
+    /// Addresses whose deliveries fail (a platform account or server that is down) with
+    /// the given error until [`RecordingChannel::up`].
+    pub down: Arc<Mutex<HashMap<String, DeliveryError>>>,
 }
 
 impl RecordingChannel {
@@ -156,6 +159,19 @@ impl RecordingChannel {
     pub fn fail_next(&self, n: usize, error: DeliveryError) {
         let mut f = self.failures.lock().expect("lock");
         f.extend(std::iter::repeat_n(error, n));
+    }
+
+    /// Makes every delivery to `address` fail with `error` until [`RecordingChannel::up`].
+    pub fn down(&self, address: &str, error: DeliveryError) {
+        self.down
+            .lock()
+            .expect("lock")
+            .insert(address.to_string(), error);
+    }
+
+    /// Lets deliveries to `address` through again.
+    pub fn up(&self, address: &str) {
+        self.down.lock().expect("lock").remove(address);
     }
 
     /// Takes what was delivered so far.
@@ -172,6 +188,9 @@ impl Channel for RecordingChannel {
     async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
         if let Some(e) = self.failures.lock().expect("lock").pop_front() {
             return Err(e);
+        }
+        if let Some(e) = self.down.lock().expect("lock").get(&row.address) {
+            return Err(e.clone());
         }
         self.delivered.lock().expect("lock").push((
             row.address.clone(),
@@ -362,6 +381,24 @@ impl TestApp {
             let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
             sqlx::query(sql).execute(&pool).await.expect("raw sql");
             pool.close().await;
+        }
+    }
+
+    /// Runs a `SELECT COUNT(*) ...` (or any query returning one BIGINT) against the test
+    /// database directly, to check what is stored without going through Carebot.
+    pub async fn count(&self, sql: &str) -> i64 {
+        if self.db.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.db.url)
+                .await
+                .expect("sqlite");
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
+            pool.close().await;
+            n
+        } else {
+            let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
+            pool.close().await;
+            n
         }
     }
 

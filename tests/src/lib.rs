@@ -2,12 +2,41 @@
 //!
 //! - [`app`]: `spawn_app` — Carebot on a fresh database (SQLite file or PostgreSQL database),
 //!   a manual clock and a recording channel.
+//! - [`fake_discord`]: a fake Discord (REST and gateway) for driving the real adapter.
+//! - [`matrix`]: a real Synapse started by the tests, real clients playing the people, and the
+//!   bot in-process or as the binary.
 //! - [`transcript`]: runs the readable conversations in `tests/transcripts/`.
 
 pub mod app;
+pub mod fake_discord;
+pub mod matrix;
 pub mod transcript;
 
 /// The shipped dialogs folder.
 pub fn dialogs_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs")
+}
+
+/// Expands each `suite::NAME(app)` into a test per backend, `sqlite::NAME` and
+/// `postgres::NAME` (the PostgreSQL one prints SKIPPED and passes without a server, unless
+/// `CAREBOT_REQUIRE_POSTGRES=1`). The calling file defines `mod suite`.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::app::spawn_app($crate::app::Backend::Sqlite).await.expect("sqlite");
+                super::suite::$name(app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = $crate::app::spawn_app($crate::app::Backend::Postgres).await {
+                    super::suite::$name(app).await;
+                }
+            })*
+        }
+    };
 }

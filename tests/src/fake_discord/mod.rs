@@ -1,0 +1,340 @@
+//! A fake Discord for driving the real adapter (serenity and all) in tests.
+//!
+//! One local port serves the REST API (`/api/v10/...`, reached through serenity's `proxy`) and
+//! the gateway websocket (`/gateway`). The fake records what it is sent, so tests can assert on
+//! exactly what reached "Discord", and lets a test act as Discord does: deliver a DM or a button
+//! press, replay an event, close the connection and accept a RESUME, or answer 429.
+//!
+//! - `rest.rs`: the REST routes and what they record.
+//! - `gateway.rs`: the websocket: HELLO, IDENTIFY → READY, heartbeats, RESUME with replay.
+//! - `payloads.rs`: the JSON, each checked against serenity's types.
+
+mod gateway;
+pub mod payloads;
+mod rest;
+
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+
+/// A message the bot created (once per nonce, as Discord does with `enforce_nonce`).
+#[derive(Clone, Debug)]
+pub struct SentMessage {
+    /// The message id the fake gave it.
+    pub id: u64,
+    /// The DM channel.
+    pub channel_id: u64,
+    /// The user whose DM channel it is.
+    pub to: u64,
+    /// `content`.
+    pub content: String,
+    /// The whole JSON body (or `payload_json`) as sent.
+    pub payload: Value,
+    /// Attached files: (file name, whether it is a PNG image).
+    pub files: Vec<(String, bool)>,
+}
+
+impl SentMessage {
+    /// The labels and custom ids of its buttons, in order.
+    pub fn buttons(&self) -> Vec<(String, String)> {
+        let rows = self.payload["components"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        rows.iter()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .map(|b| {
+                (
+                    b["label"].as_str().unwrap_or_default().to_string(),
+                    b["custom_id"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A call the bot made, whatever came of it.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// "POST /api/v10/channels/1/messages".
+    pub route: String,
+    /// The HTTP status the fake answered.
+    pub status: u16,
+    /// The JSON body, if any.
+    pub body: Value,
+}
+
+/// What the fake has seen and been told to do.
+#[derive(Default)]
+pub(crate) struct Inner {
+    /// Every REST call, in order.
+    pub calls: Vec<Call>,
+    /// Messages created.
+    pub messages: Vec<SentMessage>,
+    /// (channel, nonce) → message id, for `enforce_nonce`.
+    pub nonces: HashMap<(u64, String), u64>,
+    /// User → DM channel.
+    pub dm_channels: HashMap<u64, u64>,
+    /// Interaction callbacks: (interaction id, body).
+    pub callbacks: Vec<(u64, Value)>,
+    /// 429s to answer to the next message sends: (retry after in seconds, global).
+    pub rate_limits: VecDeque<(f64, bool)>,
+    /// Message sends to answer with 502 after making the message (a response lost on the way).
+    pub lose_responses: usize,
+    /// A global limit: every this-many calls, a global 429 with this `Retry-After`.
+    pub global_limit: Option<(usize, Duration)>,
+    /// REST calls since the last global 429.
+    pub limited_calls: usize,
+    /// Until when the last global 429 holds.
+    pub blocked_until: Option<tokio::time::Instant>,
+    /// Global 429s served.
+    pub global_429s: usize,
+    /// Calls that came while a global 429 still held: a client that honours `Retry-After`
+    /// makes none, so any here is the start of a 429 storm.
+    pub calls_after_429: usize,
+    /// Every dispatch sent, for RESUME: (sequence number, frame).
+    pub history: Vec<(u64, Value)>,
+    /// The last sequence number used.
+    pub seq: u64,
+    /// The live, identified connection's outgoing queue.
+    pub conn: Option<mpsc::UnboundedSender<gateway::Out>>,
+    /// The current session.
+    pub session: Option<String>,
+    /// How many times a client identified, and resumed.
+    pub identifies: usize,
+    /// How many RESUMEs were accepted.
+    pub resumes: usize,
+    /// On RESUME, also send again this many events the client had already seen (Discord may).
+    pub replay_overlap: usize,
+    /// Ids handed out for channels, messages and interactions.
+    pub next_id: u64,
+}
+
+impl Inner {
+    pub(crate) fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        500_000_000_000_000_000 + self.next_id
+    }
+}
+
+/// The shared state behind the routes.
+pub(crate) struct Shared {
+    pub inner: Mutex<Inner>,
+    /// Woken whenever anything is recorded or a connection changes.
+    pub changed: Notify,
+    /// `ws://127.0.0.1:PORT/gateway`.
+    pub ws_url: String,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running fake Discord.
+pub struct FakeDiscord {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl FakeDiscord {
+    /// Starts one on a free local port.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let addr = listener.local_addr().expect("local address");
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner::default()),
+            changed: Notify::new(),
+            ws_url: format!("ws://{addr}/gateway"),
+        });
+        let app = rest::routes(shared.clone()).merge(gateway::routes(shared.clone()));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, shared }
+    }
+
+    /// What to give serenity's `HttpBuilder::proxy`.
+    pub fn api_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every message created so far.
+    pub fn messages(&self) -> Vec<SentMessage> {
+        self.shared.lock().messages.clone()
+    }
+
+    /// Every REST call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.lock().calls.clone()
+    }
+
+    /// Interaction callbacks so far: (interaction id, body).
+    pub fn callbacks(&self) -> Vec<(u64, Value)> {
+        self.shared.lock().callbacks.clone()
+    }
+
+    /// (identifies, resumes) so far.
+    pub fn sessions(&self) -> (usize, usize) {
+        let i = self.shared.lock();
+        (i.identifies, i.resumes)
+    }
+
+    /// Answers the next `n` message sends with 429 and `Retry-After: retry_after` seconds.
+    pub fn rate_limit_next(&self, n: usize, retry_after: f64, global: bool) {
+        let mut i = self.shared.lock();
+        i.rate_limits
+            .extend(std::iter::repeat_n((retry_after, global), n));
+    }
+
+    /// Answers every `every`-th REST call with a global 429 and `Retry-After: retry_after`
+    /// (and every call while that holds, as Discord does). Counting calls rather than time
+    /// makes the number of limits the same on a fast machine and a slow one.
+    pub fn global_limit(&self, every: usize, retry_after: Duration) {
+        self.shared.lock().global_limit = Some((every.max(1), retry_after));
+    }
+
+    /// (global 429s served, calls made in a window after its 429).
+    pub fn global_limit_report(&self) -> (usize, usize) {
+        let i = self.shared.lock();
+        (i.global_429s, i.calls_after_429)
+    }
+
+    /// Makes the next `n` messages but answers 502, as if the response were lost.
+    pub fn lose_next_responses(&self, n: usize) {
+        self.shared.lock().lose_responses += n;
+    }
+
+    /// On RESUME, also replay this many events the client already had.
+    pub fn replay_overlap_on_resume(&self, n: usize) {
+        self.shared.lock().replay_overlap = n;
+    }
+
+    /// Waits (up to 10 s) until `done` holds, panicking with `what` if it never does.
+    pub async fn wait_until(&self, what: &str, done: impl Fn(&FakeView<'_>) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.shared.changed.notified();
+            {
+                let inner = self.shared.lock();
+                if done(&FakeView(&inner)) {
+                    return;
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let inner = self.shared.lock();
+                let sent: Vec<&str> = inner.messages.iter().map(|m| m.content.as_str()).collect();
+                panic!("timed out waiting for {what}; messages so far: {sent:#?}");
+            }
+        }
+    }
+
+    /// Waits until `n` messages in all have been created; returns them all.
+    pub async fn wait_for_messages(&self, n: usize) -> Vec<SentMessage> {
+        self.wait_until(&format!("{n} messages"), |v| v.messages().len() >= n)
+            .await;
+        self.messages()
+    }
+
+    /// Waits until a client has identified `identifies` times and resumed `resumes` times.
+    pub async fn wait_for_sessions(&self, identifies: usize, resumes: usize) {
+        self.wait_until("the gateway session", |v| {
+            v.0.identifies >= identifies && v.0.resumes >= resumes && v.0.conn.is_some()
+        })
+        .await;
+    }
+
+    /// Sends a dispatch now, or (while disconnected) keeps it for the RESUME replay, as
+    /// Discord does. Returns its sequence number.
+    pub fn dispatch(&self, t: &str, d: Value) -> u64 {
+        gateway::dispatch(&self.shared, t, d)
+    }
+
+    /// `user` (named `name`) sends a DM saying `text`. Returns the message id (to replay it).
+    pub fn dm(&self, user: u64, name: &str, text: &str) -> u64 {
+        let (id, channel) = {
+            let mut i = self.shared.lock();
+            let id = i.id();
+            let channel = gateway::dm_channel(&mut i, user);
+            (id, channel)
+        };
+        let m = payloads::message(id, channel, payloads::user(user, name, false), text, None);
+        self.dispatch("MESSAGE_CREATE", m);
+        id
+    }
+
+    /// Sends MESSAGE_CREATE for a message id already delivered (a replay).
+    pub fn replay_dm(&self, id: u64, user: u64, name: &str, text: &str) {
+        let channel = gateway::dm_channel(&mut self.shared.lock(), user);
+        let m = payloads::message(id, channel, payloads::user(user, name, false), text, None);
+        self.dispatch("MESSAGE_CREATE", m);
+    }
+
+    /// `user` writes `text` in a server channel.
+    pub fn server_message(&self, user: u64, name: &str, text: &str) -> u64 {
+        let id = self.shared.lock().id();
+        let m = payloads::message(id, 42, payloads::user(user, name, false), text, Some(4242));
+        self.dispatch("MESSAGE_CREATE", m);
+        id
+    }
+
+    /// `user` presses the button labelled `label` on `message`. Returns the interaction id.
+    pub fn press(&self, user: u64, name: &str, message: &SentMessage, label: &str) -> u64 {
+        let custom_id = message
+            .buttons()
+            .into_iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, id)| id)
+            .unwrap_or_else(|| panic!("no button {label:?} on {:?}", message.content));
+        let id = self.shared.lock().id();
+        let shown = payloads::message(
+            message.id,
+            message.channel_id,
+            payloads::user(payloads::BOT_ID, "Carebot", true),
+            &message.content,
+            None,
+        );
+        let d = payloads::button_press(
+            id,
+            &format!("token{id}"),
+            payloads::user(user, name, false),
+            message.channel_id,
+            &custom_id,
+            shown,
+        );
+        self.dispatch("INTERACTION_CREATE", d);
+        id
+    }
+
+    /// Closes the gateway connection (code 4000, resumable), as Discord does at times.
+    pub fn drop_connection(&self) {
+        gateway::drop_connection(&self.shared);
+    }
+}
+
+/// A read-only look at the fake's records, for [`FakeDiscord::wait_until`].
+pub struct FakeView<'a>(&'a Inner);
+
+impl FakeView<'_> {
+    /// Messages created.
+    pub fn messages(&self) -> &[SentMessage] {
+        &self.0.messages
+    }
+
+    /// REST calls made.
+    pub fn calls(&self) -> &[Call] {
+        &self.0.calls
+    }
+
+    /// Interaction callbacks: (interaction id, body).
+    pub fn callbacks(&self) -> &[(u64, Value)] {
+        &self.0.callbacks
+    }
+}

@@ -1,0 +1,267 @@
+//! The fake REST API: the few routes the adapter uses, each recorded.
+//!
+//! Message sends honour `enforce_nonce` as Discord does (the same nonce in the same channel
+//! returns the first message instead of making another) and can be told to answer 429.
+
+use super::{gateway, Call, SentMessage, Shared};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub(crate) fn routes(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/v10/gateway", get(gateway_url))
+        .route("/api/v10/gateway/bot", get(gateway_bot))
+        .route("/api/v10/users/@me/channels", post(open_dm))
+        .route("/api/v10/channels/{channel}/messages", post(send_message))
+        .route(
+            "/api/v10/interactions/{id}/{token}/callback",
+            post(interaction_callback),
+        )
+        .fallback(unknown)
+        .with_state(shared)
+}
+
+fn record(shared: &Shared, route: String, status: StatusCode, body: Value) {
+    shared.lock().calls.push(Call {
+        route,
+        status: status.as_u16(),
+        body,
+    });
+    shared.changed.notify_waiters();
+}
+
+async fn gateway_url(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({ "url": shared.ws_url }))
+}
+
+async fn gateway_bot(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({
+        "url": shared.ws_url,
+        "shards": 1,
+        "session_start_limit": { "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1 },
+    }))
+}
+
+/// A global 429, if the global limit says so.
+fn over_global_limit(shared: &Shared) -> Option<Response> {
+    let mut inner = shared.lock();
+    let (every, retry_after) = inner.global_limit?;
+    let now = tokio::time::Instant::now();
+    let after = match inner.blocked_until {
+        Some(until) if now < until => {
+            inner.calls_after_429 += 1;
+            until - now
+        }
+        _ => {
+            inner.limited_calls += 1;
+            if inner.limited_calls < every {
+                return None;
+            }
+            inner.limited_calls = 0;
+            inner.blocked_until = Some(now + retry_after);
+            retry_after
+        }
+    };
+    inner.global_429s += 1;
+    let after = after.as_secs_f64();
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({ "message": "You are being rate limited.", "retry_after": after, "global": true })),
+    )
+        .into_response();
+    let h = response.headers_mut();
+    h.insert("retry-after", after.to_string().parse().expect("header"));
+    h.insert("x-ratelimit-global", "true".parse().expect("header"));
+    Some(response)
+}
+
+async fn open_dm(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(limited) = over_global_limit(&shared) {
+        record(
+            &shared,
+            "POST /api/v10/users/@me/channels".into(),
+            StatusCode::TOO_MANY_REQUESTS,
+            Value::Null,
+        );
+        return limited;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let user: u64 = body["recipient_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let channel = gateway::dm_channel(&mut shared.lock(), user);
+    record(
+        &shared,
+        "POST /api/v10/users/@me/channels".into(),
+        StatusCode::OK,
+        body,
+    );
+    Json(json!({
+        "id": channel.to_string(),
+        "type": 1,
+        "last_message_id": null,
+        "recipients": [super::payloads::user(user, "someone", false)],
+    }))
+    .into_response()
+}
+
+async fn send_message(
+    State(shared): State<Arc<Shared>>,
+    Path(channel): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = format!("POST /api/v10/channels/{channel}/messages");
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let (payload, files) = match content_type.split_once("boundary=") {
+        Some((_, boundary)) => multipart(&body, boundary.trim_matches('"')),
+        None => (
+            serde_json::from_slice(&body).unwrap_or_default(),
+            Vec::new(),
+        ),
+    };
+    if let Some(limited) = over_global_limit(&shared) {
+        record(&shared, route, StatusCode::TOO_MANY_REQUESTS, payload);
+        return limited;
+    }
+    let limit = shared.lock().rate_limits.pop_front();
+    if let Some((after, global)) = limit {
+        record(&shared, route, StatusCode::TOO_MANY_REQUESTS, payload);
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "message": "You are being rate limited.", "retry_after": after, "global": global })),
+        )
+            .into_response();
+        let h = response.headers_mut();
+        h.insert("retry-after", after.to_string().parse().expect("header"));
+        if global {
+            h.insert("x-ratelimit-global", "true".parse().expect("header"));
+        }
+        return response;
+    }
+    let message = {
+        let mut inner = shared.lock();
+        let nonce = payload["nonce"].as_str().map(str::to_string);
+        let enforce = payload["enforce_nonce"].as_bool().unwrap_or(false);
+        let earlier = nonce
+            .as_ref()
+            .filter(|_| enforce)
+            .and_then(|n| inner.nonces.get(&(channel, n.clone())).copied());
+        match earlier.and_then(|id| inner.messages.iter().find(|m| m.id == id).cloned()) {
+            Some(m) => m,
+            None => {
+                let to = inner
+                    .dm_channels
+                    .iter()
+                    .find(|(_, c)| **c == channel)
+                    .map(|(u, _)| *u)
+                    .unwrap_or(0);
+                let m = SentMessage {
+                    id: inner.id(),
+                    channel_id: channel,
+                    to,
+                    content: payload["content"].as_str().unwrap_or_default().to_string(),
+                    payload: payload.clone(),
+                    files,
+                };
+                if let (Some(n), true) = (nonce, enforce) {
+                    inner.nonces.insert((channel, n), m.id);
+                }
+                inner.messages.push(m.clone());
+                m
+            }
+        }
+    };
+    let lost = {
+        let mut inner = shared.lock();
+        let lost = inner.lose_responses > 0;
+        inner.lose_responses = inner.lose_responses.saturating_sub(1);
+        lost
+    };
+    if lost {
+        record(&shared, route, StatusCode::BAD_GATEWAY, payload);
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
+    record(&shared, route, StatusCode::OK, payload);
+    Json(super::payloads::message(
+        message.id,
+        channel,
+        super::payloads::user(super::payloads::BOT_ID, "Carebot", true),
+        &message.content,
+        None,
+    ))
+    .into_response()
+}
+
+async fn interaction_callback(
+    State(shared): State<Arc<Shared>>,
+    Path((id, _token)): Path<(u64, String)>,
+    body: Bytes,
+) -> StatusCode {
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    shared.lock().callbacks.push((id, body.clone()));
+    record(
+        &shared,
+        format!("POST /api/v10/interactions/{id}/callback"),
+        StatusCode::NO_CONTENT,
+        body,
+    );
+    StatusCode::NO_CONTENT
+}
+
+async fn unknown(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> StatusCode {
+    record(
+        &shared,
+        format!("{method} {uri}"),
+        StatusCode::NOT_FOUND,
+        Value::Null,
+    );
+    StatusCode::NOT_FOUND
+}
+
+/// The `payload_json` and the files (name, whether the bytes are a PNG) of a multipart body.
+fn multipart(body: &[u8], boundary: &str) -> (Value, Vec<(String, bool)>) {
+    let delimiter = format!("--{boundary}");
+    let mut payload = Value::Null;
+    let mut files = Vec::new();
+    for part in split(body, delimiter.as_bytes()) {
+        let Some(at) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..at]);
+        let content = &part[at + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        if head.contains("name=\"payload_json\"") {
+            payload = serde_json::from_slice(content).unwrap_or_default();
+        } else if let Some(name) = head.split("filename=\"").nth(1) {
+            let name = name.split('"').next().unwrap_or_default().to_string();
+            files.push((name, content.starts_with(b"\x89PNG")));
+        }
+    }
+    (payload, files)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find(body, delimiter) {
+        parts.push(&body[..at]);
+        body = &body[at + delimiter.len()..];
+    }
+    parts.push(body);
+    parts
+}

@@ -1,0 +1,161 @@
+//! Carebot on Matrix, for tests: in this process (sharing a test's clock and database), or as
+//! the real `carebot matrix` binary (so a test can kill it with SIGKILL).
+
+use super::Synapse;
+use carebot::matrix::Options;
+use carebot_core::config::MatrixConfig;
+use carebot_core::runtime::Carebot;
+use matrix_sdk::ruma::OwnedUserId;
+use secrecy::SecretString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The bot's account and its on-disk Matrix stores.
+pub struct BotAccount {
+    /// `@carebot-N:localhost`.
+    pub user_id: OwnedUserId,
+    /// Homeserver URL.
+    pub homeserver: String,
+    password: String,
+    /// Session, sync token and crypto store live here.
+    pub store: tempfile::TempDir,
+}
+
+impl BotAccount {
+    /// Registers a fresh bot account on `synapse`.
+    pub async fn register(synapse: &Synapse, localpart: &str) -> Self {
+        let password = format!("pw-{localpart}");
+        let user = synapse.register(localpart, &password, false).await;
+        Self {
+            user_id: OwnedUserId::try_from(user).expect("user id"),
+            homeserver: synapse.url.clone(),
+            password,
+            store: tempfile::tempdir().expect("store dir"),
+        }
+    }
+
+    /// The `[matrix]` settings for this account.
+    pub fn config(&self) -> MatrixConfig {
+        MatrixConfig {
+            homeserver: self.homeserver.clone(),
+            user: self.user_id.to_string(),
+            password: Some(SecretString::from(self.password.clone())),
+            store_dir: self.store.path().to_path_buf(),
+            store_passphrase: Some(SecretString::from("test-store-passphrase")),
+            unlinked_grace_secs: 5,
+            ..MatrixConfig::default()
+        }
+    }
+}
+
+/// The adapter running as a task in this process.
+pub struct InProcess {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    /// Starts the adapter for `bot` as `account`.
+    pub fn start(bot: Arc<Carebot>, account: &BotAccount, options: Options) -> Self {
+        let (stop, rx) = watch::channel(false);
+        let config = account.config();
+        let task =
+            tokio::spawn(async move { carebot::matrix::run(bot, &config, options, rx).await });
+        Self { stop, task }
+    }
+
+    /// Stops it gracefully and waits.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("the Matrix adapter failed: {e:#}"),
+            Err(e) => panic!("the Matrix adapter panicked: {e}"),
+        }
+    }
+}
+
+/// The `carebot matrix` binary as a child process.
+pub struct Binary {
+    child: Child,
+}
+
+impl Binary {
+    /// Runs `carebot matrix` with a config file for `account`, the database at `db_url` and
+    /// the shipped dialogs. Logs go to `log`.
+    pub fn start(account: &BotAccount, db_url: &str, log: &Path) -> Self {
+        let config = account.store.path().join("carebot.toml");
+        let toml = format!(
+            "[database]\nurl = \"{db_url}\"\n[dialogs]\ndir = \"{}\"\n[matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\nstore_dir = \"{}\"\nunlinked_grace_secs = 60\n",
+            crate::dialogs_dir().display(),
+            account.homeserver,
+            account.user_id,
+            account.store.path().display(),
+        );
+        std::fs::write(&config, toml).expect("config");
+        let log = std::fs::File::create(log).expect("log file");
+        let child = Command::new(binary())
+            .arg("--config")
+            .arg(&config)
+            .arg("--verbose")
+            .arg("matrix")
+            .env("CAREBOT_MATRIX_PASSWORD", &account.password)
+            .env("CAREBOT_MATRIX_STORE_PASSPHRASE", "test-store-passphrase")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("carebot starts");
+        Self { child }
+    }
+
+    /// SIGTERM, then waits up to `patience` for a clean exit (status 0).
+    pub fn terminate(mut self, patience: std::time::Duration) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `carebot` binary cargo built beside this test binary (or `CAREBOT_BIN`, to test an
+/// installed one).
+pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CAREBOT_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let bin = dir.join("carebot");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
+        bin.display()
+    );
+    bin
+}

@@ -1,0 +1,149 @@
+//! What goes out: rate limits honoured, a resident's words shown as written and pinging
+//! nobody, charts attached.
+
+use super::{Rig, Setup, AVA, KIM};
+use std::time::Duration;
+
+const PRIVACY: &str = "Your information belongs to you, Ava. Staff who care for you can see your check-ins. Your family only hear what you say they can.\nWould you like to choose what your family can hear?";
+
+fn message_sends(rig: &Rig) -> Vec<u16> {
+    rig.fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.route.ends_with("/messages"))
+        .map(|c| c.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_429_is_retried_only_after_its_retry_after() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.fake.rate_limit_next(1, 2.0, false);
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.fake
+        .wait_until("the 429", |v| v.calls().iter().any(|c| c.status == 429))
+        .await;
+    // The outbox loop keeps running, but the message waits for the clock to pass 2 seconds.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(message_sends(&rig), [429]);
+    rig.app.clock.advance(chrono::Duration::milliseconds(1500));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(message_sends(&rig), [429], "1.5 s is not yet 2 s");
+    rig.app.clock.advance(chrono::Duration::milliseconds(600));
+    rig.next(AVA, PRIVACY).await;
+    assert_eq!(message_sends(&rig), [429, 200]);
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_a_lost_response_sends_the_same_nonce_and_makes_no_second_message() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.fake.lose_next_responses(1);
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.fake
+        .wait_until("the lost response", |v| {
+            v.calls().iter().any(|c| c.status == 502)
+        })
+        .await;
+    assert_eq!(rig.fake.messages().len(), 1, "Discord made the message");
+    // The outbox backs off (2 s for a first failure, from when it hears of it), then tries again.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rig.app.clock.advance(chrono::Duration::seconds(3));
+    rig.fake
+        .wait_until("the retry", |v| {
+            v.calls()
+                .iter()
+                .any(|c| c.status == 200 && c.route.ends_with("/messages"))
+        })
+        .await;
+    let sends: Vec<_> = rig
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.route.ends_with("/messages"))
+        .collect();
+    assert_eq!(sends.len(), 2);
+    assert_eq!(sends[0].body["nonce"], sends[1].body["nonce"]);
+    rig.next(AVA, PRIVACY).await;
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_residents_everyone_and_markdown_reach_discord_as_plain_text_that_pings_nobody() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    rig.fake.dm(AVA, "ava", "check in");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "4");
+    rig.next_to(AVA).await;
+    rig.fake
+        .dm(AVA, "ava", "@everyone come and see my *garden* @here");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "Not yet");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "no");
+    let read_back = rig.next_to(AVA).await;
+    assert!(
+        read_back
+            .content
+            .contains("@\u{200b}everyone come and see my \\*garden\\* @\u{200b}here"),
+        "{}",
+        read_back.content
+    );
+    assert!(!read_back.content.contains("@everyone") && !read_back.content.contains("@here"));
+    assert_eq!(
+        read_back.payload["allowed_mentions"]["parse"],
+        serde_json::json!([])
+    );
+    rig.quiet().await;
+    // `stop` checks that every message went with mentions off.
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_keyworkers_digest_arrives_with_its_mood_chart_attached() {
+    let rig = Rig::start(Setup {
+        health: true,
+        digest: true,
+    })
+    .await;
+    rig.fake.dm(AVA, "ava", "check in");
+    rig.fake
+        .wait_until("the first question", |v| {
+            v.messages().iter().any(|m| m.to == AVA)
+        })
+        .await;
+    rig.fake.dm(AVA, "ava", "3");
+    rig.fake
+        .wait_until("the second question", |v| {
+            v.messages().iter().filter(|m| m.to == AVA).count() >= 2
+        })
+        .await;
+    rig.tick_at("2026-11-24T08:00:00Z").await;
+    rig.fake
+        .wait_until("Kim's digest with a chart", |v| {
+            v.messages()
+                .iter()
+                .any(|m| m.to == KIM && !m.files.is_empty())
+        })
+        .await;
+    let digest = rig
+        .fake
+        .messages()
+        .into_iter()
+        .find(|m| m.to == KIM && !m.files.is_empty())
+        .expect("digest");
+    assert!(
+        digest.content.starts_with("Good morning Kim"),
+        "{}",
+        digest.content
+    );
+    assert_eq!(digest.files, [("chart.png".to_string(), true)]);
+    assert_eq!(digest.payload["attachments"][0]["filename"], "chart.png");
+    rig.stop().await;
+}

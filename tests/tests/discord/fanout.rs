@@ -1,0 +1,62 @@
+//! A morning's check-ins for a large home, through a Discord that enforces a global limit.
+
+use super::{Rig, Setup};
+use std::time::{Duration, Instant};
+
+/// Residents in the fan-out (`CAREBOT_DISCORD_FANOUT` overrides, e.g. for a quick local run).
+fn residents() -> usize {
+    std::env::var("CAREBOT_DISCORD_FANOUT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_thousand_resident_fan_out_completes_without_a_429_storm() {
+    let n = residents();
+    let rig = Rig::start(Setup::default()).await;
+    carebot_core::demo::add_residents(&rig.app.bot.store, n, carebot::discord::PLATFORM)
+        .await
+        .expect("residents");
+    rig.app
+        .raw_sql(
+            "UPDATE identities SET address = CAST(2000000 + person_id AS TEXT)
+             WHERE platform = 'discord' AND address LIKE 'r%'",
+        )
+        .await;
+    // Discord's global limit, hit about twenty times on the way: every 1,000th call is told
+    // to wait a quarter of a second.
+    rig.fake.global_limit(1_000, Duration::from_millis(250));
+    let started = Instant::now();
+    rig.tick_at("2026-11-24T09:00:30Z").await;
+    // Messages answered 429 wait in the outbox for their Retry-After; let the clock pass it.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let sent = rig
+            .fake
+            .messages()
+            .iter()
+            .filter(|m| m.to >= 2_000_000)
+            .count();
+        if sent >= n {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {sent} of {n} sent");
+        rig.app.clock.advance(chrono::Duration::seconds(1));
+        rig.service.wake();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (limited, storm) = rig.fake.global_limit_report();
+    eprintln!(
+        "fan-out: {n} residents in {:?}, {limited} global 429s",
+        started.elapsed()
+    );
+    assert!(
+        limited >= n * 2 / 1_000,
+        "the limit was hit ({limited} times)"
+    );
+    assert_eq!(storm, 0, "calls came while a global 429 held: a 429 storm");
+    let per_person = rig.fake.messages().len();
+    assert_eq!(per_person, n, "one message each, none doubled");
+    rig.stop().await;
+}

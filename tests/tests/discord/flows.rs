@@ -1,0 +1,184 @@
+//! The same flows as every channel, over Discord: linking, a check-in with buttons, consent,
+//! a keyworker's review reminder answered from a server channel.
+
+use super::{Rig, Setup, AVA, KIM, SAM};
+use carebot_core::clock::Clock as _;
+
+const UNKNOWN: &str = "Hello. I don't know this account yet. If a member of staff gave you a link code, send: link CODE";
+
+#[tokio::test]
+async fn a_family_member_links_their_discord_account_with_a_code() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.fake.dm(SAM, "sam", "hello?");
+    rig.next(SAM, UNKNOWN).await;
+    let week = rig.app.clock.now().timestamp_millis() + 7 * 86_400_000;
+    rig.bot()
+        .store
+        .add_link_code(rig.app.id("sam"), "K7QM-3XPA", week)
+        .await
+        .expect("code");
+    rig.fake.dm(SAM, "sam", "link k7qm-3xpa");
+    rig.next(
+        SAM,
+        "Thank you, Sam. This account is now linked to you. Say \"help\" to see what you can do.",
+    )
+    .await;
+    let me = carebot_core::store::people::Identity {
+        platform: "discord".into(),
+        address: SAM.to_string(),
+    };
+    assert_eq!(
+        rig.bot().store.person_for(&me).await.expect("lookup"),
+        Some(rig.app.id("sam"))
+    );
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_daily_checkin_is_answered_with_buttons_and_typed_text() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    rig.tick_at("2026-11-23T09:30:00Z").await;
+    let mood = rig.next(AVA, "Hello Ava. How are you feeling today? Please answer from 1 (very low) to 5 (very good), or in your own words.").await;
+    let labels: Vec<String> = mood.buttons().into_iter().map(|(l, _)| l).collect();
+    assert_eq!(labels, ["1", "2", "3", "4", "5"]);
+    let press = rig.fake.press(AVA, "ava", &mood, "4");
+    rig.next(
+        AVA,
+        "Your goal is: walk to the garden. How did that go today?",
+    )
+    .await;
+    // The press was acknowledged, and the buttons taken off the answered question.
+    let callbacks = rig.fake.callbacks();
+    assert_eq!(callbacks.len(), 1);
+    assert_eq!(callbacks[0].0, press);
+    assert_eq!(
+        callbacks[0].1["type"], 7,
+        "an update of the pressed message"
+    );
+    assert_eq!(callbacks[0].1["data"]["components"], serde_json::json!([]));
+    rig.fake.dm(AVA, "ava", "Made it to the bench");
+    rig.next(
+        AVA,
+        "Your goal is: phone my sister Sam on Sunday. How did that go today?",
+    )
+    .await;
+    rig.fake.dm(AVA, "ava", "Not yet");
+    rig.next(
+        AVA,
+        "Is there anything else you want to tell us today? You can say \"no\".",
+    )
+    .await;
+    rig.fake.dm(AVA, "ava", "no");
+    let read_back = rig.next(AVA, "Here's what I've written down:\n- How you feel: 4 out of 5\n- walk to the garden: Made it to the bench\n- phone my sister Sam on Sunday: Not yet\n- Anything else: no\nIs that right?").await;
+    rig.fake.press(AVA, "ava", &read_back, "Yes");
+    rig.next(AVA, "Thank you, Ava. I've saved that. Have a good day.")
+        .await;
+    let answers = rig
+        .bot()
+        .store
+        .answers_of(rig.app.id("ava"))
+        .await
+        .expect("answers");
+    let mood = answers.iter().find(|a| a.key == "mood").expect("mood kept");
+    assert_eq!(mood.value, serde_json::json!(4));
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn health_questions_are_held_back_by_default_and_the_person_is_told_where_to_read_them() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.tick_at("2026-11-23T09:30:00Z").await;
+    let notice = rig.next_to(AVA).await;
+    let expected = rig
+        .bot()
+        .withheld_notice(carebot_core::runtime::Withheld::Platform("Discord"));
+    assert_eq!(notice.content, carebot::discord::escape(&expected));
+    assert!(!notice.content.contains("feeling"), "{}", notice.content);
+    assert!(
+        notice.buttons().is_empty(),
+        "no answer buttons for a question not shown"
+    );
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_resident_changes_what_her_family_hears_with_buttons() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.fake.dm(AVA, "ava", "privacy");
+    let intro = rig.next(AVA, "Your information belongs to you, Ava. Staff who care for you can see your check-ins. Your family only hear what you say they can.\nWould you like to choose what your family can hear?").await;
+    rig.fake.press(AVA, "ava", &intro, "Yes");
+    let mood = rig
+        .next(AVA, "May I share how you are feeling with Sam Thompson?")
+        .await;
+    let labels: Vec<String> = mood.buttons().into_iter().map(|(l, _)| l).collect();
+    assert_eq!(labels, ["Yes", "No", "Ask me later"]);
+    rig.fake.press(AVA, "ava", &mood, "Yes");
+    let goals = rig
+        .next(
+            AVA,
+            "May I share how you are getting on with your goals with Sam Thompson?",
+        )
+        .await;
+    rig.fake.press(AVA, "ava", &goals, "No");
+    rig.next(
+        AVA,
+        "May I share personal messages from you with Sam Thompson?",
+    )
+    .await;
+    // Typing still works where there are buttons.
+    rig.fake.dm(AVA, "ava", "not sure");
+    rig.next(AVA, "Thank you. I've saved your choices. You can change them at any time: just say \"privacy\". You can also say things like \"stop sharing my mood\".").await;
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.next(AVA, "Your information belongs to you, Ava. Staff who care for you can see your check-ins. Your family only hear what you say they can.\nRight now:\n- Sam Thompson can hear how you are feeling\n- Sam Thompson cannot hear how you are getting on with your goals\n- Sam Thompson cannot hear personal messages from you\nWould you like to choose what your family can hear?").await;
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_keyworker_is_reminded_of_a_review_and_records_it_from_a_server_channel() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    rig.bot()
+        .store
+        .set_review(rig.app.id("ava"), 28, "2026-12-01")
+        .await
+        .expect("review");
+    rig.tick_at("2026-11-24T08:00:00Z").await;
+    rig.next(AVA, "Your care-plan review is coming up in a week, Ava. It's about what help you want and how. Is there anything you'd like to talk about or change? You can say no.").await;
+    rig.next(KIM, "Ava Thompson's care-plan review is due in 7 days (2026-12-01). When it's done, say \"review done Ava Thompson\".").await;
+    // A resident's command in a server is ignored; a keyworker's is answered by DM.
+    rig.fake.server_message(AVA, "ava", "!carebot check in");
+    rig.fake
+        .server_message(KIM, "kim", "!carebot review done Ava");
+    rig.next(
+        KIM,
+        "When was Ava Thompson's review? For example today, or 2026-11-30.",
+    )
+    .await;
+    rig.fake.dm(KIM, "kim", "today");
+    let took_part = rig.next(KIM, "Did Ava take part?").await;
+    rig.fake.press(KIM, "kim", &took_part, "Yes");
+    rig.next(KIM, "When is the next review due? For example 2027-01-05.")
+        .await;
+    rig.fake.dm(KIM, "kim", "2027-01-01");
+    rig.next(KIM, "Saved: Ava Thompson's review on 2026-11-24, with Ava taking part. The next is due 2027-01-01.").await;
+    rig.quiet().await;
+    let to_server = rig
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.route.contains("/channels/42/"))
+        .count();
+    assert_eq!(to_server, 0, "nothing is ever posted in the server channel");
+    rig.stop().await;
+}

@@ -1,0 +1,84 @@
+//! The gateway: replayed events are handled once; a dropped connection resumes and loses or
+//! doubles nothing.
+
+use super::{Rig, Setup, AVA};
+
+const PRIVACY: &str = "Your information belongs to you, Ava. Staff who care for you can see your check-ins. Your family only hear what you say they can.\nWould you like to choose what your family can hear?";
+
+#[tokio::test]
+async fn a_replayed_message_is_processed_once() {
+    let rig = Rig::start(Setup::default()).await;
+    let id = rig.fake.dm(AVA, "ava", "privacy");
+    rig.next(AVA, PRIVACY).await;
+    rig.fake.replay_dm(id, AVA, "ava", "privacy");
+    rig.quiet().await;
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next(
+        AVA,
+        "That's fine. Say \"privacy\" whenever you want to talk about it, or ask Kim Patel.",
+    )
+    .await;
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_gateway_disconnect_mid_checkin_resumes_without_losing_or_doubling_a_message() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    rig.tick_at("2026-11-23T09:30:00Z").await;
+    let mood = rig.next(AVA, "Hello Ava. How are you feeling today? Please answer from 1 (very low) to 5 (very good), or in your own words.").await;
+    let press = rig.fake.press(AVA, "ava", &mood, "5");
+    rig.next(
+        AVA,
+        "Your goal is: walk to the garden. How did that go today?",
+    )
+    .await;
+    // Discord may send again events the client already had; the press must still count once.
+    rig.fake.replay_overlap_on_resume(2);
+    rig.fake.drop_connection();
+    // Said while the bot is disconnected: Discord keeps it for the resume.
+    rig.fake.dm(AVA, "ava", "Walked there and back");
+    rig.fake.wait_for_sessions(1, 1).await;
+    rig.next(
+        AVA,
+        "Your goal is: phone my sister Sam on Sunday. How did that go today?",
+    )
+    .await;
+    rig.fake.dm(AVA, "ava", "Not yet");
+    rig.next(
+        AVA,
+        "Is there anything else you want to tell us today? You can say \"no\".",
+    )
+    .await;
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next(AVA, "Here's what I've written down:\n- How you feel: 5 out of 5\n- walk to the garden: Walked there and back\n- phone my sister Sam on Sunday: Not yet\n- Anything else: no\nIs that right?").await;
+    rig.quiet().await;
+    assert_eq!(
+        rig.fake.sessions(),
+        (1, 1),
+        "resumed, not identified afresh"
+    );
+    let answers = rig
+        .bot()
+        .store
+        .answers_of(rig.app.id("ava"))
+        .await
+        .expect("answers");
+    let moods = answers.iter().filter(|a| a.key == "mood").count();
+    assert_eq!(moods, 1, "the replayed press did not answer twice");
+    let acks = rig
+        .fake
+        .callbacks()
+        .iter()
+        .filter(|(id, _)| *id == press)
+        .count();
+    assert_eq!(
+        acks, 2,
+        "the replayed press did reach the bot (it acknowledges every press)"
+    );
+    rig.stop().await;
+}

@@ -1,0 +1,162 @@
+//! End-to-end tests of the Discord adapter: the real adapter and serenity 0.12.5, against the
+//! fake Discord in `carebot_tests::fake_discord`, on a fresh SQLite database with a manual
+//! clock. Each test reads what reached "Discord" and nothing else.
+
+mod delivery;
+mod fanout;
+mod flows;
+mod gateway;
+
+use carebot::discord::{escape, Discord, DiscordChannel, Options};
+use carebot::serve::Service;
+use carebot_core::clock::Clock as _;
+use carebot_core::runtime::Carebot;
+use carebot_core::store::people::Identity;
+use carebot_tests::app::{spawn_app, Backend, TestApp, PLATFORM};
+use carebot_tests::fake_discord::{FakeDiscord, SentMessage};
+use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Discord user ids of the test home's people.
+pub const AVA: u64 = 1001;
+pub const KIM: u64 = 1003;
+pub const SAM: u64 = 1005;
+
+/// What a test needs switched on.
+#[derive(Clone, Copy, Default)]
+pub struct Setup {
+    /// `[discord] send_health_content`.
+    pub health: bool,
+    /// The keyworkers' morning digest.
+    pub digest: bool,
+}
+
+/// Carebot connected to the fake Discord, its service loop running.
+pub struct Rig {
+    pub app: TestApp,
+    pub fake: FakeDiscord,
+    pub service: Arc<Service<DiscordChannel>>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    /// Messages already looked at by [`Rig::next`].
+    seen: AtomicUsize,
+}
+
+impl Rig {
+    /// Ava and Kim are linked on Discord (and only there); Sam is not linked at all.
+    pub async fn start(setup: Setup) -> Rig {
+        let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+        let now = app.clock.now().timestamp_millis();
+        for (handle, id) in [("ava", Some(AVA)), ("kim", Some(KIM)), ("sam", None)] {
+            let test = Identity {
+                platform: PLATFORM.into(),
+                address: handle.into(),
+            };
+            app.bot
+                .store
+                .revoke_identity(&test, now)
+                .await
+                .expect("revoke");
+            if let Some(id) = id {
+                let discord = Identity {
+                    platform: carebot::discord::PLATFORM.into(),
+                    address: id.to_string(),
+                };
+                app.bot
+                    .store
+                    .bind_identity(&discord, app.id(handle), now)
+                    .await
+                    .expect("bind");
+            }
+        }
+        let mut bot: Carebot = app.restart(None).await;
+        bot.schedule.digest = setup.digest;
+        let fake = FakeDiscord::start().await;
+        let discord = Discord::connect(
+            Arc::new(bot),
+            Options {
+                token: "fake-bot-token".into(),
+                api_base: Some(fake.api_base()),
+                send_health_content: setup.health,
+                staff_prefix: "!carebot".into(),
+                // The scheduler is run by the tests, at the times they set.
+                tick_every: Duration::from_secs(3600),
+                poll_every: Duration::from_millis(50),
+            },
+        )
+        .await
+        .expect("the adapter connects");
+        let service = discord.service().clone();
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(discord.run(stopped));
+        fake.wait_for_sessions(1, 0).await;
+        Rig {
+            app,
+            fake,
+            service,
+            stop,
+            task,
+            seen: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn bot(&self) -> &Carebot {
+        self.service.bot()
+    }
+
+    /// Sets the clock, runs the scheduler once and lets the outbox loop send.
+    pub async fn tick_at(&self, at: &str) {
+        let at: DateTime<Utc> = at.parse().expect("a time");
+        self.app.clock.set(at);
+        self.bot().tick().await.expect("tick");
+        self.service.wake();
+    }
+
+    /// The next message the bot sent, which must be to `to` and say `text` (as typed in the
+    /// flows; it arrives escaped for Discord).
+    pub async fn next(&self, to: u64, text: &str) -> SentMessage {
+        let n = self.seen.fetch_add(1, Ordering::SeqCst);
+        let all = self.fake.wait_for_messages(n + 1).await;
+        let m = all[n].clone();
+        assert_eq!((m.to, m.content.as_str()), (to, escape(text).as_str()));
+        m
+    }
+
+    /// The next message, whatever it says; it must be to `to`.
+    pub async fn next_to(&self, to: u64) -> SentMessage {
+        let n = self.seen.fetch_add(1, Ordering::SeqCst);
+        let m = self.fake.wait_for_messages(n + 1).await[n].clone();
+        assert_eq!(m.to, to, "sent to the wrong person: {}", m.content);
+        m
+    }
+
+    /// Nothing more is sent for a while.
+    pub async fn quiet(&self) {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let extra: Vec<String> = self.fake.messages()[self.seen.load(Ordering::SeqCst)..]
+            .iter()
+            .map(|m| m.content.clone())
+            .collect();
+        assert!(extra.is_empty(), "unexpected messages: {extra:#?}");
+    }
+
+    /// Stops the adapter and checks what holds for every message: mentions off, a nonce
+    /// Discord enforces.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        for m in self.fake.messages() {
+            assert_eq!(
+                m.payload["allowed_mentions"],
+                serde_json::json!({ "parse": [], "users": [], "roles": [] }),
+                "mentions must be off: {}",
+                m.content
+            );
+            assert_eq!(m.payload["enforce_nonce"], true);
+            assert_eq!(m.payload["nonce"].as_str().map(str::len), Some(25));
+        }
+    }
+}

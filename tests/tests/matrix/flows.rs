@@ -1,0 +1,232 @@
+//! The care flows over Matrix: linking, a check-in, family updates, a keyworker's reminder,
+//! and what strangers and unencrypted rooms are (not) told.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_links_with_a_code_and_checks_in_in_an_encrypted_chat() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("link").await;
+    let code =
+        carebot_core::admin::issue_link_code(&app.bot.store, "ava", 7, "test", app.clock.now_ms())
+            .await
+            .expect("code");
+    let ava = Person::new(synapse::shared(), "ava-link").await;
+    let room = ava.open_chat(&account.user_id, true).await;
+    let bot = &account.user_id;
+    // Not linked yet: the bot greets the account without saying anything about anyone.
+    let greeting = ava.wait_for(bot, 1).await;
+    assert!(greeting[0].body.contains("send: link CODE"), "{greeting:?}");
+
+    let r = ava.ask(&room, bot, &format!("link {code}"), 1).await;
+    assert!(r[0].contains("This account is now linked to you"), "{r:?}");
+    let r = ava.ask(&room, bot, "check in", 1).await;
+    assert!(r[0].contains("How are you feeling today?"), "{r:?}");
+    let r = ava.ask(&room, bot, "Fine thanks", 1).await;
+    assert!(r[0].contains("walk to the garden"), "{r:?}");
+    let r = ava
+        .ask(&room, bot, "Walked there with Kim & saw <robins>", 1)
+        .await;
+    assert!(r[0].contains("phone my sister"), "{r:?}");
+    let r = ava.ask(&room, bot, "Not yet", 1).await;
+    assert!(r[0].contains("anything else"), "{r:?}");
+    let r = ava.ask(&room, bot, "no", 1).await;
+    assert!(
+        r[0].contains("Walked there with Kim & saw <robins>"),
+        "{r:?}"
+    );
+    let r = ava.ask(&room, bot, "yes", 1).await;
+    assert!(r[0].contains("I've saved that"), "{r:?}");
+
+    // Every message came to this chat, encrypted.
+    let seen = ava.from(bot);
+    assert!(seen.iter().all(|m| m.room == room.room_id() && m.encrypted));
+    // The answers are stored as she wrote them.
+    let answers = app
+        .bot
+        .store
+        .answers_of(app.id("ava"))
+        .await
+        .expect("answers");
+    let mood = answers
+        .iter()
+        .rev()
+        .find(|a| a.key == "mood")
+        .expect("mood");
+    assert_eq!(mood.value, serde_json::json!(4));
+    assert!(answers
+        .iter()
+        .any(|a| a.raw == "Walked there with Kim & saw <robins>"));
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn family_hears_only_what_is_consented_and_nothing_after_withdrawal() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("family").await;
+    let bot = &account.user_id;
+    let ava = Person::new(synapse::shared(), "ava-family").await;
+    let sam = Person::new(synapse::shared(), "sam-family").await;
+    bind(&app, "ava", &ava).await;
+    bind(&app, "sam", &sam).await;
+    let ava_room = ava.open_chat(bot, true).await;
+    let sam_room = sam.open_chat(bot, true).await;
+
+    let r = sam.ask(&sam_room, bot, "any news?", 1).await;
+    assert!(r[0].contains("nothing I can share"), "{r:?}");
+
+    ava.ask(&ava_room, bot, "privacy", 1).await;
+    let r = ava.ask(&ava_room, bot, "yes", 1).await;
+    assert!(r[0].contains("how you are feeling with Sam"), "{r:?}");
+    ava.ask(&ava_room, bot, "yes please", 1).await;
+    ava.ask(&ava_room, bot, "no", 1).await;
+    let r = ava.ask(&ava_room, bot, "no", 1).await;
+    assert!(r[0].contains("saved your choices"), "{r:?}");
+    for answer in ["check in", "good", "Made it to the bench", "Not yet", "no"] {
+        ava.ask(&ava_room, bot, answer, 1).await;
+    }
+    ava.ask(&ava_room, bot, "yes", 1).await;
+
+    let r = sam.ask(&sam_room, bot, "any news?", 1).await;
+    assert!(r[0].contains("4 out of 5"), "{r:?}");
+    assert!(!r[0].contains("bench"), "goals were not consented: {r:?}");
+
+    let r = ava
+        .ask(&ava_room, bot, "Stop sharing my mood with Sam please", 1)
+        .await;
+    assert!(r[0].contains("stopped sharing"), "{r:?}");
+    let r = sam.ask(&sam_room, bot, "any news?", 1).await;
+    assert!(r[0].contains("nothing I can share"), "{r:?}");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyworker_gets_a_review_reminder_in_a_chat_the_bot_opens_and_records_the_review() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("review").await;
+    let bot = &account.user_id;
+    let kim = Person::new(synapse::shared(), "kim-review").await;
+    bind(&app, "kim", &kim).await;
+    app.bot
+        .store
+        .set_review(app.id("ava"), 28, "2026-12-01")
+        .await
+        .expect("review");
+    // Ava checked in yesterday (on another channel), so Kim's morning digest has a mood chart.
+    for answer in [
+        "check in",
+        "4",
+        "Walked to the garden",
+        "Not yet",
+        "no",
+        "yes",
+    ] {
+        app.say("ava", answer).await;
+    }
+    // A week before, at 08:00, the scheduler (ticking in the adapter) queues the reminder;
+    // Kim has never written to the bot, so it opens an encrypted chat with her.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-11-24T08:00:00Z")
+            .expect("time")
+            .into(),
+    );
+    let mut room = None;
+    for _ in 0..300 {
+        if let Some(id) = kim.accept_invites().await.pop() {
+            room = kim.client.get_room(&id);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let room = room.expect("the bot opened a chat with Kim");
+    let seen = kim.wait_for(bot, 1).await;
+    let reminder = seen
+        .iter()
+        .find(|m| m.body.contains("care-plan review is due in 7 days"))
+        .unwrap_or_else(|| panic!("no reminder among {seen:?}"));
+    assert!(reminder.encrypted);
+    let seen = kim.wait_for(bot, 3).await;
+    let chart = seen
+        .iter()
+        .find(|m| m.kind == "image")
+        .unwrap_or_else(|| panic!("the digest's chart did not arrive: {seen:?}"));
+    assert!(chart.encrypted && chart.room == room.room_id());
+
+    let r = kim.ask(&room, bot, "review done Ava", 1).await;
+    assert!(r[0].contains("When was Ava Thompson's review?"), "{r:?}");
+    kim.ask(&room, bot, "today", 1).await;
+    kim.ask(&room, bot, "yes", 1).await;
+    let r = kim.ask(&room, bot, "2027-01-01", 1).await;
+    assert!(r[0].contains("The next is due 2027-01-01"), "{r:?}");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_accounts_invite_gets_no_information_and_the_bot_leaves() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (_app, _bot, account, running) = start("stranger").await;
+    let bot = &account.user_id;
+    let stranger = Person::new(synapse::shared(), "stranger").await;
+    let room = stranger.open_chat(bot, true).await;
+    stranger.say(&room, "How is Ava Thompson today?").await;
+    // One greeting on the invite, one reply to the question: both say only how to link.
+    // (Known gap: the greeting, sent straight after the bot joins, sometimes reaches no device
+    // of the stranger's and stays undecryptable; it carries nothing either way. The reply to
+    // the question must be readable.)
+    let seen = stranger.wait_for(bot, 2).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let readable: Vec<_> = seen.iter().filter(|m| m.kind != "undecryptable").collect();
+    assert!(!readable.is_empty(), "the reply must be readable: {seen:?}");
+    for m in readable {
+        assert!(m.body.contains("I don't know this account yet"), "{m:?}");
+        for name in ["Ava", "Kim", "Sam", "Rowan", "Thompson"] {
+            assert!(!m.body.contains(name), "{name} leaked: {m:?}");
+        }
+    }
+    // Not linked within the grace period (5 s here): the bot leaves.
+    let mut left = false;
+    for _ in 0..300 {
+        let members = room
+            .members(matrix_sdk::RoomMemberships::JOIN)
+            .await
+            .expect("members");
+        if !members.iter().any(|m| m.user_id() == bot) {
+            left = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(left, "the bot stayed in an unlinked account's room");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_content_never_goes_to_an_unencrypted_room() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("plain").await;
+    let bot = &account.user_id;
+    let ava = Person::new(synapse::shared(), "ava-plain").await;
+    bind(&app, "ava", &ava).await;
+    let plain = ava.open_chat(bot, false).await;
+    let r = ava.ask(&plain, bot, "check in", 1).await;
+    assert!(r[0].contains("not end-to-end encrypted"), "{r:?}");
+    assert!(!r[0].contains("How are you feeling"), "{r:?}");
+
+    // With an encrypted chat open, the flow carries on there and nothing more goes to the
+    // plain room.
+    let secure = ava.open_chat(bot, true).await;
+    let r = ava.ask(&secure, bot, "check in", 1).await;
+    assert!(r.iter().any(|m| m.contains("How are you feeling")), "{r:?}");
+    let in_plain: Vec<_> = ava
+        .from(bot)
+        .into_iter()
+        .filter(|m| m.room == plain.room_id())
+        .collect();
+    assert!(
+        in_plain
+            .iter()
+            .all(|m| !m.encrypted && m.body.contains("not end-to-end encrypted")),
+        "{in_plain:?}"
+    );
+    running.stop().await;
+}

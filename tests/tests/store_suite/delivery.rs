@@ -1,0 +1,183 @@
+//! The outbox and the scheduler: order, leases, dead letters, alerts, two instances.
+
+use super::*;
+use carebot_core::runtime::{dispatch_due, resume_deliveries, DeliveryError};
+use carebot_tests::app::PLATFORM;
+use chrono::Duration;
+
+pub async fn delivery_is_in_order_per_recipient_across_retries(app: TestApp) {
+    // Three messages for ava are queued (help text, then a question after an interruption).
+    app.handle(&inbound("ava", "e1", "check in")).await;
+    app.handle(&inbound("ava", "e2", "help")).await;
+    app.handle(&inbound("ben", "e3", "check in")).await;
+    app.channel.fail_next(
+        1,
+        DeliveryError::Retry {
+            after: None,
+            reason: "HTTP 502".into(),
+        },
+    );
+    // The first (ava's question) fails; ava's later messages wait behind it, ben's go.
+    let first = app.deliver().await;
+    assert_eq!(
+        first.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(),
+        ["ben"]
+    );
+    app.clock.advance(Duration::seconds(3));
+    let rest = app.deliver().await;
+    let texts: Vec<&str> = rest.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(rest.iter().filter(|(to, _)| to == "ava").count(), 3);
+    assert!(texts[0].starts_with("Hello Ava. How are you feeling"));
+    assert!(texts[1].starts_with("Here's what you can say"));
+    assert!(texts[2].starts_with("Shall we carry on"));
+}
+
+/// Claims what is due at `now` on the test platform, leased for a minute, as a deliverer does.
+async fn claim_for_a_minute(
+    app: &TestApp,
+    now: i64,
+) -> Vec<carebot_core::store::outbox::OutboxRow> {
+    app.bot
+        .store
+        .claim_outbox(PLATFORM, None, now, now + 60_000, 10)
+        .await
+        .expect("claim")
+}
+
+pub async fn a_message_whose_deliverer_died_is_claimed_again_after_its_lease(app: TestApp) {
+    app.handle(&inbound("ava", "e1", "help")).await;
+    let now = app.clock.now_ms();
+    let claimed = claim_for_a_minute(&app, now).await;
+    assert_eq!(claimed.len(), 1);
+    // The deliverer "dies" here. Within the lease nobody else takes it...
+    let again = app
+        .bot
+        .store
+        .claim_outbox(PLATFORM, None, now + 1_000, now + 61_000, 10)
+        .await
+        .expect("claim");
+    assert!(again.is_empty());
+    // ...after it, the message is delivered with the same idempotency key.
+    app.clock.advance(Duration::seconds(61));
+    dispatch_due(&app.bot, &app.channel, &app.policy)
+        .await
+        .expect("dispatch");
+    let delivered = app.channel.take();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].2, claimed[0].key);
+}
+
+/// A restart after a crash: on SQLite (one instance) the message the dead run was sending is
+/// retried at once, as an attempt whose outcome is unknown; on PostgreSQL (maybe another live
+/// instance's claim) it waits out the lease.
+pub async fn a_claim_left_by_a_stopped_run_is_retried_at_start_on_a_single_instance(app: TestApp) {
+    app.handle(&inbound("ava", "e1", "help")).await;
+    let now = app.clock.now_ms();
+    let claimed = claim_for_a_minute(&app, now).await;
+    assert_eq!(claimed.len(), 1);
+    // The deliverer dies here; a new run starts.
+    let released = resume_deliveries(&app.bot, &app.channel)
+        .await
+        .expect("resume");
+    dispatch_due(&app.bot, &app.channel, &app.policy)
+        .await
+        .expect("dispatch");
+    let delivered = app.channel.take();
+    if app.bot.store.single_instance() {
+        assert_eq!(released, 1);
+        assert_eq!(delivered.len(), 1, "retried at once, not after the lease");
+        assert_eq!(
+            delivered[0].2, claimed[0].key,
+            "with the same idempotency key"
+        );
+        let attempts = app
+            .count("SELECT COUNT(*) FROM outbox WHERE attempts = 2 AND status = 'sent'")
+            .await;
+        assert_eq!(attempts, 1, "the stopped run's try counts as an attempt");
+    } else {
+        assert_eq!(released, 0);
+        assert!(delivered.is_empty(), "another instance may be sending it");
+    }
+}
+
+/// Giving claims back touches only claims: not a message waiting out a retry's backoff, and
+/// not another address's message.
+pub async fn giving_back_claims_leaves_backoffs_and_other_addresses_alone(app: TestApp) {
+    app.handle(&inbound("ava", "e1", "help")).await;
+    app.handle(&inbound("ben", "e2", "help")).await;
+    let now = app.clock.now_ms();
+    let store = &app.bot.store;
+    let claimed = claim_for_a_minute(&app, now).await;
+    assert_eq!(claimed.len(), 2);
+    let (ava, ben) = if claimed[0].address == "ava" {
+        (&claimed[0], &claimed[1])
+    } else {
+        (&claimed[1], &claimed[0])
+    };
+    store
+        .outbox_failed(ben.id, Some(now + 30_000), "the platform was down")
+        .await
+        .expect("failed");
+    assert_eq!(
+        store
+            .release_claims(PLATFORM, Some("someone-else"), now)
+            .await
+            .expect("release"),
+        0
+    );
+    assert_eq!(
+        store
+            .release_claims(PLATFORM, None, now)
+            .await
+            .expect("release"),
+        1
+    );
+    let again = claim_for_a_minute(&app, now).await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].id, ava.id, "ben's backoff still runs");
+}
+
+pub async fn a_message_that_cannot_be_delivered_is_dead_lettered(app: TestApp) {
+    app.handle(&inbound("ava", "e1", "help")).await;
+    app.channel.fail_next(
+        1,
+        DeliveryError::Permanent {
+            reason: "HTTP 403".into(),
+        },
+    );
+    let report = dispatch_due(&app.bot, &app.channel, &app.policy)
+        .await
+        .expect("dispatch");
+    assert_eq!((report.sent, report.dead), (0, 1));
+    let counts = app.bot.store.outbox_counts().await.expect("counts");
+    assert!(
+        counts.iter().any(|c| c.status == "dead" && c.count == 1),
+        "{counts:?}"
+    );
+}
+
+pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
+    let out = app.say("ava", "I need help now").await;
+    let recipients: Vec<&str> = out.iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!(
+        recipients,
+        ["kim", "ava"],
+        "not sam (family), maria (manager) or zed (not her keyworker)"
+    );
+}
+
+pub async fn two_instances_ticking_at_once_start_each_checkin_once(app: TestApp) {
+    // Enough residents for several batches, which PostgreSQL runs several at a time.
+    app.add_residents(1000).await;
+    app.clock.advance(Duration::minutes(30)); // 09:30: Ava's time too.
+    let other = app.restart(None).await;
+    let (a, b) = tokio::join!(app.bot.tick(), other.tick());
+    let started = a.expect("tick").started + b.expect("tick").started;
+    assert_eq!(
+        started, 1001,
+        "1,000 residents at 09:00 and Ava at 09:30, each once"
+    );
+    let counts = app.bot.store.outbox_counts().await.expect("counts");
+    // 1,001 prompts, plus Kim's 08:00 digest: both instances ran the morning jobs, once.
+    assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 1002);
+}

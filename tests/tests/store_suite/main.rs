@@ -1,0 +1,87 @@
+//! The store test-suite, run against every backend: SQLite and PostgreSQL.
+//!
+//! Each test is written once, in the file for its part of the store (`people`, `turns`,
+//! `delivery`, `sharing`), and expanded for each backend by `for_each_backend!`.
+//! Without a PostgreSQL server the PostgreSQL half prints SKIPPED and passes, unless
+//! `CAREBOT_REQUIRE_POSTGRES=1` (as in `.ci/run`), when it fails.
+
+use carebot_tests::app::{spawn_app, Backend, NowMs, TestApp};
+
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+                suite::$name(app).await;
+            })*
+        }
+        mod postgres {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = spawn_app(Backend::Postgres).await {
+                    suite::$name(app).await;
+                }
+            })*
+        }
+    };
+}
+
+for_each_backend!(
+    a_profile_has_active_goals_and_the_keyworker,
+    a_revoked_account_becomes_unknown,
+    a_turn_stores_answer_state_and_reply_together,
+    a_replayed_inbound_event_is_processed_once,
+    delivery_is_in_order_per_recipient_across_retries,
+    a_message_whose_deliverer_died_is_claimed_again_after_its_lease,
+    a_claim_left_by_a_stopped_run_is_retried_at_start_on_a_single_instance,
+    giving_back_claims_leaves_backoffs_and_other_addresses_alone,
+    a_message_that_cannot_be_delivered_is_dead_lettered,
+    alerts_reach_only_the_residents_own_keyworkers,
+    concurrent_turns_for_one_person_are_serialised,
+    a_turn_that_fails_beside_others_is_not_stored_and_theirs_are,
+    a_restarted_carebot_resumes_the_conversation,
+    a_conversation_stays_on_its_flow_version_when_the_file_changes,
+    a_link_code_links_one_account_once_and_expires,
+    the_audit_chain_shows_a_changed_row,
+    two_instances_ticking_at_once_start_each_checkin_once,
+    consent_is_stored_with_its_wording_time_and_channel_and_audited,
+    withdrawing_consent_stops_an_update_already_queued,
+    a_delivered_family_update_is_an_audited_disclosure,
+    a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared,
+    an_export_holds_every_kind_of_record_on_every_backend,
+    profiles_loaded_in_bulk_match_profiles_loaded_one_by_one,
+    the_keyworker_digest_carries_a_mood_chart_of_her_residents,
+);
+
+mod delivery;
+mod people;
+mod sharing;
+mod turns;
+
+/// Every test of the suite, under one name for the macro.
+mod suite {
+    pub use super::delivery::*;
+    pub use super::people::*;
+    pub use super::sharing::*;
+    pub use super::turns::*;
+}
+
+/// A message from `who` on the test platform.
+fn inbound(who: &str, event: &str, text: &str) -> carebot_core::runtime::Inbound {
+    carebot_core::runtime::Inbound {
+        platform: carebot_tests::app::PLATFORM.into(),
+        sender: who.into(),
+        event_id: event.into(),
+        text: text.into(),
+    }
+}
+
+/// Ava shares her mood with Sam through the privacy flow (answering yes to mood only).
+async fn share_mood_with_sam(app: &TestApp) {
+    for text in ["privacy", "yes", "yes", "no", "no"] {
+        app.say("ava", text).await;
+    }
+}

@@ -1,0 +1,115 @@
+//! Who is who: profiles, accounts and link codes.
+
+use super::*;
+use carebot_core::runtime::Handled;
+use carebot_core::store::people::Identity;
+use carebot_tests::app::PLATFORM;
+
+pub async fn a_profile_has_active_goals_and_the_keyworker(app: TestApp) {
+    let p = app.bot.store.profile(app.id("ava")).await.expect("profile");
+    assert_eq!(p.name, "Ava Thompson");
+    assert_eq!(p.keyworker.as_deref(), Some("Kim Patel"));
+    let goals: Vec<&str> = p.goals.iter().map(|g| g.text.as_str()).collect();
+    assert_eq!(
+        goals,
+        ["walk to the garden", "phone my sister Sam on Sunday"]
+    );
+    assert_eq!(p.home_phone, "01632 960000");
+}
+
+pub async fn a_revoked_account_becomes_unknown(app: TestApp) {
+    let acct = Identity {
+        platform: PLATFORM.into(),
+        address: "sam".into(),
+    };
+    assert_eq!(
+        app.bot.store.person_for(&acct).await.expect("lookup"),
+        Some(app.id("sam"))
+    );
+    app.bot
+        .store
+        .revoke_identity(&acct, 1)
+        .await
+        .expect("revoke");
+    assert_eq!(app.bot.store.person_for(&acct).await.expect("lookup"), None);
+    assert_eq!(
+        app.handle(&inbound("sam", "e1", "how is Ava?")).await,
+        Handled::UnknownAccount
+    );
+}
+
+pub async fn a_link_code_links_one_account_once_and_expires(app: TestApp) {
+    let now = app.clock.now_ms();
+    app.bot
+        .store
+        .add_link_code(app.id("sam"), "K7QM-3XPA", now + 60_000)
+        .await
+        .expect("code");
+    app.bot
+        .store
+        .add_link_code(app.id("ben"), "OLD0-CODE", now - 1)
+        .await
+        .expect("code");
+    assert_eq!(
+        app.handle(&inbound("@sam:home", "l1", "link k7qm-3xpa"))
+            .await,
+        Handled::Linked
+    );
+    assert_eq!(
+        app.handle(&inbound("@sam:home", "l1", "link k7qm-3xpa"))
+            .await,
+        Handled::Duplicate
+    );
+    assert_eq!(
+        app.bot
+            .store
+            .person_for(&Identity {
+                platform: PLATFORM.into(),
+                address: "@sam:home".into()
+            })
+            .await
+            .expect("lookup"),
+        Some(app.id("sam"))
+    );
+    // Used up: a second account gets the same nothing-telling reply as any stranger.
+    assert_eq!(
+        app.handle(&inbound("@eve:evil", "l2", "link K7QM-3XPA"))
+            .await,
+        Handled::UnknownAccount
+    );
+    assert_eq!(
+        app.handle(&inbound("@eve:evil", "l3", "link OLD0-CODE"))
+            .await,
+        Handled::UnknownAccount,
+        "expired"
+    );
+    let out = app.deliver().await;
+    assert_eq!(out[0], ("@sam:home".to_string(), "Thank you, Sam. This account is now linked to you. Say \"help\" to see what you can do.".to_string()));
+    assert!(out[1..]
+        .iter()
+        .all(|(_, t)| t.starts_with("Hello. I don't know this account yet.")));
+    let audit = app.bot.store.audit_of(app.id("sam")).await.expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|(a, _, _)| a == "identity.linked")
+            .count(),
+        1
+    );
+}
+
+/// The scheduler's bulk loader and the per-turn loader are two queries for one thing:
+/// they must agree (apart from recent answers, which only the per-turn loader reads).
+pub async fn profiles_loaded_in_bulk_match_profiles_loaded_one_by_one(app: TestApp) {
+    share_mood_with_sam(&app).await;
+    app.add_residents(3).await;
+    let bulk = app.bot.store.resident_profiles().await.expect("bulk");
+    assert_eq!(bulk.len(), 5, "ava, ben and three more");
+    for (id, from_bulk) in &bulk {
+        let mut one = app.bot.store.profile(*id).await.expect("profile");
+        one.recent.clear();
+        assert_eq!(&one, from_bulk);
+    }
+    assert_eq!(bulk[&app.id("ava")].consents.len(), 3);
+    assert_eq!(bulk[&app.id("ava")].keyworker.as_deref(), Some("Kim Patel"));
+}
