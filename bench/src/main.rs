@@ -4,9 +4,11 @@
 //! ```sh
 //! cargo run --release -p carebot-bench                 # everything, SQLite and PostgreSQL
 //! cargo run --release -p carebot-bench -- turns --backend sqlite --residents 2000 --seconds 10
+//! cargo run --release -p carebot-bench -- turns peer --backend sqlite   # against the peer
 //! ```
 
 mod db;
+mod peer;
 mod report;
 mod scenarios;
 
@@ -45,6 +47,10 @@ struct Args {
     /// Also run fan-out with 100,000 residents.
     #[arg(long)]
     large: bool,
+    /// The Python peer's errbot command (default: `~/.cache/carebot-peer/bin/errbot`, see
+    /// `bench/peer/README.md`); the peer is skipped when it is not installed.
+    #[arg(long)]
+    peer_errbot: Option<String>,
     /// (internal) the cold-start probe: open `--db`, get ready, exit.
     #[arg(long, hide = true)]
     db: Option<String>,
@@ -57,6 +63,8 @@ enum Scenario {
     Fanout,
     Idle,
     ColdStart,
+    /// The Python peer (errbot) under the `turns` load; SQLite only.
+    Peer,
     #[value(hide = true)]
     Probe,
 }
@@ -80,6 +88,7 @@ async fn main() -> Result<()> {
             Scenario::Fanout,
             Scenario::Idle,
             Scenario::ColdStart,
+            Scenario::Peer,
         ]
     } else {
         args.scenarios.clone()
@@ -92,6 +101,19 @@ async fn main() -> Result<()> {
     let mut rows = Vec::new();
     for backend in backends {
         for &scenario in &scenarios {
+            if scenario == Scenario::Peer {
+                // The peer keeps its answers in SQLite only: it runs once, beside SQLite.
+                if backend == Backend::Sqlite {
+                    let errbot = args
+                        .peer_errbot
+                        .clone()
+                        .unwrap_or_else(peer::default_errbot);
+                    let n = args.residents.unwrap_or(10_000);
+                    eprintln!("running the Python peer with {n} residents…");
+                    rows.extend(peer::peer(&errbot, n, args.concurrency, args.seconds).await?);
+                }
+                continue;
+            }
             let pg = (backend == Backend::Postgres).then_some(args.postgres.as_str());
             let small = args.residents.unwrap_or(10_000);
             let large = args.residents.unwrap_or(100_000);
@@ -100,6 +122,7 @@ async fn main() -> Result<()> {
                 sizes.push(100_000);
             }
             for n in sizes {
+                report::reset_peak_rss();
                 let db = BenchDb::fresh(pg).await?;
                 eprintln!(
                     "running {scenario:?} on {} with {} residents…",
@@ -136,7 +159,7 @@ async fn main() -> Result<()> {
                     Scenario::Fanout => scenarios::fanout(&db, &args.dialogs, n).await,
                     Scenario::Idle => scenarios::idle(&db, &args.dialogs, large).await,
                     Scenario::ColdStart => scenarios::cold_start(&db, &args.dialogs, large).await,
-                    Scenario::Probe => unreachable_probe(),
+                    Scenario::Probe | Scenario::Peer => unreachable_probe(),
                 };
                 db.drop_db().await;
                 rows.push(row?);

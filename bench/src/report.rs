@@ -10,6 +10,8 @@ pub struct Row {
     pub backend: &'static str,
     /// What was counted per second, with its unit ("3120 turns/s").
     pub throughput: String,
+    /// Turns per second, for rows that count turns (the Carebot/peer ratio is taken from these).
+    pub per_second: Option<f64>,
     /// Latencies of the individual operations, if any.
     pub latencies: Vec<Duration>,
     /// Peak resident memory of this process so far, in bytes.
@@ -28,8 +30,23 @@ pub fn rss() -> u64 {
     field_kb("VmRSS:") * 1024
 }
 
+/// Peak resident set size of process `pid` (the Python peer), in bytes.
+pub fn peak_rss_of(pid: u32) -> u64 {
+    field_kb_in(&format!("/proc/{pid}/status"), "VmHWM:") * 1024
+}
+
+/// Starts a new peak: Linux resets `VmHWM` to the current RSS when "5" is written to
+/// `clear_refs`, so each scenario's row shows its own peak, not the largest run before it.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn field_kb(name: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    field_kb_in("/proc/self/status", name)
+}
+
+fn field_kb_in(path: &str, name: &str) -> u64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
@@ -70,6 +87,18 @@ pub fn print(rows: &mut [Row]) {
             ms(l.last().copied()),
             r.peak_rss as f64 / (1024.0 * 1024.0),
             r.params
+        );
+    }
+    // Carebot against the Python peer, on the same load and the same durability (SQLite).
+    let rate = |scenario: &str| {
+        rows.iter()
+            .find(|r| r.backend == "SQLite" && r.scenario.starts_with(scenario))
+            .and_then(|r| r.per_second)
+    };
+    if let (Some(carebot), Some(peer)) = (rate("turns"), rate("peer")) {
+        println!(
+            "\nCarebot/peer throughput (SQLite, same load): {:.1}× ({carebot:.0} vs {peer:.0} turns/s)",
+            carebot / peer
         );
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A check-in by a resident with no goals: mood, anything else, read-back.
-const CHECKIN: [&str; 4] = ["check in", "4", "no", "yes"];
+pub const CHECKIN: [&str; 4] = ["check in", "4", "no", "yes"];
 
 async fn carebot(db: &BenchDb, dialogs: &Path, clock: Arc<dyn Clock>) -> Result<Carebot> {
     let dialogs = Arc::new(load_dir(dialogs).map_err(|p| anyhow::anyhow!("dialogs: {p:?}"))?);
@@ -45,11 +45,14 @@ pub async fn turns(
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let per_task_interval = rate.map(|r| Duration::from_secs_f64(concurrency as f64 / r));
+            // Tasks are staggered so arrivals are even (one every 1/rate s), not a burst of
+            // `concurrency` turns at each interval.
+            let offset = rate.map_or(Duration::ZERO, |r| Duration::from_secs_f64(task as f64 / r));
             let mut n = 0u32;
             'people: for resident in (task..residents).step_by(concurrency) {
                 for (j, text) in CHECKIN.iter().enumerate() {
                     if let Some(every) = per_task_interval {
-                        tokio::time::sleep_until((start + every * n).into()).await;
+                        tokio::time::sleep_until((start + offset + every * n).into()).await;
                     }
                     n += 1;
                     if Instant::now() > deadline {
@@ -81,6 +84,7 @@ pub async fn turns(
         scenario: name.into(),
         backend: db.backend(),
         throughput: format!("{:.0} turns/s", done as f64 / elapsed),
+        per_second: Some(done as f64 / elapsed),
         latencies,
         peak_rss: peak_rss(),
         params: format!(
@@ -119,6 +123,7 @@ pub async fn fanout(db: &BenchDb, dialogs: &Path, residents: usize) -> Result<Ro
         scenario: "fanout".into(),
         backend: db.backend(),
         throughput: format!("{:.0} prompts/s", residents as f64 / took.as_secs_f64()),
+        per_second: None,
         latencies: vec![took],
         peak_rss: peak_rss(),
         params: format!(
@@ -150,6 +155,7 @@ pub async fn idle(db: &BenchDb, dialogs: &Path, residents: usize) -> Result<Row>
         scenario: "idle".into(),
         backend: db.backend(),
         throughput: format!("{per:.1} bytes/conversation"),
+        per_second: None,
         latencies: Vec::new(),
         peak_rss: peak_rss(),
         params: format!("{residents} conversations stored (state lives in the store; none is held in memory between turns); RSS {:.1} → {:.1} MiB", before as f64 / 1048576.0, after as f64 / 1048576.0),
@@ -181,6 +187,7 @@ pub async fn cold_start(db: &BenchDb, dialogs: &Path, residents: usize) -> Resul
         scenario: "cold-start".into(),
         backend: db.backend(),
         throughput: format!("{:.0} ms (median of 5)", runs[2].as_secs_f64() * 1000.0),
+        per_second: None,
         latencies: runs,
         peak_rss: peak_rss(),
         params: format!("{residents} residents; a fresh process until ready"),
