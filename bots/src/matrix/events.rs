@@ -98,13 +98,17 @@ pub async fn on_event(
             tracing::warn!(room = %room.room_id(), "a message could not be decrypted (keys missing); the sender will get no reply to it");
             return;
         }
-        _ => return,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "a timeline event could not be read; skipped");
+            return;
+        }
     };
     if Some(ev.sender.as_ref()) == client.user_id() {
         return;
     }
     if rooms::is_shared(room).await {
-        tracing::debug!("ignoring a message in a shared room");
+        tracing::info!(room = %room.room_id(), "ignoring a message in a shared room");
         return;
     }
     let text = match &ev.content.msgtype {

@@ -11,6 +11,7 @@ use carebot_core::config::MatrixConfig;
 use matrix_sdk::authentication::matrix::{MatrixSession, MatrixSessionTokens};
 use matrix_sdk::config::RequestConfig;
 use matrix_sdk::{Client, SessionMeta};
+use matrix_sdk_base::store::StateStoreDataKey;
 use secrecy::ExposeSecret;
 use std::io::Write;
 use std::path::Path;
@@ -45,6 +46,7 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
                 config.homeserver
             )
         })?;
+    forget_sdk_sync_token(&client).await?;
     let session_path = dir.join(SESSION_FILE);
     if session_path.exists() {
         let text = std::fs::read_to_string(&session_path)
@@ -103,6 +105,20 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
     }
     tracing::info!(device = ?client.device_id(), "logged in to Matrix");
     Ok(client)
+}
+
+/// matrix-sdk drops a sync response whose token equals the last one it stored, taking it for
+/// a repeat. It stores that token as soon as a response arrives, before Carebot has handled
+/// the events in it. So after a crash in between, the replay of that batch (which the sync
+/// loop asks for with Carebot's own, older token) would come back empty and a resident's
+/// answer would be lost. Carebot's token is the one that counts; the SDK's is forgotten
+/// before the session is restored (which is when the SDK reads it).
+async fn forget_sdk_sync_token(client: &Client) -> Result<()> {
+    client
+        .store()
+        .remove_kv_data(StateStoreDataKey::SyncToken)
+        .await
+        .context("clearing matrix-sdk's sync token")
 }
 
 /// Writes the session where only this user can read it.

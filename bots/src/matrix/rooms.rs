@@ -44,5 +44,8 @@ pub async fn is_shared(room: &Room) -> bool {
     room.members_no_sync(RoomMemberships::JOIN | RoomMemberships::INVITE)
         .await
         .map(|m| m.len() > 2)
-        .unwrap_or(true)
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "a room's members could not be read; treated as shared");
+            true
+        })
 }

@@ -4,7 +4,8 @@
 //! a crash between receiving a resident's answer and storing it would skip the answer for
 //! good. So the loop keeps its own token (`carebot-sync-token` beside the stores), written only
 //! after every event in a batch has been handled. After a crash the batch comes again, and the
-//! inbound-event table makes anything already handled a no-op.
+//! inbound-event table makes anything already handled a no-op. (matrix-sdk would drop that
+//! replay as a repeat of the batch it last stored; `login` makes it forget its own token.)
 
 use super::{events, MatrixChannel};
 use crate::serve::Service;
@@ -72,7 +73,14 @@ pub async fn run(
                 let Some(room) = client.get_room(room_id) else {
                     continue;
                 };
-                for ev in after_own_join(&joined.timeline.events, me.as_deref()) {
+                let events = after_own_join(&joined.timeline.events, me.as_deref());
+                tracing::debug!(
+                    room = %room_id,
+                    events = joined.timeline.events.len(),
+                    after_join = events.len(),
+                    "a sync batch for a room"
+                );
+                for ev in events {
                     events::on_event(client, service, &room, ev.raw()).await;
                 }
             }

@@ -5,7 +5,10 @@ use super::Synapse;
 use carebot::matrix::Options;
 use carebot_core::config::MatrixConfig;
 use carebot_core::runtime::Carebot;
-use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::{OwnedUserId, RoomId};
+use matrix_sdk::Client;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,6 +37,51 @@ impl BotAccount {
             password,
             store: tempfile::tempdir().expect("store dir"),
         }
+    }
+
+    /// The sync token the bot last finished handling (its own file in the store folder).
+    pub fn handled_token(&self) -> String {
+        std::fs::read_to_string(self.store.path().join("carebot-sync-token"))
+            .expect("the bot has synced at least once")
+            .trim()
+            .to_string()
+    }
+
+    /// What matrix-sdk does inside the bot just before a crash: syncs with the bot's own
+    /// device and stores from `since` until a batch carries an event in `room`, records that
+    /// batch as seen (as the SDK does), and stops: the bot itself never handles it. The bot
+    /// must be stopped while this runs.
+    pub async fn sdk_sees_without_handling(&self, since: &str, room: &RoomId) {
+        let client = Client::builder()
+            .homeserver_url(&self.homeserver)
+            .sqlite_store(self.store.path(), Some("test-store-passphrase"))
+            .build()
+            .await
+            .expect("the bot's stores open");
+        let text = std::fs::read_to_string(self.store.path().join("session.json"))
+            .expect("the bot's session");
+        let session: MatrixSession = serde_json::from_str(&text).expect("a session");
+        client
+            .restore_session(session)
+            .await
+            .expect("the bot's session restores");
+        let mut since = since.to_string();
+        for _ in 0..6 {
+            let settings = SyncSettings::default()
+                .token(since.clone())
+                .timeout(std::time::Duration::from_secs(5));
+            let response = client.sync_once(settings).await.expect("sync");
+            let got = response
+                .rooms
+                .join
+                .get(room)
+                .is_some_and(|r| !r.timeline.events.is_empty());
+            if got {
+                return;
+            }
+            since = response.next_batch;
+        }
+        panic!("no event in {room} reached the bot's device");
     }
 
     /// The `[matrix]` settings for this account.

@@ -106,6 +106,63 @@ async fn killed_mid_checkin_the_bot_resumes_with_no_lost_answer_and_no_duplicate
     }
 }
 
+/// matrix-sdk records a batch as seen as soon as it arrives, before the bot has handled it.
+/// A crash in between must not lose the answer in that batch: the restarted bot asks again
+/// from its own token, and the SDK must not throw the repeat away as one it has seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_the_sdk_saw_just_before_a_crash_is_handled_after_restart() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    use carebot_tests::matrix::bot::Binary;
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+    let account = BotAccount::register(synapse::shared(), "carebot-seen").await;
+    let bot = &account.user_id;
+    let ava = Person::new(synapse::shared(), "ava-seen").await;
+    bind(&app, "ava", &ava).await;
+    app.bot
+        .store
+        .set_checkin_time(app.id("ava"), None)
+        .await
+        .expect("no scheduled check-in");
+    let log1 = account.store.path().join("run1.log");
+    let log2 = account.store.path().join("run2.log");
+    let _dump = DumpOnPanic(vec![log1.clone(), log2.clone()]);
+    let first = Binary::start(&account, &app.db.url, &log1);
+    let room = ava.open_chat(bot, true).await;
+    let r = ava.ask(&room, bot, "check in", 1).await;
+    assert!(r[0].contains("How are you feeling"), "{r:?}");
+    assert!(
+        first.terminate(Duration::from_secs(20)),
+        "carebot did not stop cleanly on SIGTERM"
+    );
+
+    // Ava answers while the bot is down; the SDK takes in the batch, then the "crash".
+    let handled = account.handled_token();
+    ava.say(&room, "4").await;
+    account
+        .sdk_sees_without_handling(&handled, room.room_id())
+        .await;
+    assert_eq!(
+        account.handled_token(),
+        handled,
+        "the bot's own token still points before the answer"
+    );
+
+    let second = Binary::start(&account, &app.db.url, &log2);
+    let seen = ava.wait_for(bot, 2).await;
+    assert!(
+        count(&seen, "Your goal is: walk to the garden") == 1,
+        "the answer was lost: {seen:?}"
+    );
+    assert!(second.terminate(Duration::from_secs(20)));
+    let answers = app
+        .bot
+        .store
+        .answers_of(app.id("ava"))
+        .await
+        .expect("answers");
+    assert_eq!(answers.len(), 1, "the mood answer is stored once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_due_while_synapse_is_down_arrive_once_after_it_returns() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
