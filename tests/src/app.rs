@@ -152,6 +152,9 @@ pub struct RecordingChannel {
     /// Addresses whose deliveries fail (a platform account or server that is down) with
     /// the given error until [`RecordingChannel::up`].
     pub down: Arc<Mutex<HashMap<String, DeliveryError>>>,
+    /// The earlier-attempt count each successful delivery was handed, in delivery order
+    /// (what tells a platform adapter to check before sending again).
+    pub attempts: Arc<Mutex<Vec<i32>>>,
 }
 
 impl RecordingChannel {
@@ -174,6 +177,11 @@ impl RecordingChannel {
         self.down.lock().expect("lock").remove(address);
     }
 
+    /// The earlier-attempt counts the deliveries so far were handed.
+    pub fn attempts_seen(&self) -> Vec<i32> {
+        self.attempts.lock().expect("lock").clone()
+    }
+
     /// Takes what was delivered so far.
     pub fn take(&self) -> Vec<(String, OutMessage, String)> {
         std::mem::take(&mut *self.delivered.lock().expect("lock"))
@@ -192,6 +200,7 @@ impl Channel for RecordingChannel {
         if let Some(e) = self.down.lock().expect("lock").get(&row.address) {
             return Err(e.clone());
         }
+        self.attempts.lock().expect("lock").push(row.attempts);
         self.delivered.lock().expect("lock").push((
             row.address.clone(),
             row.message.clone(),
@@ -382,6 +391,25 @@ impl TestApp {
             sqlx::query(sql).execute(&pool).await.expect("raw sql");
             pool.close().await;
         }
+    }
+
+    /// Runs one SQL statement against the test database directly and says whether the
+    /// database accepted it (for checking what it refuses).
+    pub async fn try_sql(&self, sql: &str) -> Result<(), String> {
+        let result = if self.db.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.db.url)
+                .await
+                .expect("sqlite");
+            let r = sqlx::query(sql).execute(&pool).await.map(|_| ());
+            pool.close().await;
+            r
+        } else {
+            let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
+            let r = sqlx::query(sql).execute(&pool).await.map(|_| ());
+            pool.close().await;
+            r
+        };
+        result.map_err(|e| e.to_string())
     }
 
     /// Runs a `SELECT COUNT(*) ...` (or any query returning one BIGINT) against the test

@@ -44,6 +44,10 @@ pub struct OutboxCount {
 impl Store {
     /// Claims up to `limit` messages for `platform` (and only `address`, when given) that are
     /// due at `now_ms`, leasing them until `lease_until_ms`. Sorted oldest first.
+    ///
+    /// A row still marked claimed had a deliverer that died with its lease: whether that
+    /// attempt reached the platform is unknown, so it counts as one (`attempts` > 0 tells an
+    /// adapter to look before it sends again, e.g. Matrix's timeline check).
     pub async fn claim_outbox(
         &self,
         platform: &str,
@@ -57,7 +61,9 @@ impl Store {
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
-            "UPDATE outbox SET next_attempt_ms = $4, claimed_ms = $2 WHERE id IN (
+            "UPDATE outbox SET next_attempt_ms = $4, claimed_ms = $2,
+                 attempts = attempts + CASE WHEN claimed_ms IS NULL THEN 0 ELSE 1 END
+             WHERE id IN (
                 SELECT o.id FROM outbox o
                 WHERE o.platform = $1 AND o.status = 'pending' AND o.next_attempt_ms <= $2
                   AND (CAST($5 AS TEXT) IS NULL OR o.address = $5)

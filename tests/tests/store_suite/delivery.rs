@@ -65,6 +65,9 @@ pub async fn a_message_whose_deliverer_died_is_claimed_again_after_its_lease(app
     let delivered = app.channel.take();
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].2, claimed[0].key);
+    // The dead deliverer's try counts: its outcome is unknown, so the adapter was told there
+    // had been an attempt (and Matrix looks in the room before sending again).
+    assert_eq!(app.channel.attempts_seen(), vec![1]);
 }
 
 /// A restart after a crash: on SQLite (one instance) the message the dead run was sending is
@@ -164,6 +167,27 @@ pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
         ["kim", "ava"],
         "not sam (family), maria (manager) or zed (not her keyworker)"
     );
+    // Telling Kim is a disclosure of Ava's words: audited, naming who was told and why, and
+    // holding no words.
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    let sent: Vec<_> = audit.iter().filter(|(a, _, _)| a == "alert.sent").collect();
+    assert_eq!(sent.len(), 1, "{audit:?}");
+    let detail = &sent[0].2;
+    assert_eq!(detail["to"], serde_json::json!([app.id("kim").0]));
+    assert_eq!(detail["target"], "keyworker");
+    assert_eq!(detail["reason"], "urgent");
+    assert!(!detail.to_string().contains("help now"), "{detail}");
+    assert_eq!(
+        app.bot.store.verify_audit().await.expect("verify"),
+        carebot_core::store::audit::ChainCheck::Intact {
+            rows: audit_rows(&app).await
+        }
+    );
+}
+
+/// How many rows the whole audit log has.
+async fn audit_rows(app: &TestApp) -> usize {
+    app.count("SELECT COUNT(*) FROM audit_log").await as usize
 }
 
 pub async fn two_instances_ticking_at_once_start_each_checkin_once(app: TestApp) {
