@@ -13,7 +13,6 @@
 
 use super::channel::{DiscordChannel, ANSWER_PREFIX};
 use crate::serve::Service;
-use carebot_core::domain::Role;
 use carebot_core::runtime::Inbound;
 use carebot_core::store::people::Identity;
 use serenity::all::{
@@ -44,28 +43,20 @@ impl Handler {
         s
     }
 
-    /// Whether the sender of a server message is linked to a keyworker or manager.
+    /// Whether the sender of a server message may give staff commands (the core decides).
     async fn is_staff(&self, service: &Service<DiscordChannel>, user: &str) -> bool {
-        let store = &service.bot().store;
         let who = Identity {
             platform: super::PLATFORM.into(),
             address: user.into(),
         };
-        let person = match store.person_for(&who).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return false,
-            Err(e) => {
+        service
+            .bot()
+            .may_give_staff_commands(&who)
+            .await
+            .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "could not look up who sent a server message");
-                return false;
-            }
-        };
-        match store.profile(person).await {
-            Ok(profile) => matches!(profile.role, Role::Keyworker | Role::Manager),
-            Err(e) => {
-                tracing::error!(error = %e, "could not look up a server message sender's role");
                 false
-            }
-        }
+            })
     }
 
     /// Hands one message to the core, logging (without its text) if it could not be saved.

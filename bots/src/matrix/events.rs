@@ -15,8 +15,8 @@ use std::time::Duration;
 use super::MatrixChannel;
 
 /// Someone invited the bot. It joins: a linked person gets their chat; anyone else gets one
-/// short reply that tells them nothing (the core's `unknown_account` text) and, unless they
-/// link their account with a code in time, the bot leaves.
+/// short reply that tells them nothing (the core's answer to an unknown account) and, unless
+/// they link their account with a code in time, the bot leaves.
 pub async fn on_invite(
     client: &Client,
     service: &Arc<Service<MatrixChannel>>,
@@ -60,19 +60,61 @@ pub async fn on_invite(
         return;
     }
     tracing::info!("invited by an account that is not linked to anyone");
-    let text = service
-        .bot()
-        .dialogs
-        .system
-        .text("unknown_account", carebot_core::flow::DEFAULT_LANGUAGE)
-        .to_string();
-    if let Err(e) = room.send(super::format::content(&text)).await {
+    // The core answers it, through the outbox like every message: durable, retried, sent
+    // once even when a sync replays the invite (the room is the event's id).
+    let inbound = Inbound {
+        platform: PLATFORM.into(),
+        sender: inviter.to_string(),
+        event_id: format!("invite:{}", room.room_id()),
+        text: String::new(),
+    };
+    if let Err(e) = service.receive(&inbound).await {
         tracing::warn!(error = %e, "could not answer an unknown account's invite");
     }
-    let service = service.clone();
+    leave_unless_linked(service.clone(), room, inviter, grace);
+}
+
+/// After a restart, the rooms of accounts that never linked get their grace period again
+/// (the timer that would have left them did not survive the process).
+pub async fn leave_unlinked_rooms_later(
+    client: &Client,
+    service: &Arc<Service<MatrixChannel>>,
+    grace: Duration,
+) {
+    let me = client.user_id().map(|u| u.to_owned());
+    for room in client.joined_rooms() {
+        let Ok(members) = room
+            .members_no_sync(
+                matrix_sdk::RoomMemberships::JOIN | matrix_sdk::RoomMemberships::INVITE,
+            )
+            .await
+        else {
+            continue;
+        };
+        let others: Vec<OwnedUserId> = members
+            .iter()
+            .map(|m| m.user_id().to_owned())
+            .filter(|u| Some(u) != me.as_ref())
+            .collect();
+        let [other] = others.as_slice() else {
+            continue;
+        };
+        if !linked(service, other.as_str()).await {
+            leave_unless_linked(service.clone(), room, other.clone(), grace);
+        }
+    }
+}
+
+/// Leaves `room` after `grace` unless `user` has linked their account by then.
+fn leave_unless_linked(
+    service: Arc<Service<MatrixChannel>>,
+    room: Room,
+    user: OwnedUserId,
+    grace: Duration,
+) {
     tokio::spawn(async move {
         tokio::time::sleep(grace).await;
-        if !linked(&service, inviter.as_str()).await {
+        if !linked(&service, user.as_str()).await {
             tracing::info!("leaving the room of an account that did not link");
             if let Err(e) = room.leave().await {
                 tracing::warn!(error = %e, "could not leave an unlinked account's room");
@@ -145,5 +187,10 @@ async fn linked(service: &Service<MatrixChannel>, user: &str) -> bool {
         platform: PLATFORM.into(),
         address: user.to_string(),
     };
-    matches!(service.bot().store.person_for(&who).await, Ok(Some(_)))
+    service.bot().is_linked(&who).await.unwrap_or_else(|e| {
+        // Unknown: treated as linked, so a database hiccup never makes the bot leave a
+        // resident's chat.
+        tracing::warn!(error = %e, "could not look up whether an account is linked");
+        true
+    })
 }

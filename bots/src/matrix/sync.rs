@@ -36,6 +36,9 @@ pub async fn run(
         .ok()
         .map(|t| t.trim().to_string());
     let first_start = since.is_none();
+    if !first_start {
+        events::leave_unlinked_rooms_later(client, service, grace).await;
+    }
     let mut failures = 0u32;
     loop {
         let mut settings = SyncSettings::default()

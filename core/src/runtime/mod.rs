@@ -5,6 +5,7 @@
 //! drains the outbox with [`dispatch::dispatch_due`]. Adapters in `bots/` only translate
 //! platform events into [`Inbound`] and outbox rows into platform calls.
 
+mod accounts;
 mod digest;
 pub mod dispatch;
 mod effects;
