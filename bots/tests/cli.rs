@@ -474,3 +474,53 @@ fn erase_removes_a_person_keeps_the_audit_chain_valid_and_says_what_it_kept() {
     let unlink = run(&["unlink", "sam"]);
     assert!(text(&unlink.stdout).contains("Revoked 1 chat account(s) of sam"));
 }
+
+/// Someone with full access to the database removes the append-only guard and changes a row:
+/// `carebot audit-verify` says the log is broken, names the row, and exits 1.
+#[tokio::test]
+async fn audit_verify_fails_and_names_the_row_when_the_log_was_changed() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        b"I need help now\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let db = ["--db", "sqlite://carebot-demo.db"];
+    let verify = || carebot(dir.path(), &[&["audit-verify"][..], &db[..]].concat(), b"");
+    let intact = verify();
+    assert!(intact.status.success(), "{}", text(&intact.stdout));
+
+    let url = format!("sqlite://{}", dir.path().join("carebot-demo.db").display());
+    let pool = sqlx::SqlitePool::connect(&url)
+        .await
+        .expect("the demo database");
+    let refused = sqlx::query("UPDATE audit_log SET actor = 'someone else'")
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "the database refuses to change the log");
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&pool)
+        .await
+        .expect("drop the guard");
+    let row: i64 = sqlx::query_scalar("SELECT MIN(id) + 1 FROM audit_log")
+        .fetch_one(&pool)
+        .await
+        .expect("a row to change");
+    sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE id = $1")
+        .bind(row)
+        .execute(&pool)
+        .await
+        .expect("tamper");
+    pool.close().await;
+
+    let broken = verify();
+    assert_no_panic(&broken);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken.stdout));
+    assert!(
+        text(&broken.stdout).contains(&format!("BROKEN at row {row}")),
+        "{}",
+        text(&broken.stdout)
+    );
+}

@@ -26,14 +26,26 @@ macro_rules! write_turn {
                 "INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(al.about.0).bind(relation).bind(&al.reason).bind(&al.words).bind(now_ms)
                 .fetch_one(&mut *$tx).await?;
-            sqlx::query(
+            let mut to: Vec<i64> = sqlx::query_scalar(
                 "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
                  SELECT 'alert.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4
                  FROM relations r JOIN identities i ON i.person_id = r.person_id AND i.revoked_ms IS NULL
-                 WHERE r.resident_id = $5 AND r.relation = $6 AND r.revoked_ms IS NULL")
+                 WHERE r.resident_id = $5 AND r.relation = $6 AND r.revoked_ms IS NULL
+                 RETURNING person_id")
                 .bind(id.to_string()).bind($crate::store::turn::payload(&al.message)?).bind(al.message.sensitive).bind(now_ms)
                 .bind(al.about.0).bind(relation)
-                .execute(&mut *$tx).await?;
+                .fetch_all(&mut *$tx).await?;
+            to.sort_unstable();
+            to.dedup();
+            // The alert quotes the resident: telling staff is a disclosure, so it is audited
+            // (who was told, about whom, under which rule; never the words themselves).
+            let entry = $crate::store::audit::AuditEntry {
+                actor: "carebot".into(),
+                action: "alert.sent".into(),
+                subject: Some(al.about),
+                detail: serde_json::json!({ "alert": id, "target": relation, "reason": &al.reason, "to": to }),
+            };
+            $crate::store::audit::append_audit!($store, $tx, entry, now_ms);
         }
         for o in &writes.outbox {
             $crate::store::turn::queue_message!($tx, o, now_ms);

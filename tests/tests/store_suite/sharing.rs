@@ -23,10 +23,24 @@ pub async fn the_audit_chain_shows_a_changed_row(app: TestApp) {
         app.bot.store.verify_audit().await.expect("verify"),
         ChainCheck::Intact { rows: 3 }
     );
-    app.raw_sql(
-        "UPDATE audit_log SET detail = '{\"n\":99}' WHERE id = (SELECT MIN(id) + 1 FROM audit_log)",
-    )
-    .await;
+    let tamper =
+        "UPDATE audit_log SET detail = '{\"n\":99}' WHERE id = (SELECT MIN(id) + 1 FROM audit_log)";
+    // The database refuses changes and deletions outright...
+    for sql in [tamper, "DELETE FROM audit_log"] {
+        let refused = app
+            .try_sql(sql)
+            .await
+            .expect_err("the audit log is append-only");
+        assert!(refused.contains("append-only"), "{refused}");
+    }
+    // ...and someone who removes that guard (full access to the database) is caught by the chain.
+    if app.db.url.starts_with("sqlite:") {
+        app.raw_sql("DROP TRIGGER audit_log_no_update").await;
+    } else {
+        app.raw_sql("DROP TRIGGER audit_log_no_change ON audit_log")
+            .await;
+    }
+    app.raw_sql(tamper).await;
     match app.bot.store.verify_audit().await.expect("verify") {
         ChainCheck::Broken { .. } => {}
         other => panic!("tampering went unnoticed: {other:?}"),
