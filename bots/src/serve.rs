@@ -10,6 +10,7 @@ use carebot_core::runtime::{
     dispatch_due, resume_deliveries, Carebot, Channel, Handled, Inbound, RetryPolicy,
 };
 use carebot_core::store::Result;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -24,6 +25,9 @@ pub struct Service<C> {
     pub tick_every: Duration,
     /// How often the outbox is looked at when nothing wakes it (retries falling due).
     pub poll_every: Duration,
+    /// Events the platform sent again that were recognised and skipped (a sync replay, a
+    /// gateway resume): a count an operator can watch, and a test can prove a replay arrived.
+    replays: AtomicU64,
 }
 
 impl<C: Channel> Service<C> {
@@ -36,6 +40,7 @@ impl<C: Channel> Service<C> {
             wake: Notify::new(),
             tick_every: Duration::from_secs(5),
             poll_every: Duration::from_millis(500),
+            replays: AtomicU64::new(0),
         }
     }
 
@@ -59,8 +64,16 @@ impl<C: Channel> Service<C> {
     /// outbox loop to send the replies.
     pub async fn receive(&self, msg: &Inbound) -> Result<Handled> {
         let handled = self.bot.handle(msg).await;
+        if let Ok(Handled::Duplicate) = handled {
+            self.replays.fetch_add(1, Ordering::Relaxed);
+        }
         self.wake.notify_one();
         handled
+    }
+
+    /// How many replayed events were recognised and skipped since the service started.
+    pub fn replays_skipped(&self) -> u64 {
+        self.replays.load(Ordering::Relaxed)
     }
 
     /// Wakes the outbox loop (after something was queued from outside a turn).

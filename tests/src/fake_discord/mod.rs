@@ -78,8 +78,16 @@ pub(crate) struct Inner {
     pub nonces: HashMap<(u64, String), u64>,
     /// User → DM channel.
     pub dm_channels: HashMap<u64, u64>,
-    /// Interaction callbacks: (interaction id, body).
+    /// Interaction callbacks: (interaction id, body), every attempt, refused ones too.
     pub callbacks: Vec<(u64, Value)>,
+    /// When each interaction was sent to the bot: Discord takes its first response only
+    /// within 3 seconds of that, and only once.
+    pub pressed: HashMap<u64, tokio::time::Instant>,
+    /// Interactions already acknowledged.
+    pub acknowledged: std::collections::HashSet<u64>,
+    /// Callbacks Discord would have refused as too late (after 3 s): each is a button the
+    /// person saw fail.
+    pub late_callbacks: usize,
     /// 429s to answer to the next message sends: (retry after in seconds, global).
     pub rate_limits: VecDeque<(f64, bool)>,
     /// Message sends to answer with 502 after making the message (a response lost on the way).
@@ -179,6 +187,11 @@ impl FakeDiscord {
     /// Interaction callbacks so far: (interaction id, body).
     pub fn callbacks(&self) -> Vec<(u64, Value)> {
         self.shared.lock().callbacks.clone()
+    }
+
+    /// Callbacks that came after Discord's 3-second window.
+    pub fn late_callbacks(&self) -> usize {
+        self.shared.lock().late_callbacks
     }
 
     /// (identifies, resumes) so far.
@@ -293,7 +306,12 @@ impl FakeDiscord {
             .find(|(l, _)| l == label)
             .map(|(_, id)| id)
             .unwrap_or_else(|| panic!("no button {label:?} on {:?}", message.content));
-        let id = self.shared.lock().id();
+        let id = {
+            let mut inner = self.shared.lock();
+            let id = inner.id();
+            inner.pressed.insert(id, tokio::time::Instant::now());
+            id
+        };
         let shown = payloads::message(
             message.id,
             message.channel_id,

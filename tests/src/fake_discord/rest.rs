@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -204,20 +205,43 @@ async fn send_message(
     .into_response()
 }
 
+/// Discord's rules for the first response to an interaction: within 3 seconds of it being
+/// sent (later, the token is unknown: 404, code 10062), and once (again: 400, code 40060).
 async fn interaction_callback(
     State(shared): State<Arc<Shared>>,
     Path((id, _token)): Path<(u64, String)>,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
-    shared.lock().callbacks.push((id, body.clone()));
+    let (status, error) = {
+        let mut inner = shared.lock();
+        inner.callbacks.push((id, body.clone()));
+        let sent = inner.pressed.get(&id).copied();
+        match sent {
+            None => (StatusCode::NOT_FOUND, Some((10062, "Unknown interaction"))),
+            Some(at) if at.elapsed() > Duration::from_secs(3) => {
+                inner.late_callbacks += 1;
+                (StatusCode::NOT_FOUND, Some((10062, "Unknown interaction")))
+            }
+            Some(_) if !inner.acknowledged.insert(id) => (
+                StatusCode::BAD_REQUEST,
+                Some((40060, "Interaction has already been acknowledged.")),
+            ),
+            Some(_) => (StatusCode::NO_CONTENT, None),
+        }
+    };
     record(
         &shared,
         format!("POST /api/v10/interactions/{id}/callback"),
-        StatusCode::NO_CONTENT,
+        status,
         body,
     );
-    StatusCode::NO_CONTENT
+    match error {
+        None => status.into_response(),
+        Some((code, message)) => {
+            (status, Json(json!({ "code": code, "message": message }))).into_response()
+        }
+    }
 }
 
 async fn unknown(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> StatusCode {

@@ -10,7 +10,16 @@ async fn a_replayed_message_is_processed_once() {
     let rig = Rig::start(Setup::default()).await;
     let id = rig.fake.dm(AVA, "ava", "privacy");
     rig.next(AVA, PRIVACY).await;
+    assert_eq!(rig.service.replays_skipped(), 0);
     rig.fake.replay_dm(id, AVA, "ava", "privacy");
+    // It reaches the bot, which recognises it: no second reply, no second turn.
+    for _ in 0..100 {
+        if rig.service.replays_skipped() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(rig.service.replays_skipped(), 1, "the replay never arrived");
     rig.quiet().await;
     rig.fake.dm(AVA, "ava", "no");
     rig.next(

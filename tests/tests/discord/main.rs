@@ -2,6 +2,8 @@
 //! fake Discord in `carebot_tests::fake_discord`, on a fresh SQLite database with a manual
 //! clock. Each test reads what reached "Discord" and nothing else.
 
+mod buttons;
+mod crash;
 mod delivery;
 mod fanout;
 mod flows;
@@ -144,10 +146,15 @@ impl Rig {
     }
 
     /// Stops the adapter and checks what holds for every message: mentions off, a nonce
-    /// Discord enforces.
+    /// Discord enforces; and for every button press: acknowledged within Discord's window.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        assert_eq!(
+            self.fake.late_callbacks(),
+            0,
+            "a button press was acknowledged after Discord's 3 seconds"
+        );
         for m in self.fake.messages() {
             assert_eq!(
                 m.payload["allowed_mentions"],
