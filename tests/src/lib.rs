@@ -17,6 +17,26 @@ pub fn dialogs_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs")
 }
 
+/// The `carebot` binary cargo built beside this test binary (or `CAREBOT_BIN`, to test an
+/// installed one).
+pub fn carebot_binary() -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("CAREBOT_BIN") {
+        return std::path::PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let bin = dir.join("carebot");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
+        bin.display()
+    );
+    bin
+}
+
 /// Expands each `suite::NAME(app)` into a test per backend, `sqlite::NAME` and
 /// `postgres::NAME` (the PostgreSQL one prints SKIPPED and passes without a server, unless
 /// `CAREBOT_REQUIRE_POSTGRES=1`). The calling file defines `mod suite`.

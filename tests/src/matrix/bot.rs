@@ -188,22 +188,7 @@ impl Drop for Binary {
     }
 }
 
-/// The `carebot` binary cargo built beside this test binary (or `CAREBOT_BIN`, to test an
-/// installed one).
+/// The `carebot` binary (see [`crate::carebot_binary`]).
 pub fn binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("CAREBOT_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let bin = dir.join("carebot");
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
-        bin.display()
-    );
-    bin
+    crate::carebot_binary()
 }

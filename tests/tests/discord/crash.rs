@@ -1,0 +1,228 @@
+//! kill -9 of the real `carebot discord` binary, talking to the fake Discord, at a different
+//! moment for each seed, while a resident answers check-in after check-in.
+//!
+//! The resident behaves as a person does: she types her next answer only once she has seen
+//! the bot's reply to the last one. When the bot dies, she waits for it to come back; if the
+//! reply to her last message still does not come (the bot never got it, or never stored it),
+//! she types it again. Afterwards:
+//! - every answer she saw acknowledged is stored exactly once, and nothing else is stored;
+//! - no reply reached her twice: each line she typed got one reply, however the kill fell
+//!   (a reply resent after the restart carries its first nonce, which Discord enforces).
+
+use carebot_tests::carebot_binary;
+use carebot_tests::fake_discord::FakeDiscord;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const AVA: u64 = 2001;
+const SEEDS: u64 = 10;
+const CYCLES: usize = 3;
+
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(carebot_binary())
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CAREBOT_DATABASE_URL")
+        .args(["--db", "sqlite://care.db"])
+        .args(args)
+        .output()
+        .expect("carebot runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A home with Ava (one goal), whose daily check-in is twelve hours away, so the scheduler
+/// stays out of the test; returns her link code.
+fn seed_home(dir: &Path) -> String {
+    let checkin = (chrono::Utc::now() + chrono::Duration::hours(12))
+        .format("%H:%M")
+        .to_string();
+    admin(
+        dir,
+        &["home-add", "--name", "Kill House", "--timezone", "UTC"],
+    );
+    admin(
+        dir,
+        &[
+            "person-add",
+            "ava",
+            "--name",
+            "Ava Stone",
+            "--role",
+            "resident",
+            "--checkin",
+            &checkin,
+        ],
+    );
+    admin(dir, &["goal-add", "ava", "walk to the garden"]);
+    let code = admin(dir, &["link-code", "ava"]);
+    code.lines().next().expect("a code").trim().to_string()
+}
+
+fn start_bot(dir: &Path, fake: &FakeDiscord) -> Child {
+    let config = dir.join("carebot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite://care.db\"\n[dialogs]\ndir = \"{}\"\n[discord]\napi_base = \"{}\"\nsend_health_content = true\n",
+            carebot_tests::dialogs_dir().display(),
+            fake.api_base()
+        ),
+    )
+    .expect("config");
+    Command::new(carebot_binary())
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CAREBOT_DATABASE_URL")
+        .env("CAREBOT_DISCORD_TOKEN", "fake-bot-token")
+        .arg("--config")
+        .arg(&config)
+        .arg("discord")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("carebot discord starts")
+}
+
+/// Check-in after check-in; each goal answer a unique token.
+fn burst(seed: u64) -> Vec<String> {
+    (0..CYCLES)
+        .flat_map(|c| {
+            [
+                "check in".to_string(),
+                "4".to_string(),
+                format!("garden-{seed}-{c}"),
+                "no".to_string(),
+                "yes".to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// xorshift: a repeatable "random" moment per seed.
+fn moment(seed: u64, max_ms: u64) -> u64 {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x % max_ms
+}
+
+/// Messages the bot has sent Ava so far.
+fn to_ava(fake: &FakeDiscord) -> usize {
+    fake.messages().iter().filter(|m| m.to == AVA).count()
+}
+
+/// Waits up to `patience` for Ava to have `n` messages.
+async fn seen(fake: &FakeDiscord, n: usize, patience: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + patience;
+    while tokio::time::Instant::now() < deadline {
+        if to_ava(fake) >= n {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    to_ava(fake) >= n
+}
+
+/// The goal answers stored for Ava, read through `carebot export`.
+fn stored_goal_answers(dir: &Path) -> Vec<String> {
+    admin(dir, &["export", "--person", "ava", "--out", "."]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ava.json")).expect("export"))
+            .expect("JSON");
+    json["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .filter_map(|a| a["raw"].as_str())
+        .filter(|r| r.starts_with("garden-"))
+        .map(String::from)
+        .collect()
+}
+
+async fn run_seed(seed: u64) {
+    let dir = tempfile::tempdir().expect("temp");
+    let code = seed_home(dir.path());
+    let fake = FakeDiscord::start().await;
+    let mut bot = start_bot(dir.path(), &fake);
+    fake.wait_for_sessions(1, 0).await;
+    fake.dm(AVA, "ava", &format!("link {code}"));
+    assert!(
+        seen(&fake, 1, Duration::from_secs(10)).await,
+        "seed {seed}: linked"
+    );
+
+    let lines = burst(seed);
+    // The kill falls while line `kill_line` is in flight, `kill_delay` after Ava sent it:
+    // before the bot read it, mid-turn, or after the reply went, depending on the seed.
+    let kill_line = 1 + moment(seed, lines.len() as u64 - 1) as usize;
+    let kill_delay = Duration::from_micros(moment(seed.wrapping_mul(31), 15_000));
+    let mut outcome = "";
+    let mut i = 0;
+    while i < lines.len() {
+        let want = 2 + i; // the welcome, then one reply per line
+        fake.dm(AVA, "ava", &lines[i]);
+        if i == kill_line && outcome.is_empty() {
+            tokio::time::sleep(kill_delay).await;
+            let before = to_ava(&fake) >= want;
+            bot.kill().expect("SIGKILL");
+            bot.wait().expect("dead");
+            bot = start_bot(dir.path(), &fake);
+            fake.wait_for_sessions(2, 0).await;
+            // What the dead run had stored is answered from the outbox; if nothing comes,
+            // the bot never had this line, and Ava types it again.
+            if before {
+                outcome = "replied before the kill";
+            } else if seen(&fake, want, Duration::from_secs(5)).await {
+                outcome = "replied after the restart";
+            } else {
+                outcome = "lost in the kill, typed again";
+                continue;
+            }
+        } else {
+            assert!(
+                seen(&fake, want, Duration::from_secs(10)).await,
+                "seed {seed}: no reply to {:?}",
+                lines[i]
+            );
+        }
+        i += 1;
+    }
+    eprintln!("seed {seed}: killed on line {kill_line} after {kill_delay:?}: {outcome}");
+    let _ = bot.kill();
+    let _ = bot.wait();
+
+    let expected = 1 + lines.len();
+    assert_eq!(
+        to_ava(&fake),
+        expected,
+        "seed {seed}: one reply per line, none twice: {:#?}",
+        fake.messages()
+            .iter()
+            .map(|m| m.content.clone())
+            .collect::<Vec<_>>()
+    );
+    let mut stored = stored_goal_answers(dir.path());
+    stored.sort();
+    let mut want: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("garden-"))
+        .cloned()
+        .collect();
+    want.sort();
+    assert_eq!(stored, want, "seed {seed}: every acknowledged answer once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_random_moments_the_bot_loses_no_answer_and_repeats_no_reply() {
+    for seed in 1..=SEEDS {
+        run_seed(seed).await;
+    }
+}
