@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use super::MatrixChannel;
 
-/// Someone invited the bot. It joins: a linked person gets their chat; anyone else gets one
-/// short reply that tells them nothing (the core's answer to an unknown account) and, unless
-/// they link their account with a code in time, the bot leaves.
+/// Someone invited the bot. It joins: a linked person gets their chat; anyone else is told
+/// nothing about anybody (each message they send gets the core's one short reply, how to
+/// link) and, unless they link their account with a code in time, the bot leaves.
 pub async fn on_invite(
     client: &Client,
     service: &Arc<Service<MatrixChannel>>,
@@ -59,18 +59,11 @@ pub async fn on_invite(
     if linked(service, inviter.as_str()).await {
         return;
     }
+    // No greeting now: straight after joining, the bot cannot yet encrypt for the stranger's
+    // devices, and a message they cannot read tells them nothing useful. Whatever they send
+    // gets the core's one short reply (through the outbox, readable by then), and unless
+    // they link in time the bot leaves.
     tracing::info!("invited by an account that is not linked to anyone");
-    // The core answers it, through the outbox like every message: durable, retried, sent
-    // once even when a sync replays the invite (the room is the event's id).
-    let inbound = Inbound {
-        platform: PLATFORM.into(),
-        sender: inviter.to_string(),
-        event_id: format!("invite:{}", room.room_id()),
-        text: String::new(),
-    };
-    if let Err(e) = service.receive(&inbound).await {
-        tracing::warn!(error = %e, "could not answer an unknown account's invite");
-    }
     leave_unless_linked(service.clone(), room, inviter, grace);
 }
 
