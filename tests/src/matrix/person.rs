@@ -28,6 +28,8 @@ pub struct Seen {
     pub kind: String,
     /// Whether it arrived encrypted.
     pub encrypted: bool,
+    /// The HTML `formatted_body` of a text message, if it had one.
+    pub html: Option<String>,
 }
 
 /// A logged-in person with a background sync collecting what they receive.
@@ -68,7 +70,7 @@ impl Person {
         client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
             let sink = sink.clone();
             async move {
-                let (kind, body) = describe(&ev.content.msgtype);
+                let (kind, body, html) = describe(&ev.content.msgtype);
                 let encrypted = room.is_encrypted().await.unwrap_or(false);
                 if let Ok(mut s) = sink.lock() {
                     s.push(Seen {
@@ -77,6 +79,7 @@ impl Person {
                         body,
                         kind: kind.into(),
                         encrypted,
+                        html,
                     });
                 }
             }
@@ -104,13 +107,14 @@ impl Person {
                 }
                 let seen = match got {
                     Some(m) => {
-                        let (kind, body) = describe(&m.content.msgtype);
+                        let (kind, body, html) = describe(&m.content.msgtype);
                         Seen {
                             room: room.room_id().to_owned(),
                             sender: m.sender.clone(),
                             body,
                             kind: kind.into(),
                             encrypted: true,
+                            html,
                         }
                     }
                     None => Seen {
@@ -119,6 +123,7 @@ impl Person {
                         body: String::new(),
                         kind: "undecryptable".into(),
                         encrypted: true,
+                        html: None,
                     },
                 };
                 if let Ok(mut s) = late.lock() {
@@ -267,13 +272,27 @@ impl Person {
     }
 }
 
-/// The kind and body of a message, for [`Seen`].
-fn describe(msgtype: &MessageType) -> (&'static str, String) {
+/// The kind, body and HTML body of a message, for [`Seen`].
+fn describe(msgtype: &MessageType) -> (&'static str, String, Option<String>) {
     match msgtype {
-        MessageType::Text(t) => ("text", t.body.clone()),
-        MessageType::Notice(t) => ("notice", t.body.clone()),
-        MessageType::Image(i) => ("image", i.body.clone()),
-        other => ("other", other.body().to_string()),
+        MessageType::Text(t) => (
+            "text",
+            t.body.clone(),
+            t.formatted.as_ref().map(|f| f.body.clone()),
+        ),
+        MessageType::Notice(t) => ("notice", t.body.clone(), None),
+        // "image" only when the picture itself is encrypted media (an `EncryptedFile`, whose
+        // key travels in the encrypted event); a plain `url` would leave it readable on the
+        // homeserver even in an encrypted room.
+        MessageType::Image(i) => match i.source {
+            matrix_sdk::ruma::events::room::MediaSource::Encrypted(_) => {
+                ("image", i.body.clone(), None)
+            }
+            matrix_sdk::ruma::events::room::MediaSource::Plain(_) => {
+                ("unencrypted image", i.body.clone(), None)
+            }
+        },
+        other => ("other", other.body().to_string(), None),
     }
 }
 

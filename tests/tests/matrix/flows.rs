@@ -35,6 +35,18 @@ async fn a_resident_links_with_a_code_and_checks_in_in_an_encrypted_chat() {
         r[0].contains("Walked there with Kim & saw <robins>"),
         "{r:?}"
     );
+    // The HTML body shows her words as she wrote them: escaped, not taken as markup.
+    let readback = ava
+        .from(bot)
+        .into_iter()
+        .rev()
+        .find(|m| m.body.contains("saw <robins>"))
+        .expect("the read-back");
+    let html = readback.html.as_deref().expect("a formatted_body");
+    assert!(
+        html.contains("Kim &amp; saw &lt;robins&gt;") && !html.contains("<robins>"),
+        "{html}"
+    );
     let r = ava.ask(&room, bot, "yes", 1).await;
     assert!(r[0].contains("I've saved that"), "{r:?}");
 
@@ -146,10 +158,9 @@ async fn a_keyworker_gets_a_review_reminder_in_a_chat_the_bot_opens_and_records_
         .unwrap_or_else(|| panic!("no reminder among {seen:?}"));
     assert!(reminder.encrypted);
     let seen = kim.wait_for(bot, 3).await;
-    let chart = seen
-        .iter()
-        .find(|m| m.kind == "image")
-        .unwrap_or_else(|| panic!("the digest's chart did not arrive: {seen:?}"));
+    let chart = seen.iter().find(|m| m.kind == "image").unwrap_or_else(|| {
+        panic!("the digest's chart did not arrive as encrypted media: {seen:?}")
+    });
     assert!(chart.encrypted && chart.room == room.room_id());
 
     let r = kim.ask(&room, bot, "review done Ava", 1).await;
