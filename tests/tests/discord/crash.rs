@@ -7,7 +7,8 @@
 //! she types it again. Afterwards:
 //! - every answer she saw acknowledged is stored exactly once, and nothing else is stored;
 //! - no reply reached her twice: each line she typed got one reply, however the kill fell
-//!   (a reply resent after the restart carries its first nonce, which Discord enforces).
+//!   (a reply resent after the restart carries its first nonce, which Discord enforces);
+//! - none of her words, nor her goal, is in the bot's log (`--verbose`).
 
 use carebot_tests::carebot_binary;
 use carebot_tests::fake_discord::FakeDiscord;
@@ -82,12 +83,23 @@ fn start_bot(dir: &Path, fake: &FakeDiscord) -> Child {
         .env("CAREBOT_DISCORD_TOKEN", "fake-bot-token")
         .arg("--config")
         .arg(&config)
+        .arg("--verbose")
         .arg("discord")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log(dir))
         .spawn()
         .expect("carebot discord starts")
+}
+
+/// The bot's log (every run appends), read afterwards as a canary: the resident's words must
+/// never be in it.
+fn log(dir: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("carebot.log"))
+        .expect("log file")
 }
 
 /// Check-in after check-in; each goal answer a unique token.
@@ -218,6 +230,22 @@ async fn run_seed(seed: u64) {
         .collect();
     want.sort();
     assert_eq!(stored, want, "seed {seed}: every acknowledged answer once");
+    // Neither her answers nor her goal reached the log, crash or no crash.
+    let logged = std::fs::read_to_string(dir.path().join("carebot.log")).expect("log");
+    assert!(
+        logged.contains("connected to Discord"),
+        "the log was written"
+    );
+    for secret in want
+        .iter()
+        .map(String::as_str)
+        .chain(["walk to the garden"])
+    {
+        assert!(
+            !logged.contains(secret),
+            "seed {seed}: {secret:?} is in the log"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
