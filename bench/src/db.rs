@@ -70,6 +70,22 @@ impl BenchDb {
         Ok(())
     }
 
+    /// One number straight from the database (`SELECT COUNT(*) ...`), to check what a
+    /// scenario left there without going through Carebot.
+    pub async fn count(&self, sql: &str) -> Result<i64> {
+        if self.admin.is_some() {
+            let pool = sqlx::PgPool::connect(&self.url).await?;
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+            pool.close().await;
+            Ok(n)
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.url).await?;
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+            pool.close().await;
+            Ok(n)
+        }
+    }
+
     /// Drops a PostgreSQL database made for the run.
     pub async fn drop_db(&self) {
         if let Some((admin_url, name)) = &self.admin {
