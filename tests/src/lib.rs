@@ -3,12 +3,14 @@
 //! - [`app`]: `spawn_app` — Carebot on a fresh database (SQLite file or PostgreSQL database),
 //!   a manual clock and a recording channel.
 //! - [`fake_discord`]: a fake Discord (REST and gateway) for driving the real adapter.
+//! - [`kill`]: what the kill -9 tests share (the burst, the moment, the export read-back).
 //! - [`matrix`]: a real Synapse started by the tests, real clients playing the people, and the
 //!   bot in-process or as the binary.
 //! - [`transcript`]: runs the readable conversations in `tests/transcripts/`.
 
 pub mod app;
 pub mod fake_discord;
+pub mod kill;
 pub mod matrix;
 pub mod transcript;
 

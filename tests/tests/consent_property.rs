@@ -117,6 +117,14 @@ async fn check_disclosures(app: &TestApp, model: &Model, texts: &[String], audit
     }
 }
 
+/// The texts among `out` (recipient, text) that went to Sam.
+fn to_sam(out: Vec<(String, String)>) -> Vec<String> {
+    out.into_iter()
+        .filter(|(to, _)| to == "sam")
+        .map(|(_, t)| t)
+        .collect()
+}
+
 async fn run(backend: Backend, history: Vec<Step>) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -144,13 +152,7 @@ async fn run(backend: Backend, history: Vec<Step>) {
                 model.0.insert(CATEGORIES[c], d);
             }
             Step::Ask => {
-                let sent: Vec<String> = app
-                    .say("sam", "any news")
-                    .await
-                    .into_iter()
-                    .filter(|(to, _)| to == "sam")
-                    .map(|(_, t)| t)
-                    .collect();
+                let sent = to_sam(app.say("sam", "any news").await);
                 check_disclosures(&app, &model, &sent, audit_before).await;
                 let reply = sent.last().expect("Sam gets a reply");
                 if CATEGORIES.iter().all(|c| !model.active(c)) {
@@ -176,13 +178,7 @@ async fn run(backend: Backend, history: Vec<Step>) {
                 ticked = true;
             }
             Step::Deliver => {
-                let sent: Vec<String> = app
-                    .deliver()
-                    .await
-                    .into_iter()
-                    .filter(|(to, _)| to == "sam")
-                    .map(|(_, t)| t)
-                    .collect();
+                let sent = to_sam(app.deliver().await);
                 check_disclosures(&app, &model, &sent, audit_before).await;
             }
         }

@@ -2,16 +2,15 @@
 //! later, as Discord does, and `Rig::stop` fails any test that had one.
 
 use super::{Rig, Setup, AVA};
+use carebot_tests::fake_discord::SentMessage;
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 
 const MOOD: &str = "Hello Ava. How are you feeling today? Please answer from 1 (very low) to 5 (very good), or in your own words.";
 
-/// A turn that cannot commit for a while (here: something else holds SQLite's write lock, as
-/// a backup or a long admin command might) must not leave the button spinning: the press is
-/// acknowledged within the window, and the answer is still stored once the turn commits.
-#[tokio::test]
-async fn a_press_during_a_slow_turn_is_acknowledged_in_time_and_still_answers() {
+/// Carebot on the fake Discord, health content on, with Ava's 09:30 check-in asking her mood
+/// (its buttons are on the returned message).
+async fn at_the_mood_question() -> (Rig, SentMessage) {
     let rig = Rig::start(Setup {
         health: true,
         ..Setup::default()
@@ -19,6 +18,15 @@ async fn a_press_during_a_slow_turn_is_acknowledged_in_time_and_still_answers() 
     .await;
     rig.tick_at("2026-11-23T09:30:00Z").await;
     let mood = rig.next(AVA, MOOD).await;
+    (rig, mood)
+}
+
+/// A turn that cannot commit for a while (here: something else holds SQLite's write lock, as
+/// a backup or a long admin command might) must not leave the button spinning: the press is
+/// acknowledged within the window, and the answer is still stored once the turn commits.
+#[tokio::test]
+async fn a_press_during_a_slow_turn_is_acknowledged_in_time_and_still_answers() {
+    let (rig, mood) = at_the_mood_question().await;
 
     let mut other = sqlx::SqliteConnection::connect(&rig.app.db.url)
         .await
@@ -86,13 +94,7 @@ async fn a_press_during_a_slow_turn_is_acknowledged_in_time_and_still_answers() 
 /// so a replayed press (gateway resume) shows the bot recognised it and changed nothing.
 #[tokio::test]
 async fn a_press_pressed_once_is_acknowledged_once_and_answers_once() {
-    let rig = Rig::start(Setup {
-        health: true,
-        ..Setup::default()
-    })
-    .await;
-    rig.tick_at("2026-11-23T09:30:00Z").await;
-    let mood = rig.next(AVA, MOOD).await;
+    let (rig, mood) = at_the_mood_question().await;
     let press = rig.fake.press(AVA, "ava", &mood, "3");
     rig.next(
         AVA,

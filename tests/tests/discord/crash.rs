@@ -12,6 +12,7 @@
 
 use carebot_tests::carebot_binary;
 use carebot_tests::fake_discord::FakeDiscord;
+use carebot_tests::kill::{burst, moment, stored_answers};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -102,30 +103,6 @@ fn log(dir: &Path) -> std::fs::File {
         .expect("log file")
 }
 
-/// Check-in after check-in; each goal answer a unique token.
-fn burst(seed: u64) -> Vec<String> {
-    (0..CYCLES)
-        .flat_map(|c| {
-            [
-                "check in".to_string(),
-                "4".to_string(),
-                format!("garden-{seed}-{c}"),
-                "no".to_string(),
-                "yes".to_string(),
-            ]
-        })
-        .collect()
-}
-
-/// xorshift: a repeatable "random" moment per seed.
-fn moment(seed: u64, max_ms: u64) -> u64 {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x % max_ms
-}
-
 /// Messages the bot has sent Ava so far.
 fn to_ava(fake: &FakeDiscord) -> usize {
     fake.messages().iter().filter(|m| m.to == AVA).count()
@@ -143,22 +120,6 @@ async fn seen(fake: &FakeDiscord, n: usize, patience: Duration) -> bool {
     to_ava(fake) >= n
 }
 
-/// The goal answers stored for Ava, read through `carebot export`.
-fn stored_goal_answers(dir: &Path) -> Vec<String> {
-    admin(dir, &["export", "--person", "ava", "--out", "."]);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("ava.json")).expect("export"))
-            .expect("JSON");
-    json["answers"]
-        .as_array()
-        .expect("answers")
-        .iter()
-        .filter_map(|a| a["raw"].as_str())
-        .filter(|r| r.starts_with("garden-"))
-        .map(String::from)
-        .collect()
-}
-
 async fn run_seed(seed: u64) {
     let dir = tempfile::tempdir().expect("temp");
     let code = seed_home(dir.path());
@@ -171,7 +132,7 @@ async fn run_seed(seed: u64) {
         "seed {seed}: linked"
     );
 
-    let lines = burst(seed);
+    let lines = burst(seed, CYCLES, &["garden"]);
     // The kill falls while line `kill_line` is in flight, `kill_delay` after Ava sent it:
     // before the bot read it, mid-turn, or after the reply went, depending on the seed.
     let kill_line = 1 + moment(seed, lines.len() as u64 - 1) as usize;
@@ -221,7 +182,10 @@ async fn run_seed(seed: u64) {
             .map(|m| m.content.clone())
             .collect::<Vec<_>>()
     );
-    let mut stored = stored_goal_answers(dir.path());
+    let mut stored: Vec<String> = stored_answers(dir.path())
+        .into_iter()
+        .filter(|r| r.starts_with("garden-"))
+        .collect();
     stored.sort();
     let mut want: Vec<String> = lines
         .iter()

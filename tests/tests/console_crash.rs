@@ -8,25 +8,23 @@
 //! the number of replies that had begun to print when the process died is the number of lines
 //! fully handled, in order.
 
+use carebot_tests::carebot_binary;
+use carebot_tests::kill::{burst, moment, stored_answers};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn dialogs() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../dialogs")
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn carebot(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_carebot"));
+    let mut c = Command::new(carebot_binary());
     c.current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("CAREBOT_DATABASE_URL")
-        .args(["--db", "sqlite://care.db", "--dialogs", &dialogs()]);
+        .arg("--db")
+        .arg("sqlite://care.db")
+        .arg("--dialogs")
+        .arg(carebot_tests::dialogs_dir());
     c
 }
 
@@ -42,30 +40,8 @@ const STARTS: &[&str] = &[
 
 const CYCLES: usize = 25;
 
-/// The burst: check-in after check-in, each goal answer a unique token.
-fn burst(seed: u64) -> Vec<String> {
-    (0..CYCLES)
-        .flat_map(|c| {
-            [
-                "check in".to_string(),
-                "4".to_string(),
-                format!("garden-{seed}-{c}"),
-                format!("phone-{seed}-{c}"),
-                "no".to_string(),
-                "yes".to_string(),
-            ]
-        })
-        .collect()
-}
-
-/// xorshift: a repeatable "random" moment per seed without a dependency.
-fn moment(seed: u64, max_ms: u64) -> u64 {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x % max_ms
-}
+/// Ava's two goals, in the order the check-in asks them.
+const GOALS: &[&str] = &["garden", "phone"];
 
 /// Runs the burst and kills the bot after `kill_after` (None: let it finish). Returns how
 /// many lines were acknowledged.
@@ -110,28 +86,6 @@ fn run_and_kill(dir: &Path, lines: &[String], kill_after: Option<Duration>) -> u
     out.lines()
         .filter(|l| STARTS.iter().any(|s| l.starts_with(s)))
         .count()
-}
-
-/// The `raw` of every answer stored for Ava, read through `carebot export` after a restart.
-fn stored_answers(dir: &Path) -> Vec<String> {
-    let out = carebot(dir)
-        .args(["export", "--person", "ava", "--out", "."])
-        .output()
-        .expect("export");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("ava.json")).expect("json"))
-            .expect("valid JSON");
-    json["answers"]
-        .as_array()
-        .expect("answers")
-        .iter()
-        .filter_map(|a| a["raw"].as_str().map(String::from))
-        .collect()
 }
 
 /// A fresh demo home in `dir`.
@@ -186,7 +140,7 @@ fn every_acknowledged_answer_survives_kill_9_exactly_once() {
     // The control: no kill, everything acknowledged and stored once.
     let dir = tempfile::tempdir().expect("temp");
     seed_home(dir.path());
-    let lines = burst(0);
+    let lines = burst(0, CYCLES, GOALS);
     let acked = run_and_kill(dir.path(), &lines, None);
     assert_eq!(
         acked,
@@ -199,7 +153,7 @@ fn every_acknowledged_answer_survives_kill_9_exactly_once() {
     for seed in 1..=6u64 {
         let dir = tempfile::tempdir().expect("temp");
         seed_home(dir.path());
-        let lines = burst(seed);
+        let lines = burst(seed, CYCLES, GOALS);
         let wait = Duration::from_millis(20 + moment(seed, 600));
         let acked = run_and_kill(dir.path(), &lines, Some(wait));
         if acked < lines.len() {

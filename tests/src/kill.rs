@@ -1,0 +1,64 @@
+//! Shared by the kill -9 tests (`tests/tests/console_crash.rs`, `tests/tests/discord/crash.rs`):
+//! the burst of check-in answers a resident sends, a repeatable "random" moment per seed, and
+//! reading back what was stored through the binary's own export.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Check-in after check-in, `cycles` times: "check in", a mood, one answer per goal (each a
+/// unique token `PREFIX-SEED-CYCLE`, so a stored answer can be traced to the line that sent it),
+/// nothing else, and confirming the read-back.
+pub fn burst(seed: u64, cycles: usize, goal_prefixes: &[&str]) -> Vec<String> {
+    (0..cycles)
+        .flat_map(|c| {
+            let mut lines = vec!["check in".to_string(), "4".to_string()];
+            lines.extend(goal_prefixes.iter().map(|p| format!("{p}-{seed}-{c}")));
+            lines.extend(["no".to_string(), "yes".to_string()]);
+            lines
+        })
+        .collect()
+}
+
+/// xorshift: a number below `max` that is the same for the same seed on every run, without a
+/// dependency.
+pub fn moment(seed: u64, max: u64) -> u64 {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x % max
+}
+
+/// The `raw` text of every answer stored for Ava in `dir/care.db`, read through
+/// `carebot export` (a fresh process, so it sees only what was durably stored).
+pub fn stored_answers(dir: &Path) -> Vec<String> {
+    let out = Command::new(crate::carebot_binary())
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CAREBOT_DATABASE_URL")
+        .args([
+            "--db",
+            "sqlite://care.db",
+            "export",
+            "--person",
+            "ava",
+            "--out",
+            ".",
+        ])
+        .output()
+        .expect("export runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ava.json")).expect("export"))
+            .expect("valid JSON");
+    json["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .filter_map(|a| a["raw"].as_str().map(String::from))
+        .collect()
+}
