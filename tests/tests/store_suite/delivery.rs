@@ -205,3 +205,50 @@ pub async fn two_instances_ticking_at_once_start_each_checkin_once(app: TestApp)
     // 1,001 prompts, plus Kim's 08:00 digest: both instances ran the morning jobs, once.
     assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 1002);
 }
+
+/// `carebot status` and the metrics endpoint read this: every count an operator is promised,
+/// each from a known state (waiting, sent, dead letters, last delivery, unacknowledged alerts,
+/// overdue reviews, the scheduler's last run).
+pub async fn the_status_counts_what_an_operator_needs(app: TestApp) {
+    let store = &app.bot.store;
+    let today = "2026-11-23";
+    let empty = store.status(today).await.expect("status");
+    assert_eq!(empty, carebot_core::store::status::Status::default());
+
+    app.say("ava", "help").await; // delivered at once
+    let delivered_at = app.clock.now_ms();
+    app.clock.advance(Duration::minutes(1));
+    app.handle(&inbound("ben", "b1", "help")).await;
+    app.channel.fail_next(
+        1,
+        DeliveryError::Permanent {
+            reason: "HTTP 403".into(),
+        },
+    );
+    dispatch_due(&app.bot, &app.channel, &app.policy)
+        .await
+        .expect("dispatch");
+    // Not delivered yet: the alert to Kim and the reply to Ava.
+    app.handle(&inbound("ava", "a9", "I need help now")).await;
+    store
+        .set_review(app.id("ava"), 28, "2026-11-01")
+        .await
+        .expect("review");
+    store
+        .set_review(app.id("ben"), 28, "2027-01-01")
+        .await
+        .expect("review");
+
+    let status = store.status(today).await.expect("status");
+    assert_eq!(
+        status.channels,
+        [(PLATFORM.to_string(), 2, 1, 1, 0, Some(delivered_at))],
+        "(platform, waiting, sent, dead, withdrawn, last delivered)"
+    );
+    assert_eq!(status.unacknowledged_alerts, 1);
+    assert_eq!(status.overdue_reviews, 1, "Ava's, not Ben's");
+    assert_eq!(status.last_tick_ms, None);
+    app.bot.tick().await.expect("tick");
+    let status = store.status(today).await.expect("status");
+    assert_eq!(status.last_tick_ms, Some(app.clock.now_ms()));
+}

@@ -39,6 +39,7 @@ for_each_backend!(
     a_claim_left_by_a_stopped_run_is_retried_at_start_on_a_single_instance,
     giving_back_claims_leaves_backoffs_and_other_addresses_alone,
     a_message_that_cannot_be_delivered_is_dead_lettered,
+    the_status_counts_what_an_operator_needs,
     alerts_reach_only_the_residents_own_keyworkers,
     concurrent_turns_for_one_person_are_serialised,
     a_turn_that_fails_beside_others_is_not_stored_and_theirs_are,
