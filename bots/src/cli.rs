@@ -251,9 +251,10 @@ impl Cli {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Matrix => {
+                // Listening first: a stop asked for while starting up is a clean stop too.
+                let shutdown = carebot::serve::shutdown_on_signals();
                 let config = self.config()?;
                 let bot = std::sync::Arc::new(setup::carebot(&config).await?);
-                let shutdown = carebot::serve::shutdown_on_signals();
                 carebot::matrix::run(
                     bot.clone(),
                     &config.matrix,
@@ -265,11 +266,13 @@ impl Cli {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Discord => {
+                // Listening first: a stop asked for while starting up is a clean stop too.
+                let shutdown = carebot::serve::shutdown_on_signals();
                 let config = self.config()?;
                 // The token is checked before anything is opened.
                 let options = carebot::discord::Options::from_config(&config.discord)?;
                 let bot = setup::carebot(&config).await?;
-                carebot::discord::serve(bot, options).await?;
+                carebot::discord::serve(bot, options, shutdown).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Chat { who } => {

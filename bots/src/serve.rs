@@ -122,28 +122,29 @@ impl<C: Channel> Service<C> {
 /// finishes, the outbox is flushed, then the process stops.
 pub fn shutdown_on_signals() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
+    // Registered here, before anything else runs, not inside the task: a signal that comes
+    // while Carebot is still starting up is then a clean stop too, not the default kill.
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+    };
     tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        {
-            let mut term = match tokio::signal::unix::signal(
-                tokio::signal::unix::SignalKind::terminate(),
-            ) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops Carebot gracefully");
-                    let _ = ctrl_c.await;
-                    let _ = tx.send(true);
-                    return;
+        match signals {
+            Ok((mut int, mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
                 }
-            };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGINT and SIGTERM; only Ctrl-C stops Carebot gracefully");
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
         #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+        let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: finishing the current turn and flushing the outbox");
         let _ = tx.send(true);
     });

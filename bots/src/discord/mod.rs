@@ -137,10 +137,14 @@ impl Discord {
 }
 
 /// `carebot discord`: runs until SIGINT or SIGTERM.
-pub async fn serve(bot: Carebot, options: Options) -> Result<()> {
+pub async fn serve(
+    bot: Carebot,
+    options: Options,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
     let discord = Discord::connect(Arc::new(bot), options).await?;
     let store = discord.service().bot().store.clone();
-    discord.run(crate::serve::shutdown_on_signals()).await;
+    discord.run(shutdown).await;
     store.close().await;
     Ok(())
 }
