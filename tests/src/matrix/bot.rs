@@ -39,6 +39,12 @@ impl BotAccount {
         }
     }
 
+    /// The secrets the bot is given (its password and the store passphrase), for checking
+    /// they never reach a log.
+    pub fn secrets(&self) -> [&str; 2] {
+        [&self.password, "test-store-passphrase"]
+    }
+
     /// The sync token the bot last finished handling (its own file in the store folder).
     pub fn handled_token(&self) -> String {
         std::fs::read_to_string(self.store.path().join("carebot-sync-token"))
@@ -84,6 +90,36 @@ impl BotAccount {
         panic!("no event in {room} reached the bot's device");
     }
 
+    /// Logs the account in once through the client API (as an admin would, to hand the bot a
+    /// token rather than a password) and returns the `[matrix]` settings with that access
+    /// token and no password.
+    pub async fn config_with_access_token(&self) -> MatrixConfig {
+        let http = matrix_sdk::reqwest::Client::new();
+        let body = serde_json::json!({
+            "type": "m.login.password",
+            "identifier": { "type": "m.id.user", "user": self.user_id.localpart() },
+            "password": self.password,
+            "initial_device_display_name": "carebot (token)",
+        });
+        let reply = http
+            .post(format!("{}/_matrix/client/v3/login", self.homeserver))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("login")
+            .text()
+            .await
+            .expect("login reply");
+        let reply: serde_json::Value = serde_json::from_str(&reply).expect("login JSON");
+        let token = reply["access_token"].as_str().expect("an access token");
+        MatrixConfig {
+            password: None,
+            access_token: Some(SecretString::from(token.to_string())),
+            ..self.config()
+        }
+    }
+
     /// The `[matrix]` settings for this account.
     pub fn config(&self) -> MatrixConfig {
         MatrixConfig {
@@ -107,8 +143,12 @@ pub struct InProcess {
 impl InProcess {
     /// Starts the adapter for `bot` as `account`.
     pub fn start(bot: Arc<Carebot>, account: &BotAccount, options: Options) -> Self {
+        Self::start_with(bot, account.config(), options)
+    }
+
+    /// Starts the adapter for `bot` with `config` (e.g. an access token instead of a password).
+    pub fn start_with(bot: Arc<Carebot>, config: MatrixConfig, options: Options) -> Self {
         let (stop, rx) = watch::channel(false);
-        let config = account.config();
         let task =
             tokio::spawn(async move { carebot::matrix::run(bot, &config, options, rx).await });
         Self { stop, task }
@@ -160,9 +200,18 @@ impl Binary {
     }
 
     /// SIGTERM, then waits up to `patience` for a clean exit (status 0).
-    pub fn terminate(mut self, patience: std::time::Duration) -> bool {
+    pub fn terminate(self, patience: std::time::Duration) -> bool {
+        self.signal("-TERM", patience)
+    }
+
+    /// SIGINT (Ctrl-C), then waits up to `patience` for a clean exit (status 0).
+    pub fn interrupt(self, patience: std::time::Duration) -> bool {
+        self.signal("-INT", patience)
+    }
+
+    fn signal(mut self, signal: &str, patience: std::time::Duration) -> bool {
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status();
         let deadline = std::time::Instant::now() + patience;
         while std::time::Instant::now() < deadline {

@@ -243,3 +243,26 @@ async fn health_content_never_goes_to_an_unencrypted_room() {
     );
     running.stop().await;
 }
+
+/// A home may give the bot an access token instead of a password: the bot finds its device
+/// from the token, keeps the session, and talks end-to-end encrypted as with a password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_logs_in_with_an_access_token_instead_of_a_password() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+    let account = BotAccount::register(synapse::shared(), "carebot-token").await;
+    let config = account.config_with_access_token().await;
+    assert!(config.password.is_none());
+    let bot = Arc::new(app.restart(None).await);
+    let running = InProcess::start_with(bot, config, options());
+    let ava = Person::new(synapse::shared(), "ava-token").await;
+    bind(&app, "ava", &ava).await;
+    let room = ava.open_chat(&account.user_id, true).await;
+    let r = ava.ask(&room, &account.user_id, "help", 1).await;
+    assert!(r[0].contains("Here's what you can say"), "{r:?}");
+    assert!(ava.from(&account.user_id).iter().all(|m| m.encrypted));
+    running.stop().await;
+    let session = std::fs::read_to_string(account.store.path().join("session.json"))
+        .expect("the session is kept for the next start");
+    assert!(session.contains("carebot-token"), "{session}");
+}

@@ -106,6 +106,98 @@ async fn killed_mid_checkin_the_bot_resumes_with_no_lost_answer_and_no_duplicate
     }
 }
 
+/// Ctrl-C while an answer is on its way: the bot finishes the turn it is in, sends what that
+/// turn queued, and exits cleanly; whatever it had not yet read is handled after a restart.
+/// Either way the answer is stored once and the next question arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_mid_checkin_the_bot_finishes_its_turn_and_stops_cleanly() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    use carebot_tests::matrix::bot::Binary;
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+    let account = BotAccount::register(synapse::shared(), "carebot-sigint").await;
+    let bot = &account.user_id;
+    let ava = Person::new(synapse::shared(), "ava-sigint").await;
+    bind(&app, "ava", &ava).await;
+    app.bot
+        .store
+        .set_checkin_time(app.id("ava"), None)
+        .await
+        .expect("no scheduled check-in");
+    let log1 = account.store.path().join("run1.log");
+    let log2 = account.store.path().join("run2.log");
+    let _dump = DumpOnPanic(vec![log1.clone(), log2.clone()]);
+    let first = Binary::start(&account, &app.db.url, &log1);
+    let room = ava.open_chat(bot, true).await;
+    ava.ask(&room, bot, "check in", 1).await;
+    ava.ask(&room, bot, "4", 1).await;
+
+    ava.say(&room, "Walked to the garden, sigint-5512").await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        first.interrupt(Duration::from_secs(20)),
+        "carebot did not stop cleanly on SIGINT"
+    );
+    let stored = |answers: &[carebot_core::store::answers::StoredAnswer]| {
+        answers
+            .iter()
+            .filter(|a| a.raw.contains("sigint-5512"))
+            .count()
+    };
+    let handled = stored(
+        &app.bot
+            .store
+            .answers_of(app.id("ava"))
+            .await
+            .expect("answers"),
+    );
+    if handled == 1 {
+        // The turn was finished before the bot stopped, so its reply was sent before it did:
+        // it arrives with no bot running.
+        let seen = ava.wait_for_within(bot, 3, Duration::from_secs(10)).await;
+        assert_eq!(count(&seen, "Your goal is: phone my sister"), 1, "{seen:?}");
+    }
+    let second = Binary::start(&account, &app.db.url, &log2);
+    let seen = ava.wait_for_within(bot, 3, Duration::from_secs(60)).await;
+    assert_eq!(
+        count(&seen, "Your goal is: phone my sister"),
+        1,
+        "the next question arrives once (handled {} before the stop): {seen:?}",
+        if handled == 1 { "" } else { "not" }
+    );
+    // The restarted bot carries on with the check-in, then stops cleanly on SIGTERM.
+    let r = ava
+        .ask_within(&room, bot, "Not yet", 1, Duration::from_secs(60))
+        .await;
+    assert!(r[0].contains("anything else"), "{r:?}");
+    assert!(
+        second.terminate(Duration::from_secs(20)),
+        "carebot did not stop cleanly on SIGTERM"
+    );
+    let answers = app
+        .bot
+        .store
+        .answers_of(app.id("ava"))
+        .await
+        .expect("answers");
+    assert_eq!(stored(&answers), 1, "the answer is stored exactly once");
+    // Neither the answer nor the bot's secrets reached its logs (--verbose).
+    for log in [&log1, &log2] {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(
+            text.contains("logged in to Matrix"),
+            "{} was written",
+            log.display()
+        );
+        for secret in account.secrets().into_iter().chain(["sigint-5512"]) {
+            assert!(!text.contains(secret), "{} holds {secret:?}", log.display());
+        }
+    }
+    eprintln!(
+        "SIGINT came {} the bot had stored the answer",
+        if handled == 1 { "after" } else { "before" }
+    );
+}
+
 /// matrix-sdk records a batch as seen as soon as it arrives, before the bot has handled it.
 /// A crash in between must not lose the answer in that batch: the restarted bot asks again
 /// from its own token, and the SDK must not throw the repeat away as one it has seen.
