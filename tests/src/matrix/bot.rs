@@ -29,8 +29,18 @@ pub struct BotAccount {
 impl BotAccount {
     /// Registers a fresh bot account on `synapse`.
     pub async fn register(synapse: &Synapse, localpart: &str) -> Self {
+        Self::register_as(synapse, localpart, false).await
+    }
+
+    /// Registers a fresh bot account that is a server admin (so it may read its own rate
+    /// limit override).
+    pub async fn register_admin(synapse: &Synapse, localpart: &str) -> Self {
+        Self::register_as(synapse, localpart, true).await
+    }
+
+    async fn register_as(synapse: &Synapse, localpart: &str, admin: bool) -> Self {
         let password = format!("pw-{localpart}");
-        let user = synapse.register(localpart, &password, false).await;
+        let user = synapse.register(localpart, &password, admin).await;
         Self {
             user_id: OwnedUserId::try_from(user).expect("user id"),
             homeserver: synapse.url.clone(),
@@ -94,6 +104,35 @@ impl BotAccount {
     /// token rather than a password) and returns the `[matrix]` settings with that access
     /// token and no password.
     pub async fn config_with_access_token(&self) -> MatrixConfig {
+        let token = self.login_token().await;
+        MatrixConfig {
+            password: None,
+            access_token: Some(SecretString::from(token)),
+            ..self.config()
+        }
+    }
+
+    /// Exempts the account from the homeserver's message rate limit, as the README tells an
+    /// administrator to (Synapse's `override_ratelimit`; the account must be an admin here).
+    pub async fn exempt_from_rate_limits(&self) {
+        let token = self.login_token().await;
+        let status = matrix_sdk::reqwest::Client::new()
+            .post(format!(
+                "{}/_synapse/admin/v1/users/{}/override_ratelimit",
+                self.homeserver, self.user_id
+            ))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(r#"{"messages_per_second": 0, "burst_count": 0}"#)
+            .send()
+            .await
+            .expect("override_ratelimit")
+            .status();
+        assert!(status.is_success(), "override_ratelimit: {status}");
+    }
+
+    /// A fresh access token for the account (a new device), from the client login API.
+    async fn login_token(&self) -> String {
         let http = matrix_sdk::reqwest::Client::new();
         let body = serde_json::json!({
             "type": "m.login.password",
@@ -112,12 +151,10 @@ impl BotAccount {
             .await
             .expect("login reply");
         let reply: serde_json::Value = serde_json::from_str(&reply).expect("login JSON");
-        let token = reply["access_token"].as_str().expect("an access token");
-        MatrixConfig {
-            password: None,
-            access_token: Some(SecretString::from(token.to_string())),
-            ..self.config()
-        }
+        reply["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_string()
     }
 
     /// The `[matrix]` settings for this account.

@@ -503,3 +503,46 @@ async fn a_resend_after_an_unknown_outcome_is_found_in_the_timeline_not_sent_twi
     assert_eq!(seen.len() as i64, rows, "no message twice: {seen:?}");
     running.stop().await;
 }
+
+/// At start the bot checks whether the homeserver rate limits its account (Synapse's default
+/// would make a morning of check-ins take hours) and says so clearly; once an administrator
+/// exempts it as the README shows, the warning goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_bot_account_is_warned_about_at_start_until_it_is_exempted() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    use carebot_tests::matrix::bot::Binary;
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+    let account = BotAccount::register_admin(synapse::shared(), "carebot-limits").await;
+    let wait_for_log = |log: &std::path::Path, what: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if text.contains(what) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let log1 = account.store.path().join("run1.log");
+    let log2 = account.store.path().join("run2.log");
+    let _dump = DumpOnPanic(vec![log1.clone(), log2.clone()]);
+
+    let first = Binary::start(&account, &app.db.url, &log1);
+    let text = wait_for_log(&log1, "rate limits the bot account");
+    assert!(
+        text.contains("the homeserver rate limits the bot account")
+            && text.contains("override_ratelimit"),
+        "{text}"
+    );
+    assert!(first.terminate(Duration::from_secs(20)));
+
+    account.exempt_from_rate_limits().await;
+    let second = Binary::start(&account, &app.db.url, &log2);
+    let text = wait_for_log(&log2, "does not rate limit");
+    assert!(
+        text.contains("the homeserver does not rate limit the bot account"),
+        "{text}"
+    );
+    assert!(!text.contains("the homeserver rate limits"), "{text}");
+    assert!(second.terminate(Duration::from_secs(20)));
+}
