@@ -147,3 +147,107 @@ async fn a_keyworkers_digest_arrives_with_its_mood_chart_attached() {
     assert_eq!(digest.payload["attachments"][0]["filename"], "chart.png");
     rig.stop().await;
 }
+
+/// A read-back longer than Discord's 2,000 characters goes as several messages, split on
+/// sentences, each with its own nonce, the buttons only on the last; when the response to
+/// the first part is lost, the retry sends the same nonces and Ava sees each part once.
+#[tokio::test]
+async fn a_long_read_back_arrives_in_parts_once_each_even_when_a_response_is_lost() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    // As long as an answer may be and still be kept whole (1,000 characters), in sentences.
+    let long = |what: &str| {
+        let mut text = String::new();
+        for i in 1.. {
+            let next = format!("Sentence {i} about {what} went well.");
+            if text.len() + 1 + next.len() > 1000 {
+                return (text, i - 1);
+            }
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&next);
+        }
+        unreachable!()
+    };
+    let ((garden, g), (sister, s)) = (long("the garden"), long("my sister"));
+    assert!(
+        garden.len() + sister.len() > 1900,
+        "the read-back needs two parts"
+    );
+    rig.fake.dm(AVA, "ava", "check in");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "4");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", &garden);
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", &sister);
+    rig.next_to(AVA).await;
+    let before = rig.fake.messages().len();
+    rig.fake.lose_next_responses(1);
+    rig.fake.dm(AVA, "ava", "no");
+    rig.fake
+        .wait_until("the lost response", |v| {
+            v.calls().iter().any(|c| c.status == 502)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rig.app.clock.advance(chrono::Duration::seconds(3));
+    rig.fake
+        .wait_until("every part", |v| {
+            v.messages()[before..]
+                .iter()
+                .any(|m| !m.buttons().is_empty())
+        })
+        .await;
+    let parts: Vec<_> = rig.fake.messages()[before..].to_vec();
+    assert!(parts.len() >= 2, "{} part(s)", parts.len());
+    let nonces: std::collections::HashSet<_> =
+        parts.iter().map(|m| m.payload["nonce"].clone()).collect();
+    assert_eq!(
+        nonces.len(),
+        parts.len(),
+        "each part once, with its own nonce"
+    );
+    for (i, m) in parts.iter().enumerate() {
+        assert_eq!(m.to, AVA);
+        assert!(
+            m.content.chars().count() <= 2000,
+            "part {i}: {}",
+            m.content.len()
+        );
+        let last = i == parts.len() - 1;
+        assert_eq!(
+            !m.buttons().is_empty(),
+            last,
+            "buttons only on the last part"
+        );
+        if !last {
+            assert!(
+                m.content.ends_with('.'),
+                "split on a sentence: {:?}",
+                &m.content[m.content.len() - 20..]
+            );
+        }
+    }
+    let whole: String = parts
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (what, n) in [("the garden", g), ("my sister", s)] {
+        for i in [1, n / 2, n] {
+            let sentence = format!("Sentence {i} about {what} went well.");
+            assert!(whole.contains(&sentence), "{sentence:?} missing");
+        }
+    }
+    // Each part was looked at above; nothing else follows.
+    for _ in &parts {
+        rig.next_to(AVA).await;
+    }
+    rig.quiet().await;
+    rig.stop().await;
+}
