@@ -5,6 +5,7 @@
 carebot_tests::for_each_backend!(
     a_flood_from_one_account_is_refused_told_once_and_changes_nothing,
     a_call_for_help_in_a_flood_still_reaches_the_keyworker,
+    a_flood_in_flight_beside_a_checkin_takes_none_of_its_turns,
 );
 
 mod suite {
@@ -76,6 +77,75 @@ mod suite {
         // A minute later Ben is heard again.
         app.clock.advance(Duration::minutes(1));
         assert_eq!(app.handle(&msg("ben", 5000, "help")).await, Handled::Done);
+    }
+
+    /// The flood and Ava's check-in are in flight at the same moment (1,000 of Ben's
+    /// messages, 50 at a time, while Ava answers each question): Ava is never refused, her
+    /// every answer is stored, and the store sees no more of Ben than his burst, so his flood
+    /// never queues ahead of her at the writer. (Refusal comes before the store is touched;
+    /// speed itself is the benchmark's to measure, not a test's.)
+    pub async fn a_flood_in_flight_beside_a_checkin_takes_none_of_its_turns(mut app: TestApp) {
+        // A burst of 8: enough for Ava's whole check-in (six messages) on a clock that
+        // stands still, so anything refused to her would be the flood's doing.
+        app.bot.limiter = RateLimiter::new(RateLimit {
+            burst: 8,
+            per_minute: 10,
+        });
+        let app = &app;
+        let flood = async {
+            let mut refused = 0;
+            for chunk in (0..1000).collect::<Vec<usize>>().chunks(50) {
+                let msgs: Vec<Inbound> = chunk
+                    .iter()
+                    .map(|&n| msg("ben", n, "weird text from a stuck client"))
+                    .collect();
+                let turns = msgs.iter().map(|m| app.handle(m));
+                for got in futures::future::join_all(turns).await {
+                    if got == Handled::RateLimited {
+                        refused += 1;
+                    }
+                }
+            }
+            refused
+        };
+        let checkin = async {
+            let mut handled = Vec::new();
+            for (n, text) in ["check in", "4", "walked there", "rang her", "no", "yes"]
+                .iter()
+                .enumerate()
+            {
+                handled.push(app.handle(&msg("ava", n, text)).await);
+                tokio::task::yield_now().await;
+            }
+            handled
+        };
+        let (refused, handled) = tokio::join!(flood, checkin);
+        assert!(
+            handled.iter().all(|h| *h == Handled::Done),
+            "Ava is never refused: {handled:?}"
+        );
+        assert_eq!(refused, 1000 - 8, "only Ben's burst got through");
+        let answers = app
+            .bot
+            .store
+            .answers_of(app.id("ava"))
+            .await
+            .expect("answers");
+        for said in ["walked there", "rang her"] {
+            assert_eq!(
+                answers.iter().filter(|a| a.raw == said).count(),
+                1,
+                "{said}"
+            );
+        }
+        let bens = app
+            .count("SELECT COUNT(*) FROM inbound_events WHERE event_id LIKE 'ben-%'")
+            .await;
+        assert_eq!(
+            bens,
+            8 + 1,
+            "the store saw only Ben's burst and the note to slow down"
+        );
     }
 
     pub async fn a_call_for_help_in_a_flood_still_reaches_the_keyworker(mut app: TestApp) {
