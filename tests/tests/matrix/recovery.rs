@@ -2,6 +2,7 @@
 //! resend whose first outcome is unknown.
 
 use super::*;
+use carebot_tests::matrix::bot::Binary;
 
 /// Prints the bot's logs if the test fails, to show why.
 struct DumpOnPanic(Vec<std::path::PathBuf>);
@@ -17,30 +18,67 @@ impl Drop for DumpOnPanic {
     }
 }
 
+/// The real `carebot matrix` binary with Ava in the middle of a check-in: her account linked,
+/// no scheduled check-in (the binary runs on the real clock: the scheduler must not start
+/// Ava's daily one in the middle of this, whatever time of day the test runs), the first
+/// run's log at `logs[0]` (a restart's goes to `logs[1]`), and her mood answered.
+struct MidCheckin {
+    app: TestApp,
+    account: BotAccount,
+    ava: Person,
+    room: matrix_sdk::Room,
+    logs: [std::path::PathBuf; 2],
+    _dump: DumpOnPanic,
+    first: Binary,
+}
+
+impl MidCheckin {
+    async fn start(name: &str) -> Self {
+        let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+        let account = BotAccount::register(synapse::shared(), &format!("carebot-{name}")).await;
+        let ava = Person::new(synapse::shared(), &format!("ava-{name}")).await;
+        bind(&app, "ava", &ava).await;
+        app.bot
+            .store
+            .set_checkin_time(app.id("ava"), None)
+            .await
+            .expect("no scheduled check-in");
+        let logs = [
+            account.store.path().join("run1.log"),
+            account.store.path().join("run2.log"),
+        ];
+        let _dump = DumpOnPanic(logs.to_vec());
+        let first = Binary::start(&account, &app.db.url, &logs[0]);
+        let bot = &account.user_id;
+        let room = ava.open_chat(bot, true).await;
+        let r = ava.ask(&room, bot, "check in", 1).await;
+        assert!(r[0].contains("How are you feeling"), "{r:?}");
+        ava.ask(&room, bot, "4", 1).await;
+        Self {
+            app,
+            account,
+            ava,
+            room,
+            logs,
+            _dump,
+            first,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_checkin_the_bot_resumes_with_no_lost_answer_and_no_duplicate() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
-    use carebot_tests::matrix::bot::Binary;
-    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
-    let account = BotAccount::register(synapse::shared(), "carebot-kill").await;
+    let MidCheckin {
+        app,
+        account,
+        ava,
+        room,
+        logs: [log1, log2],
+        _dump,
+        first,
+    } = MidCheckin::start("kill").await;
     let bot = &account.user_id;
-    let ava = Person::new(synapse::shared(), "ava-kill").await;
-    bind(&app, "ava", &ava).await;
-    // The binary runs on the real clock: keep the scheduler from starting Ava's daily check-in
-    // in the middle of this one, whatever time of day the test runs.
-    app.bot
-        .store
-        .set_checkin_time(app.id("ava"), None)
-        .await
-        .expect("no scheduled check-in");
-    let log1 = account.store.path().join("run1.log");
-    let log2 = account.store.path().join("run2.log");
-    let _dump = DumpOnPanic(vec![log1.clone(), log2.clone()]);
-    let first = Binary::start(&account, &app.db.url, &log1);
-    let room = ava.open_chat(bot, true).await;
-    let r = ava.ask(&room, bot, "check in", 1).await;
-    assert!(r[0].contains("How are you feeling"), "{r:?}");
-    ava.ask(&room, bot, "4", 1).await;
 
     // The answer goes out and the bot is killed at some moment while handling it.
     ava.say(&room, "Walked to the garden with a canary-7731 scarf")
@@ -112,24 +150,16 @@ async fn killed_mid_checkin_the_bot_resumes_with_no_lost_answer_and_no_duplicate
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupted_mid_checkin_the_bot_finishes_its_turn_and_stops_cleanly() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
-    use carebot_tests::matrix::bot::Binary;
-    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
-    let account = BotAccount::register(synapse::shared(), "carebot-sigint").await;
+    let MidCheckin {
+        app,
+        account,
+        ava,
+        room,
+        logs: [log1, log2],
+        _dump,
+        first,
+    } = MidCheckin::start("sigint").await;
     let bot = &account.user_id;
-    let ava = Person::new(synapse::shared(), "ava-sigint").await;
-    bind(&app, "ava", &ava).await;
-    app.bot
-        .store
-        .set_checkin_time(app.id("ava"), None)
-        .await
-        .expect("no scheduled check-in");
-    let log1 = account.store.path().join("run1.log");
-    let log2 = account.store.path().join("run2.log");
-    let _dump = DumpOnPanic(vec![log1.clone(), log2.clone()]);
-    let first = Binary::start(&account, &app.db.url, &log1);
-    let room = ava.open_chat(bot, true).await;
-    ava.ask(&room, bot, "check in", 1).await;
-    ava.ask(&room, bot, "4", 1).await;
 
     ava.say(&room, "Walked to the garden, sigint-5512").await;
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -204,7 +234,6 @@ async fn interrupted_mid_checkin_the_bot_finishes_its_turn_and_stops_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_the_sdk_saw_just_before_a_crash_is_handled_after_restart() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
-    use carebot_tests::matrix::bot::Binary;
     let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
     let account = BotAccount::register(synapse::shared(), "carebot-seen").await;
     let bot = &account.user_id;
@@ -510,7 +539,6 @@ async fn a_resend_after_an_unknown_outcome_is_found_in_the_timeline_not_sent_twi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_bot_account_is_warned_about_at_start_until_it_is_exempted() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
-    use carebot_tests::matrix::bot::Binary;
     let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
     let account = BotAccount::register_admin(synapse::shared(), "carebot-limits").await;
     let wait_for_log = |log: &std::path::Path, what: &str| {
