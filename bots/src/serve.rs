@@ -10,7 +10,7 @@ use carebot_core::runtime::{
     dispatch_due, resume_deliveries, Carebot, Channel, Handled, Inbound, RetryPolicy,
 };
 use carebot_core::store::Result;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -28,6 +28,9 @@ pub struct Service<C> {
     /// Events the platform sent again that were recognised and skipped (a sync replay, a
     /// gateway resume): a count an operator can watch, and a test can prove a replay arrived.
     replays: AtomicU64,
+    /// Turns handed to the core and not yet returned: a stop waits for them, so the reply to
+    /// an answer already being stored is sent before the process ends.
+    in_flight: AtomicUsize,
 }
 
 impl<C: Channel> Service<C> {
@@ -41,6 +44,7 @@ impl<C: Channel> Service<C> {
             tick_every: Duration::from_secs(5),
             poll_every: Duration::from_millis(500),
             replays: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -63,12 +67,27 @@ impl<C: Channel> Service<C> {
     /// Handles one inbound message: returns once the turn has committed, then wakes the
     /// outbox loop to send the replies.
     pub async fn receive(&self, msg: &Inbound) -> Result<Handled> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         let handled = self.bot.handle(msg).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if let Ok(Handled::Duplicate) = handled {
             self.replays.fetch_add(1, Ordering::Relaxed);
         }
         self.wake.notify_one();
         handled
+    }
+
+    /// The last step of a graceful stop, once the adapter takes no more events: waits for the
+    /// turns still in hand to commit (up to `patience`), then sends what they queued.
+    pub async fn finish(&self, patience: Duration) {
+        let deadline = tokio::time::Instant::now() + patience;
+        while self.in_flight.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            tracing::warn!("stopping with a turn still in hand; its reply goes at the next start");
+        }
+        self.flush().await;
     }
 
     /// How many replayed events were recognised and skipped since the service started.

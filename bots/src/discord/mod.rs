@@ -133,6 +133,9 @@ impl Discord {
         self.service.run(shutdown).await;
         self.shards.shutdown_all().await;
         let _ = self.gateway.await;
+        // No more events come in; a button press or message still being handled commits,
+        // and its reply goes, before the process ends.
+        self.service.finish(Duration::from_secs(10)).await;
     }
 }
 

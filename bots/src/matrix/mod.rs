@@ -80,6 +80,8 @@ pub async fn run(
     if let Err(e) = outbox.await {
         tracing::error!(error = %e, "the outbox task stopped unexpectedly");
     }
+    // The sync loop has stopped taking events; the reply to the last turn goes now.
+    service.finish(Duration::from_secs(10)).await;
     // Let matrix-sdk's SQLite store finish its last background writes before the runtime
     // goes: cut short, its connection pool panics on the way down.
     drop(service);
