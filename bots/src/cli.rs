@@ -111,6 +111,15 @@ enum DialogsCommand {
         /// The folder (default: the configured one, normally dialogs/).
         dir: Option<PathBuf>,
     },
+    /// Run labelled examples (`expected<TAB>utterance`) through the engine and print
+    /// precision, recall, a confusion table and every miss; exit status 1 below the targets
+    /// in system.toml's [understanding.targets]. A folder holding system.toml is the dialogs
+    /// to test (default: the configured one); other folders give their *.tsv files; with no
+    /// example files, the dialogs folder's examples/ are used.
+    Test {
+        /// The dialogs folder and/or example files and folders.
+        paths: Vec<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -147,6 +156,16 @@ impl Cli {
                     None => self.config()?.dialogs.dir,
                 };
                 Ok(check_dialogs(&dir))
+            }
+            Command::Dialogs {
+                command: DialogsCommand::Test { paths },
+            } => {
+                let (dir, files) = crate::dialogs_test::split(paths);
+                let dir = match dir {
+                    Some(d) => d,
+                    None => self.config()?.dialogs.dir,
+                };
+                crate::dialogs_test::run(&dir, &files)
             }
             Command::Admin(cmd) => {
                 let config = self.config()?;

@@ -6,6 +6,7 @@ mod admin;
 mod cli;
 mod console;
 mod demo;
+mod dialogs_test;
 mod export;
 mod setup;
 mod status;

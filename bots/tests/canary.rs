@@ -77,10 +77,7 @@ fn health_data_never_reaches_the_logs_at_any_level() {
     ] {
         let dir = tempfile::tempdir().expect("temp");
         let (stdout, logs) = run(dir.path(), &args, &env);
-        assert!(
-            stdout.contains("I've told the staff straight away"),
-            "the script really ran"
-        );
+        assert!(stdout.contains("straight away"), "the script really ran");
         assert!(
             !logs.contains(CANARY),
             "health data in the logs with {args:?} {env:?}:\n{logs}"

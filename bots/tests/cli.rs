@@ -56,7 +56,9 @@ fn a_broken_flow_is_reported_with_file_line_and_fix() {
     let dir = tempfile::tempdir().expect("temp");
     for entry in std::fs::read_dir(dialogs()).expect("dialogs") {
         let path = entry.expect("entry").path();
-        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+        }
     }
     let checkin = dir.path().join("checkin.toml");
     let broken = std::fs::read_to_string(&checkin)
@@ -344,8 +346,8 @@ fn status_shows_an_operator_counts_and_no_personal_details() {
     let s = text(&status.stdout);
     assert!(s.contains("Alerts not yet acknowledged: 1"), "{s}");
     assert!(
-        s.contains("console    waiting 1, sent 1"),
-        "Kim's alert waits for her; Ava's reply went: {s}"
+        s.contains("console    waiting 2, sent 1"),
+        "the urgent alert waits for Kim and Maria; Ava's reply went: {s}"
     );
     assert!(
         !s.contains("chest") && !s.contains("Ava"),

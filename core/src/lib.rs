@@ -13,6 +13,9 @@
 //! - [`engine`]: the pure step function `(state, input, now) -> (state, effects)`. No I/O.
 //! - [`scheduler`]: when daily check-ins fall due in local time, across clock changes.
 //! - [`store`]: sqlx persistence for SQLite and PostgreSQL, one SQL text for both.
+//! - [`understand`]: what people mean: concern rules with negation scope, typo tolerance and
+//!   intents from example phrases, all from `dialogs/` data and all in-process; and the
+//!   labelled-example evaluation behind `carebot dialogs test`.
 //! - [`updates`]: building a family update from consented categories only.
 //! - [`runtime`]: loads, steps, persists and dispatches: the only place where the engine meets
 //!   the store, and where the outbox is delivered through a [`runtime::Channel`].
@@ -35,4 +38,5 @@ pub mod ids;
 pub mod runtime;
 pub mod scheduler;
 pub mod store;
+pub mod understand;
 pub mod updates;

@@ -4,15 +4,22 @@
 use carebot_core::flow::{load_dir, Problem};
 use std::path::Path;
 
+/// Copies the shipped dialogs' files (not the examples folder) into `to`.
+fn copy_shipped(to: &Path) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
+    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+}
+
 /// Writes the shipped system.toml plus `flow` as `test.toml`, loads the folder, returns the
 /// problems.
 fn problems_with(flow: &str) -> Vec<Problem> {
     let dir = tempfile::tempdir().expect("temp");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
-    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-    }
+    copy_shipped(dir.path());
     std::fs::write(dir.path().join("test.toml"), flow).expect("write");
     match load_dir(dir.path()) {
         Ok(_) => Vec::new(),
@@ -139,7 +146,7 @@ fn an_intent_naming_a_missing_flow_is_found() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
     for entry in std::fs::read_dir(&shipped).expect("dialogs") {
         let path = entry.expect("entry").path();
-        if !path.ends_with("rights.toml") {
+        if path.is_file() && !path.ends_with("rights.toml") {
             std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
         }
     }
@@ -155,17 +162,48 @@ fn an_intent_naming_a_missing_flow_is_found() {
 #[test]
 fn a_concern_rule_must_be_one_kind_or_the_other() {
     let dir = tempfile::tempdir().expect("temp");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
-    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-    }
+    copy_shipped(dir.path());
     let broken = "[[rule]]\nid = \"half\"\nreason = \"low\"\nanswer = \"mood\"\nat_most = 2\n";
     std::fs::write(dir.path().join("concerns.toml"), broken).expect("write");
     let p = only(load_dir(dir.path()).expect_err("must fail"));
     assert_eq!(p.line, 2);
     assert!(
-        p.message.contains("rule 'half' must have either `words`"),
+        p.message
+            .contains("rule 'half' must have either `patterns`"),
         "{p}"
     );
+}
+
+#[test]
+fn a_broken_concern_pattern_is_named_at_its_line_with_what_to_fix() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_shipped(dir.path());
+    let concerns = dir.path().join("concerns.toml");
+    let text = std::fs::read_to_string(&concerns).expect("read");
+    let broken = text.replacen("'top myself'", "'top (myself'", 1);
+    assert_ne!(text, broken, "the pattern to break is in the shipped file");
+    std::fs::write(&concerns, &broken).expect("write");
+    let p = only(load_dir(dir.path()).expect_err("must fail"));
+    let line = broken
+        .lines()
+        .position(|l| l.contains("'top (myself'"))
+        .expect("line")
+        + 1;
+    assert!(p.file.ends_with("concerns.toml"), "{p}");
+    assert_eq!(p.line, line, "{p}");
+    assert!(p.message.contains("not a valid regular expression"), "{p}");
+    assert!(p.fix.contains("brackets"), "{p}");
+}
+
+#[test]
+fn a_rule_naming_an_unknown_category_is_found() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_shipped(dir.path());
+    let concerns = dir.path().join("concerns.toml");
+    let text = std::fs::read_to_string(&concerns).expect("read");
+    let broken = text.replacen("category = \"pain\"", "category = \"pian\"", 1);
+    std::fs::write(&concerns, &broken).expect("write");
+    let p = only(load_dir(dir.path()).expect_err("must fail"));
+    assert!(p.message.contains("category 'pian'"), "{p}");
+    assert!(p.fix.contains("urgent"), "{p}");
 }

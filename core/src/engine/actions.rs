@@ -65,6 +65,9 @@ impl Turn<'_> {
                         to: *to,
                         reason: reason.clone(),
                         words,
+                        category: None,
+                        rule: None,
+                        copy_to: Vec::new(),
                     });
                 }
             }

@@ -6,11 +6,111 @@ use super::io::{Effect, TimerKind};
 use super::state::Awaiting;
 use super::turn::{vars, Turn, CHECKIN, PRIVACY, REVIEW_DONE};
 use crate::access::{allowed, staff_relation, Action, Actor, Resource};
-use crate::domain::Decision;
-use crate::flow::{IntentAction, Target};
+use crate::domain::{Decision, Role};
+use crate::flow::IntentAction;
+use crate::understand::Guess;
 use serde_json::{json, Map};
 
 impl Turn<'_> {
+    /// The intent a message means, with its name: an exact phrase (or a phrase that starts a
+    /// `prefill` intent) first, then the closest examples. While a question waits for an
+    /// answer only a very close match interrupts it.
+    pub(super) fn find_intent(
+        &self,
+        norm: &str,
+        heard: &crate::understand::Heard,
+    ) -> Option<(String, IntentAction)> {
+        let sys = &self.ctx.dialogs.system;
+        let role = self.ctx.profile.role;
+        if let Some((i, action)) = sys.intent_match(norm, role) {
+            return Some((sys.intent[i].name(), action));
+        }
+        let matcher = &self.ctx.dialogs.matcher;
+        let th = matcher.thresholds();
+        let waiting = self.s.active.is_some() || self.s.awaiting != Awaiting::Nothing;
+        let accept = if waiting { th.interrupt } else { th.accept };
+        let heard = self.names_as_person(heard);
+        match matcher.intent(&heard, role, accept) {
+            Guess::One(i, _) => {
+                let intent = &sys.intent[i];
+                intent.action(None).map(|a| (intent.name(), a))
+            }
+            _ => None,
+        }
+    }
+
+    /// The message with the names of people the speaker knows (their residents, their
+    /// relative, their family) written as `person`, the word intent examples use for a name:
+    /// "how is Ava" meets "how is person".
+    fn names_as_person(&self, heard: &crate::understand::Heard) -> crate::understand::Heard {
+        let p = self.ctx.profile;
+        let names: Vec<String> = p
+            .family_of
+            .iter()
+            .chain(&p.caring_for)
+            .chain(&p.family)
+            .flat_map(|r| crate::understand::text::tokenize(&r.name).words)
+            .collect();
+        crate::understand::Heard {
+            words: heard
+                .words
+                .iter()
+                .map(|w| {
+                    if names.contains(w) {
+                        "person".to_string()
+                    } else {
+                        w.clone()
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Offers "Did you mean …?" when a message is close to two or more intents. Returns
+    /// false when nothing is close enough to ask about.
+    pub(super) fn did_you_mean(&mut self, heard: &crate::understand::Heard) -> bool {
+        let matcher = &self.ctx.dialogs.matcher;
+        let role = self.ctx.profile.role;
+        let heard = self.names_as_person(heard);
+        let Guess::Close(options, _) = matcher.intent(&heard, role, matcher.thresholds().accept)
+        else {
+            return false;
+        };
+        let sys = &self.ctx.dialogs.system;
+        let lang = self.lang().to_string();
+        let labels: Vec<String> = options
+            .iter()
+            .enumerate()
+            .map(|(n, i)| format!("{}. {}", n + 1, sys.intent[*i].label(&lang)))
+            .collect();
+        let names = options.iter().map(|i| sys.intent[*i].name()).collect();
+        self.s.awaiting = Awaiting::DidYouMean { options: names };
+        self.say_system(
+            "did_you_mean",
+            vars([("options", json!(labels.join("\n")))]),
+        );
+        true
+    }
+
+    /// The intent picked from a "did you mean" list, by number or by its label.
+    pub(super) fn chosen(&self, options: &[String], norm: &str) -> Option<(String, IntentAction)> {
+        let sys = &self.ctx.dialogs.system;
+        let lang = self.lang();
+        let by_name = |name: &str| {
+            sys.intent.iter().find(|i| {
+                i.name() == name && (i.roles.is_empty() || i.roles.contains(&self.ctx.profile.role))
+            })
+        };
+        let pick = match norm.parse::<usize>() {
+            Ok(n) => options.get(n.checked_sub(1)?).and_then(|o| by_name(o)),
+            Err(_) => options
+                .iter()
+                .filter_map(|o| by_name(o))
+                .find(|i| normalize(&i.label(lang)) == norm),
+        }?;
+        pick.action(None).map(|a| (pick.name(), a))
+    }
+
     pub(super) fn on_intent(&mut self, intent: IntentAction, raw: &str) {
         self.s.awaiting = Awaiting::Nothing;
         match intent {
@@ -54,15 +154,63 @@ impl Turn<'_> {
                 self.offer_resume();
             }
             IntentAction::Urgent => {
-                self.fx.push(Effect::Alert {
-                    to: Target::Keyworker,
-                    reason: "urgent".into(),
-                    words: Some(raw.to_string()),
-                });
                 if let Some(active) = self.s.active.take() {
                     self.s.suspended = Some(active);
                 }
-                self.say_system("urgent_ack", Map::new());
+                let hit = crate::understand::Hit {
+                    rule: "asked_for_help_now".into(),
+                    category: "urgent".into(),
+                    reason: "asked for help now".into(),
+                };
+                if !self.raise(&[hit], raw) {
+                    self.say_system("urgent_ack", Map::new());
+                }
+            }
+            IntentAction::Greeting if self.s.paused => {
+                self.say_system("paused_reminder", Map::new());
+            }
+            IntentAction::Greeting => {
+                let key = match self.ctx.profile.role {
+                    Role::Resident => "greeting",
+                    Role::Family => "greeting_family",
+                    _ => "greeting_staff",
+                };
+                self.say_system(key, Map::new());
+                self.offer_resume();
+            }
+            IntentAction::Alerts if !self.may_write_for_residents(Resource::Alerts) => {
+                self.say_system("fallback", Map::new());
+            }
+            IntentAction::Alerts => {
+                let open = &self.ctx.profile.open_alerts;
+                if open.is_empty() {
+                    self.say_system("alerts_none", Map::new());
+                } else {
+                    let numbers: Vec<String> = open.iter().map(i64::to_string).collect();
+                    self.say_system(
+                        "alerts_open",
+                        vars([
+                            ("count", json!(open.len())),
+                            ("numbers", json!(numbers.join(", "))),
+                        ]),
+                    );
+                }
+            }
+            IntentAction::Request { to, reason, reply } => {
+                self.fx.push(Effect::Alert {
+                    to,
+                    reason,
+                    words: Some(raw.to_string()),
+                    category: None,
+                    rule: None,
+                    copy_to: Vec::new(),
+                });
+                self.say_system(&reply, Map::new());
+            }
+            // Matched by a whole example or by similarity: the whole message names what and
+            // with whom ("don't share my mood with Sam").
+            IntentAction::Withdraw { rest } if rest.is_empty() => {
+                self.withdraw(&normalize(raw), raw)
             }
             IntentAction::Withdraw { rest } => self.withdraw(&rest, raw),
             IntentAction::FamilyUpdate => {
@@ -76,6 +224,11 @@ impl Turn<'_> {
                 self.say_system("fallback", Map::new());
             }
             IntentAction::ReviewDone { rest } => {
+                let rest = if rest.is_empty() {
+                    normalize(raw)
+                } else {
+                    rest
+                };
                 let p = self.ctx.profile;
                 let named: Vec<_> = p
                     .caring_for

@@ -63,7 +63,17 @@ pub enum Effect {
         reason: String,
         /// What the person said, if anything.
         words: Option<String>,
+        /// The concern category that raised it (`urgent`, `pain`), if a concern rule did.
+        category: Option<String>,
+        /// The concern rules that fired (`fall, chest_pain`), never the words.
+        rule: Option<String>,
+        /// Told at once as well, on the same alert (an urgent concern tells the manager too);
+        /// the ladder and the one acknowledgement stay those of `to`.
+        copy_to: Vec<Target>,
     },
+    /// The message was understood as this intent (its name in `system.toml`). The runtime
+    /// does nothing with it; `carebot dialogs test` reads it.
+    Intent(String),
     /// A flow started by [`Input::Start`] has begun (the runtime sets its follow-up timers).
     Started {
         /// Flow id.

@@ -69,4 +69,9 @@ pub enum Awaiting {
         /// The last thing the person said, passed on if they say yes.
         words: String,
     },
+    /// "Did you mean 1. … 2. …?" after a message close to more than one intent.
+    DidYouMean {
+        /// The intents offered, by name, in the order numbered.
+        options: Vec<String>,
+    },
 }

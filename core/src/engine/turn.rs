@@ -41,6 +41,7 @@ pub fn step(
         s: state,
         fx: Vec::new(),
         now,
+        concern_raised: false,
     };
     t.forget_stale_runs();
     t.s.turn += 1;
@@ -66,6 +67,9 @@ pub(super) struct Turn<'a> {
     pub(super) s: Conversation,
     pub(super) fx: Vec<Effect>,
     pub(super) now: DateTime<Utc>,
+    /// A concern was raised this turn: the resident has had a reply, so an answer that does
+    /// not fit the question is asked again without "sorry, I didn't understand".
+    pub(super) concern_raised: bool,
 }
 
 impl Turn<'_> {
@@ -78,12 +82,31 @@ impl Turn<'_> {
             return;
         }
         let length = raw.chars().count();
-        if length > self.ctx.settings.max_message_chars {
+        let limit = self.ctx.settings.max_message_chars;
+        // Safety first: concern rules see every message, however long (its readable part).
+        let readable: String = if length > limit {
+            raw.chars().take(limit).collect()
+        } else {
+            raw.to_string()
+        };
+        let heard = self.ctx.dialogs.matcher.hear(&readable);
+        if self.ctx.profile.role == crate::domain::Role::Resident {
+            let hits = self.ctx.dialogs.matcher.concerns(&heard);
+            if self.on_concerns(&hits, raw) {
+                return;
+            }
+        }
+        if length > limit {
             return self.on_long_message(raw, length);
         }
         let norm = normalize(raw);
-        if let Some(intent) = self.ctx.dialogs.system.intent(&norm) {
-            return self.on_intent(intent, raw);
+        if let Some((name, intent)) = self.find_intent(&norm, &heard) {
+            // "complain" picks "How to complain" from a menu: an answer that fits the question
+            // waiting wins over every intent but the few that work from anywhere.
+            if always_interrupts(&intent) || !self.answer_fits(raw, &norm) {
+                self.fx.push(Effect::Intent(name));
+                return self.on_intent(intent, raw);
+            }
         }
         match std::mem::take(&mut self.s.awaiting) {
             Awaiting::ResumeOffer => match answer::yes_no(&norm) {
@@ -105,14 +128,120 @@ impl Turn<'_> {
                 }
                 None => {}
             },
+            Awaiting::DidYouMean { options } => {
+                if let Some((name, intent)) = self.chosen(&options, &norm) {
+                    self.fx.push(Effect::Intent(name));
+                    return self.on_intent(intent, raw);
+                }
+            }
             Awaiting::Nothing => {}
         }
         if self.s.active.is_some() {
             self.answer(raw, &norm, None);
+        } else if self.concern_raised {
+            // Already answered with who will come; nothing more to say.
         } else if self.s.paused {
             self.say_system("paused_reminder", Map::new());
-        } else {
+        } else if !self.did_you_mean(&heard) && !self.greeted(&heard, raw) {
             self.say_system("fallback", Map::new());
+        }
+    }
+
+    /// Whether `raw` answers the question waiting (a structured one: choice, scale, yes/no,
+    /// number, time or date; any text would "answer" a free-text question).
+    fn answer_fits(&self, raw: &str, norm: &str) -> bool {
+        if self.s.awaiting != Awaiting::Nothing {
+            return false;
+        }
+        let Some((flow, id)) = self.current() else {
+            return false;
+        };
+        let Some(ask) = flow.step(&id).and_then(|s| s.ask.as_ref()) else {
+            return false;
+        };
+        if matches!(ask, Ask::Text { .. }) {
+            return false;
+        }
+        let today = self
+            .now
+            .with_timezone(&self.ctx.settings.timezone)
+            .date_naive();
+        answer::parse(ask, raw, norm, self.lang(), today).is_some()
+    }
+
+    /// "Hello, this is Ava's son": a message that opens with a greeting and means nothing
+    /// else Carebot knows is greeted back, with the short menu.
+    fn greeted(&mut self, heard: &crate::understand::Heard, raw: &str) -> bool {
+        let sys = &self.ctx.dialogs.system;
+        let Some(first) = heard.words.first() else {
+            return false;
+        };
+        let greeting = sys
+            .intent
+            .iter()
+            .find(|i| i.kind == crate::flow::IntentKind::Greeting);
+        let Some(g) = greeting.filter(|g| {
+            g.phrases
+                .iter()
+                .any(|p| crate::understand::text::tokenize(p).words.first() == Some(first))
+        }) else {
+            return false;
+        };
+        if let Some(action) = g.action(None) {
+            self.fx.push(Effect::Intent(g.name()));
+            self.on_intent(action, raw);
+        }
+        true
+    }
+
+    /// Raises alerts for what a resident said. An urgent category (one that `interrupts`)
+    /// ends the turn: a free-text answer is kept, any flow is set aside, and the resident
+    /// hears only who is coming. Returns true when the turn is over.
+    fn on_concerns(&mut self, hits: &[crate::understand::Hit], raw: &str) -> bool {
+        let Some(top) = hits.first() else {
+            return false;
+        };
+        let interrupts = self.category(&top.category).is_some_and(|c| c.interrupts);
+        if interrupts {
+            self.keep_if_free_text(raw);
+            self.s.awaiting = Awaiting::Nothing;
+            if let Some(active) = self.s.active.take() {
+                self.s.suspended = Some(active);
+            }
+        }
+        self.concern_raised = self.raise(hits, raw);
+        interrupts && self.concern_raised
+    }
+
+    /// When the question waiting is free text, stores `raw` as its answer (the person's words
+    /// are kept as said even when an urgent concern cuts the flow short).
+    fn keep_if_free_text(&mut self, raw: &str) {
+        let Some((flow, id)) = self.current() else {
+            return;
+        };
+        let Some(step) = flow.step(&id) else {
+            return;
+        };
+        if self.s.awaiting != Awaiting::Nothing || !matches!(step.ask, Some(Ask::Text { .. })) {
+            return;
+        }
+        let Some(ask) = &step.ask else {
+            return;
+        };
+        let (kept, cut_from) = self.cap(ask, raw, None);
+        let parsed = Parsed {
+            value: json!(kept),
+            key: None,
+            number: None,
+        };
+        self.record(&flow, step, &parsed, kept, cut_from);
+        // Past this question: the flow resumes at the next one.
+        if let Some(next) = step.next.as_ref().map(|n| n.get_ref().clone()) {
+            if step.for_each.is_none() {
+                if let Some(frame) = self.s.active.as_mut() {
+                    frame.step = next;
+                }
+            }
         }
     }
 
@@ -192,7 +321,7 @@ impl Turn<'_> {
         let words = kept.clone();
         self.record(&flow, step, &parsed, kept, cut_from);
         if let Some(key) = &step.store {
-            self.check_concerns(key, &parsed, &words);
+            self.check_scores(key, &parsed, &words);
         }
         if cut_from.is_some() {
             let limit = kept_limit(ask, self.ctx.settings.max_answer_chars);
@@ -293,6 +422,10 @@ impl Turn<'_> {
     }
 
     fn not_understood(&mut self, step: &Step, raw: &str) {
+        if self.concern_raised {
+            // They have been told who is coming; ask the question again, gently.
+            return self.ask_again();
+        }
         let max = self.ctx.settings.max_retries;
         let Some(frame) = self.s.active.as_mut() else {
             return;
@@ -429,6 +562,9 @@ impl Turn<'_> {
             to: Target::Keyworker,
             reason: "asked for a person".into(),
             words: Some(words),
+            category: None,
+            rule: None,
+            copy_to: Vec::new(),
         });
         self.say_system("handoff_done", Map::new());
         if let Some((flow, id)) = self.current() {
@@ -460,6 +596,16 @@ impl Turn<'_> {
             });
         }
         self.say_system("fallback", Map::new());
+    }
+}
+
+/// Intents that interrupt any question, even one the message would answer.
+fn always_interrupts(intent: &crate::flow::IntentAction) -> bool {
+    use crate::flow::IntentAction as A;
+    match intent {
+        A::Pause | A::Resume | A::SkipToday | A::Urgent => true,
+        A::Flow { flow, .. } => flow == "help",
+        _ => false,
     }
 }
 

@@ -17,6 +17,9 @@ use std::sync::{Arc, RwLock};
 /// The file that holds the engine's texts and the global intents.
 pub const SYSTEM_FILE: &str = "system.toml";
 
+/// Real words a typo correction never changes, one a line (optional).
+pub const KNOWN_WORDS_FILE: &str = "words.en.txt";
+
 /// All flows (current and pinned older versions), the system texts and intents.
 #[derive(Debug)]
 pub struct Dialogs {
@@ -28,6 +31,8 @@ pub struct Dialogs {
     pub languages: Vec<String>,
     /// Rules that raise alerts from answers.
     pub concerns: ConcernsDoc,
+    /// The concern rules and intent examples, compiled.
+    pub matcher: crate::understand::Matcher,
 }
 
 impl Dialogs {
@@ -55,6 +60,19 @@ impl Dialogs {
         let mut versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
         versions.entry(key).or_insert_with(|| Arc::new(flow));
         Ok(version)
+    }
+
+    /// Whether `text` (its first 4,000 characters) sets off a concern rule of a category that
+    /// interrupts everything (urgent): the rate limiter lets such a message through.
+    pub fn is_urgent(&self, text: &str) -> bool {
+        let readable: String = text.chars().take(4000).collect();
+        let hits = self.matcher.concerns(&self.matcher.hear(&readable));
+        hits.iter().any(|h| {
+            self.concerns
+                .category
+                .iter()
+                .any(|c| c.id.get_ref() == &h.category && c.interrupts)
+        })
     }
 
     /// The current flows, sorted by id.
@@ -149,6 +167,18 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
+    let known = known_words(dir)?;
+    let matcher = crate::understand::Matcher::build(&system, &concerns, &known).map_err(|bad| {
+        let path = dir.join(CONCERNS_FILE);
+        let source = std::fs::read_to_string(&path).unwrap_or_default();
+        vec![Problem::at(
+            &path,
+            &source,
+            bad.at,
+            format!("a pattern does not compile: {}", first_line(&bad.why)),
+            "correct the regular expression (the regex crate's syntax: brackets must pair, \\b for a word boundary)",
+        )]
+    })?;
     let current = flows
         .into_iter()
         .map(|(_, f)| (f.id().to_string(), Arc::new(f)))
@@ -159,7 +189,37 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
         system,
         languages,
         concerns,
+        matcher,
     })
+}
+
+/// The regex crate's message, without its drawing of where the error is.
+fn first_line(why: &str) -> String {
+    why.lines()
+        .rev()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| why.lines().next().unwrap_or(why))
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// The known-words list, if the folder has one.
+fn known_words(dir: &Path) -> Result<Vec<String>, Vec<Problem>> {
+    let path = dir.join(KNOWN_WORDS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_lowercase)
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(vec![Problem::file(
+            &path,
+            format!("cannot be read: {e}"),
+            "check the file is UTF-8 text, one word a line",
+        )]),
+    }
 }
 
 fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Vec<Problem>> {

@@ -18,6 +18,78 @@ pub struct SystemDoc {
     /// What a resident may choose to share with family, in the order they are asked.
     #[serde(default)]
     pub category: Vec<Category>,
+    /// How close a message must be to an intent's examples, and the words that never count.
+    #[serde(default)]
+    pub understanding: Understanding,
+}
+
+/// `[understanding]`: the intent matcher's settings and the targets `carebot dialogs test`
+/// holds the examples to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Understanding {
+    /// Words that carry no meaning for an intent ("please", "I'd like to").
+    #[serde(default)]
+    pub fillers: Vec<String>,
+    /// Lowest similarity (0 to 1) that counts as understood, outside a question.
+    #[serde(default = "default_accept")]
+    pub accept: f64,
+    /// Lowest similarity that interrupts a question waiting for an answer.
+    #[serde(default = "default_interrupt")]
+    pub interrupt: f64,
+    /// Two intents closer than this: ask "Did you mean …?".
+    #[serde(default = "default_margin")]
+    pub margin: f64,
+    /// What `carebot dialogs test` must reach; below any of them it exits 1.
+    #[serde(default)]
+    pub targets: Targets,
+}
+
+impl Default for Understanding {
+    fn default() -> Self {
+        Understanding {
+            fillers: Vec::new(),
+            accept: default_accept(),
+            interrupt: default_interrupt(),
+            margin: default_margin(),
+            targets: Targets::default(),
+        }
+    }
+}
+
+fn default_accept() -> f64 {
+    0.6
+}
+fn default_interrupt() -> f64 {
+    0.9
+}
+fn default_margin() -> f64 {
+    0.08
+}
+
+/// Thresholds for the labelled examples, as fractions (0.98 = 98 %).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    /// Risk and urgent lines that raise an alert, in each context.
+    pub risk_recall: f64,
+    /// Urgent lines that raise an urgent alert (not merely a risk one).
+    pub urgent_recall: f64,
+    /// `none` lines that raise an alert: at most this.
+    pub false_alarms: f64,
+    /// Intent lines that start the intent named.
+    pub intents: f64,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets {
+            risk_recall: 0.98,
+            urgent_recall: 0.98,
+            false_alarms: 0.05,
+            intents: 0.90,
+        }
+    }
 }
 
 /// A kind of information a resident may share with a family member.
@@ -48,24 +120,62 @@ impl Category {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Intent {
+    /// Its name in labelled examples (`intent:checkin`) and in "did you mean"; defaults to
+    /// the flow's id or the `do` kind.
+    pub id: Option<String>,
     /// What happens.
     #[serde(rename = "do")]
     pub kind: IntentKind,
+    /// Who it is for (empty: everyone). A resident saying "any news" is not a family member.
+    #[serde(default)]
+    pub roles: Vec<crate::domain::Role>,
+    /// How "Did you mean …?" names it, per language ("do your check-in").
+    #[serde(default)]
+    pub label: BTreeMap<String, String>,
+    /// For `do = "request"`: who hears about it.
+    pub to: Option<super::Target>,
+    /// For `do = "request"`: what staff read ("would like to make a complaint").
+    pub reason: Option<String>,
+    /// For `do = "request"`: the text key the person is told (default `request_passed`).
+    pub reply: Option<String>,
     /// For `do = "flow"`: which flow to start.
     pub flow: Option<Spanned<String>>,
     /// For `do = "flow"`: what follows the phrase answers the flow's first question
     /// ("remind me at 10" starts the time flow and answers it with "10").
     #[serde(default)]
     pub prefill: bool,
-    /// Phrases that trigger it, compared after lower-casing and trimming punctuation.
+    /// Example phrases. A message close to one of them (a paraphrase, added politeness, a
+    /// typo) triggers the intent; see [`crate::understand`].
     pub phrases: Vec<String>,
-    /// When true, a phrase anywhere in the message triggers it (for urgent help, where
-    /// missing "please I need help now!!" matters more than a rare false alarm).
+    /// When true, a phrase anywhere in the message triggers it, whatever else is said.
     #[serde(default)]
     pub anywhere: bool,
 }
 
 impl Intent {
+    /// Its name: `id`, else the flow's id, else the kind (`pause`).
+    pub fn name(&self) -> String {
+        if let Some(id) = &self.id {
+            return id.clone();
+        }
+        match (&self.kind, &self.flow) {
+            (IntentKind::Flow, Some(f)) => f.get_ref().clone(),
+            (kind, _) => serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Its "did you mean" label in `lang`, else English, else its name.
+    pub fn label(&self, lang: &str) -> String {
+        self.label
+            .get(lang)
+            .or_else(|| self.label.get(super::DEFAULT_LANGUAGE))
+            .cloned()
+            .unwrap_or_else(|| self.name().replace('_', " "))
+    }
+
     /// What this intent does (`None` for a `flow` intent with no flow, which the validator
     /// rejects).
     pub fn action(&self, rest: Option<String>) -> Option<IntentAction> {
@@ -88,12 +198,25 @@ impl Intent {
             IntentKind::Ack => IntentAction::Ack {
                 alert: rest.and_then(|r| r.trim_start_matches('#').parse().ok()),
             },
+            IntentKind::Greeting => IntentAction::Greeting,
+            IntentKind::Alerts => IntentAction::Alerts,
+            IntentKind::Request => IntentAction::Request {
+                to: self.to.unwrap_or(super::Target::Keyworker),
+                reason: self
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "asked for something".into()),
+                reply: self
+                    .reply
+                    .clone()
+                    .unwrap_or_else(|| "request_passed".into()),
+            },
         })
     }
 }
 
 /// The kinds of intent, as written in `do = "..."`.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum IntentKind {
     /// Start the flow named in `flow`.
@@ -114,6 +237,13 @@ pub enum IntentKind {
     Ack,
     /// A member of staff records a resident's care-plan review ("review done Ava").
     ReviewDone,
+    /// "Hello": a greeting back and the short menu for the person's role.
+    Greeting,
+    /// Staff ask which alerts about their residents are still open.
+    Alerts,
+    /// Something to pass to a person (a complaint, an advocate, a review, a new goal): an
+    /// alert-like request to `to`, acknowledged and escalated like any alert.
+    Request,
 }
 
 /// What an intent does.
@@ -150,6 +280,19 @@ pub enum IntentAction {
     Ack {
         /// The alert's number, if given.
         alert: Option<i64>,
+    },
+    /// Greet back, with the short menu.
+    Greeting,
+    /// List the open alerts about the speaker's residents.
+    Alerts,
+    /// Pass a request to staff.
+    Request {
+        /// Who hears.
+        to: super::Target,
+        /// What staff read.
+        reason: String,
+        /// The text key the person is told.
+        reply: String,
     },
 }
 
@@ -208,6 +351,13 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ),
     ("alert_undeliverable", &["phone"]),
     ("slow_down", &[]),
+    ("did_you_mean", &["options"]),
+    ("greeting", &[]),
+    ("greeting_family", &[]),
+    ("greeting_staff", &[]),
+    ("request_passed", &[]),
+    ("alerts_none", &[]),
+    ("alerts_open", &["count", "numbers"]),
 ];
 
 /// Variables every text may use, whatever its key.
@@ -224,30 +374,35 @@ impl SystemDoc {
             .unwrap_or(key)
     }
 
-    /// The intent `normalized` text triggers, if any. An exact phrase wins; then a `prefill`
-    /// intent whose phrase starts the message; then an `anywhere` phrase inside it.
-    pub fn intent(&self, normalized: &str) -> Option<IntentAction> {
-        if let Some(i) = self
-            .intent
-            .iter()
-            .find(|i| i.phrases.iter().any(|p| p == normalized))
+    /// The intent `normalized` text triggers by an exact phrase, if any, for `role`: an
+    /// exact phrase wins; then a `prefill` intent whose phrase starts the message; then an
+    /// `anywhere` phrase inside it. Returns the intent's index with what it does. Messages
+    /// that are only close to a phrase are [`crate::understand`]'s business.
+    pub fn intent_match(
+        &self,
+        normalized: &str,
+        role: crate::domain::Role,
+    ) -> Option<(usize, IntentAction)> {
+        let open = |i: &Intent| i.roles.is_empty() || i.roles.contains(&role);
+        let mut all = self.intent.iter().enumerate().filter(|(_, i)| open(i));
+        if let Some((n, i)) = all
+            .clone()
+            .find(|(_, i)| i.phrases.iter().any(|p| p == normalized))
         {
-            return i.action(None);
+            return i.action(None).map(|a| (n, a));
         }
-        for i in self.intent.iter().filter(|i| i.prefill) {
+        for (n, i) in all.clone().filter(|(_, i)| i.prefill) {
             for p in &i.phrases {
                 if let Some(rest) = normalized
                     .strip_prefix(p.as_str())
                     .filter(|r| r.starts_with(' '))
                 {
-                    return i.action(Some(rest.trim().to_string()));
+                    return i.action(Some(rest.trim().to_string())).map(|a| (n, a));
                 }
             }
         }
-        self.intent
-            .iter()
-            .find(|i| i.anywhere && i.phrases.iter().any(|p| contains_words(normalized, p)))
-            .and_then(|i| i.action(None))
+        all.find(|(_, i)| i.anywhere && i.phrases.iter().any(|p| contains_words(normalized, p)))
+            .and_then(|(n, i)| i.action(None).map(|a| (n, a)))
     }
 }
 

@@ -414,21 +414,109 @@ pub fn check_concerns(
     doc: &crate::flow::concerns::ConcernsDoc,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let categories: Vec<&str> = doc
+        .category
+        .iter()
+        .map(|c| c.id.get_ref().as_str())
+        .collect();
+    for c in &doc.category {
+        let here = c.id.span().start;
+        for to in &c.alert {
+            if to != "keyworker" && to != "manager" {
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    here,
+                    format!(
+                        "category '{}' alerts '{to}', which is not someone Carebot can reach",
+                        c.id.get_ref()
+                    ),
+                    "write alert = [\"keyworker\"], [\"manager\"] or both",
+                ));
+            }
+        }
+        if !c.tell_resident.contains_key(crate::flow::DEFAULT_LANGUAGE) {
+            problems.push(Problem::at(
+                path,
+                source,
+                here,
+                format!(
+                    "category '{}' has no English `tell_resident`",
+                    c.id.get_ref()
+                ),
+                "add tell_resident.en = \"...\": what the resident is told when it fires",
+            ));
+        }
+        for text in c.tell_resident.values() {
+            problems.extend(check_template(
+                path,
+                source,
+                here,
+                text,
+                &["person", "home", "keyworker", "contacts"],
+            ));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
     for rule in &doc.rule {
         let here = rule.id.span().start;
+        if !seen.insert(rule.id.get_ref().clone()) {
+            problems.push(Problem::at(
+                path,
+                source,
+                here,
+                format!("rule '{}' is named twice", rule.id.get_ref()),
+                "give each rule its own id",
+            ));
+        }
         let streak = rule.answer.is_some()
             && rule.at_most.is_some()
             && rule.days_in_a_row.is_some_and(|d| d >= 1);
         let partial =
             rule.answer.is_some() || rule.at_most.is_some() || rule.days_in_a_row.is_some();
-        let valid = if rule.words.is_empty() {
-            streak
-        } else {
-            !partial
-        };
+        let texty = !rule.words.is_empty() || !rule.patterns.is_empty();
+        let valid = if texty { !partial } else { streak };
         if !valid {
-            problems.push(Problem::at(path, source, here, format!("rule '{}' must have either `words`, or all of `answer`, `at_most` and `days_in_a_row`", rule.id.get_ref()),
-                "give the rule a list of words, or the answer to watch with its limit and number of days"));
+            problems.push(Problem::at(path, source, here, format!("rule '{}' must have either `patterns` (or `words`), or all of `answer`, `at_most` and `days_in_a_row`", rule.id.get_ref()),
+                "give the rule a list of patterns, or the answer to watch with its limit and number of days"));
+        }
+        match &rule.category {
+            Some(c) if !categories.is_empty() && !categories.contains(&c.get_ref().as_str()) => {
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    c.span().start,
+                    format!(
+                        "rule '{}' names category '{}', which is not defined",
+                        rule.id.get_ref(),
+                        c.get_ref()
+                    ),
+                    format!("use one of: {}", categories.join(", ")),
+                ));
+            }
+            None if texty && !categories.is_empty() => {
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    here,
+                    format!("rule '{}' has no category", rule.id.get_ref()),
+                    format!("add category = \"...\", one of: {}", categories.join(", ")),
+                ));
+            }
+            _ => {}
+        }
+        for p in rule.patterns.iter().chain(&rule.unless) {
+            if let Err(why) = crate::understand::concerns::check_one(p.get_ref()) {
+                let why = why
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("error:"))
+                    .unwrap_or(&why)
+                    .trim_start_matches("error: ")
+                    .to_string();
+                problems.push(Problem::at(path, source, p.span().start, format!("pattern '{}' in rule '{}' is not a valid regular expression: {why}", p.get_ref(), rule.id.get_ref()),
+                    "check that brackets ( ) and [ ] pair up, and write a literal ( ? * + as \\( \\? \\* \\+"));
+            }
         }
         for text in rule.tell_resident.values() {
             problems.extend(check_template(
@@ -436,8 +524,31 @@ pub fn check_concerns(
                 source,
                 here,
                 text,
-                &["person", "home", "keyworker"],
+                &["person", "home", "keyworker", "contacts"],
             ));
+        }
+    }
+    for e in &doc.exclude {
+        for p in &e.patterns {
+            if let Err(why) = crate::understand::concerns::check_one(p.get_ref()) {
+                let why = why
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("error:"))
+                    .unwrap_or(&why)
+                    .trim_start_matches("error: ")
+                    .to_string();
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    p.span().start,
+                    format!(
+                        "the everyday-saying pattern '{}' is not a valid regular expression: {why}",
+                        p.get_ref()
+                    ),
+                    "check that brackets ( ) and [ ] pair up",
+                ));
+            }
         }
     }
     problems

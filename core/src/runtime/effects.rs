@@ -50,7 +50,14 @@ pub(super) fn to_writes(
                 to: target,
                 reason,
                 words,
-            } => w.alerts.push(alert(ctx, target, reason, words)),
+                copy_to,
+                ..
+            } => {
+                let mut a = alert(ctx, target, reason, words);
+                a.copy_to_manager = copy_to.contains(&Target::Manager);
+                w.alerts.push(a);
+            }
+            Effect::Intent(_) => {}
             Effect::Started { flow, run } => {
                 if flow == CHECKIN {
                     w.checkins.push(CheckinChange::Started {
@@ -198,5 +205,6 @@ fn alert(ctx: &Context<'_>, target: Target, reason: String, words: Option<String
         reason,
         words,
         message,
+        copy_to_manager: false,
     }
 }

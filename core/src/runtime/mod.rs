@@ -172,11 +172,7 @@ impl Carebot {
         if verdict == limiter::Verdict::Allow {
             return Ok(None);
         }
-        let urgent = self
-            .dialogs
-            .system
-            .intent(&engine::answer::normalize(&msg.text))
-            == Some(crate::flow::IntentAction::Urgent);
+        let urgent = self.dialogs.is_urgent(&msg.text);
         if urgent {
             return Ok(None);
         }

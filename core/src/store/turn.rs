@@ -76,6 +76,8 @@ pub struct NewAlert {
     pub words: Option<String>,
     /// The message staff receive.
     pub message: OutMessage,
+    /// The resident's managers are told at once too (an urgent concern).
+    pub copy_to_manager: bool,
 }
 
 /// A follow-up timer to set.

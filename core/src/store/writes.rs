@@ -30,10 +30,10 @@ macro_rules! write_turn {
                 "INSERT INTO outbox (idem_key, person_id, platform, address, payload, sensitive, status, next_attempt_ms, created_ms)
                  SELECT 'alert.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4
                  FROM relations r JOIN identities i ON i.person_id = r.person_id AND i.revoked_ms IS NULL
-                 WHERE r.resident_id = $5 AND r.relation = $6 AND r.revoked_ms IS NULL
+                 WHERE r.resident_id = $5 AND (r.relation = $6 OR ($7 AND r.relation = 'manager')) AND r.revoked_ms IS NULL
                  RETURNING person_id")
                 .bind(id.to_string()).bind($crate::store::turn::payload(&al.message)?).bind(al.message.sensitive).bind(now_ms)
-                .bind(al.about.0).bind(relation)
+                .bind(al.about.0).bind(relation).bind(al.copy_to_manager)
                 .fetch_all(&mut *$tx).await?;
             to.sort_unstable();
             to.dedup();
@@ -43,7 +43,7 @@ macro_rules! write_turn {
                 actor: "carebot".into(),
                 action: "alert.sent".into(),
                 subject: Some(al.about),
-                detail: serde_json::json!({ "alert": id, "target": relation, "reason": &al.reason, "to": to }),
+                detail: serde_json::json!({ "alert": id, "target": relation, "manager_too": al.copy_to_manager, "reason": &al.reason, "to": to }),
             };
             $crate::store::audit::append_audit!($store, $tx, entry, now_ms);
         }

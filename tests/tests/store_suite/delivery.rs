@@ -164,18 +164,22 @@ pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
     let recipients: Vec<&str> = out.iter().map(|(to, _)| to.as_str()).collect();
     assert_eq!(
         recipients,
-        ["kim", "ava"],
-        "not sam (family), maria (manager) or zed (not her keyworker)"
+        ["kim", "maria", "ava"],
+        "urgent: her keyworker and the manager at once; not sam (family) or zed (not her keyworker)"
     );
-    // Telling Kim is a disclosure of Ava's words: audited, naming who was told and why, and
-    // holding no words.
+    // Telling Kim and Maria is a disclosure of Ava's words: audited, naming who was told and
+    // why, and holding no words.
     let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
     let sent: Vec<_> = audit.iter().filter(|(a, _, _)| a == "alert.sent").collect();
     assert_eq!(sent.len(), 1, "{audit:?}");
     let detail = &sent[0].2;
-    assert_eq!(detail["to"], serde_json::json!([app.id("kim").0]));
+    assert_eq!(
+        detail["to"],
+        serde_json::json!([app.id("kim").0, app.id("maria").0])
+    );
     assert_eq!(detail["target"], "keyworker");
-    assert_eq!(detail["reason"], "urgent");
+    assert_eq!(detail["manager_too"], true);
+    assert_eq!(detail["reason"], "urgent: may mean asked for help now");
     assert!(!detail.to_string().contains("help now"), "{detail}");
     assert_eq!(
         app.bot.store.verify_audit().await.expect("verify"),
@@ -228,7 +232,7 @@ pub async fn the_status_counts_what_an_operator_needs(app: TestApp) {
     dispatch_due(&app.bot, &app.channel, &app.policy)
         .await
         .expect("dispatch");
-    // Not delivered yet: the alert to Kim and the reply to Ava.
+    // Not delivered yet: the urgent alert to Kim and to Maria (the manager), and the reply.
     app.handle(&inbound("ava", "a9", "I need help now")).await;
     store
         .set_review(app.id("ava"), 28, "2026-11-01")
@@ -242,7 +246,7 @@ pub async fn the_status_counts_what_an_operator_needs(app: TestApp) {
     let status = store.status(today).await.expect("status");
     assert_eq!(
         status.channels,
-        [(PLATFORM.to_string(), 2, 1, 1, 0, Some(delivered_at))],
+        [(PLATFORM.to_string(), 3, 1, 1, 0, Some(delivered_at))],
         "(platform, waiting, sent, dead, withdrawn, last delivered)"
     );
     assert_eq!(status.unacknowledged_alerts, 1);

@@ -205,7 +205,10 @@ pub async fn an_export_holds_every_kind_of_record_on_every_backend(app: TestApp)
         "INTEGER columns come out as numbers"
     );
     assert_eq!(data["reviews"][0]["next_due"], "2026-12-01");
-    assert_eq!(data["alerts_about_them"][0]["reason"], "mentioned pain");
+    assert_eq!(
+        data["alerts_about_them"][0]["reason"],
+        "pain or feeling unwell: may mean pain"
+    );
     assert_eq!(data["answers"].as_array().map(Vec::len), Some(2));
     assert_eq!(data["goals"][0]["active"], true);
     assert!(data["chat_accounts"][0]["address"] == "ava");
