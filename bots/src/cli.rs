@@ -266,8 +266,16 @@ impl Cli {
                     "check-ins started: {}, timers fired: {}, family updates queued: {}, alerts escalated: {}, staff messages queued: {}, old records deleted: {}",
                     r.started, r.timers, r.updates, r.escalated, r.staff_messages, r.retention_deleted
                 );
+                // Every pass ran; what failed is named, and the exit status says so.
+                for e in &r.errors {
+                    eprintln!("not done: {e}");
+                }
                 bot.store.close().await;
-                Ok(ExitCode::SUCCESS)
+                Ok(if r.errors.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
             }
             Command::Matrix => {
                 // Listening first: a stop asked for while starting up is a clean stop too.

@@ -9,6 +9,7 @@ carebot_tests::for_each_backend!(
     when_every_channel_is_down_the_resident_is_told_once_with_a_phone_number,
     when_no_member_of_staff_has_an_account_the_resident_is_told_at_once,
     an_acknowledged_alert_climbs_no_further,
+    a_corrupt_conversation_stops_neither_the_ladder_nor_anyone_elses_checkin,
 );
 
 mod suite {
@@ -183,5 +184,50 @@ mod suite {
             .await
             .iter()
             .any(|(a, _)| a == "alert.escalated" || a == "alert.undeliverable"));
+    }
+
+    /// One unreadable conversation (Ben's, with a check-in due) once made every tick fail
+    /// before the escalation ladder ran. Now the tick reports Ben's failure and still climbs
+    /// the ladder for Ava's alert and starts Ava's check-in.
+    pub async fn a_corrupt_conversation_stops_neither_the_ladder_nor_anyone_elses_checkin(
+        mut app: TestApp,
+    ) {
+        app.bot.schedule.digest = false;
+        let ben = app.id("ben");
+        app.bot
+            .store
+            .set_checkin_time(ben, Some("09:30"))
+            .await
+            .expect("ben's time");
+        app.say("ben", "hello").await;
+        app.raw_sql(&format!(
+            "UPDATE conversations SET state = 'not json' WHERE person_id = {ben}"
+        ))
+        .await;
+        let out = app.say("ava", "my hip is killing me").await;
+        assert_eq!(to(&out, "kim").len(), 1, "the alert, to Kim: {out:?}");
+        app.clock.advance(Duration::minutes(31));
+        let report = app.bot.tick().await.expect("the tick itself finishes");
+        assert_eq!(report.escalated, 1, "{report:?}");
+        assert_eq!(report.started, 1, "Ava's check-in, not Ben's: {report:?}");
+        assert_eq!(report.errors.len(), 1, "{report:?}");
+        assert!(
+            report.errors[0].contains(&format!("person {ben}")),
+            "{report:?}"
+        );
+        assert!(!report.errors[0].contains("hip"), "no words in the report");
+        let out = app.deliver().await;
+        assert_eq!(to(&out, "maria").len(), 1, "the ladder climbed: {out:?}");
+        assert!(
+            to(&out, "ava")
+                .iter()
+                .any(|t| t.contains("How are you feeling today")),
+            "Ava's check-in started: {out:?}"
+        );
+        assert!(to(&out, "ben").is_empty(), "{out:?}");
+        // The next tick does the same for Ben (still unreadable) and nothing twice for Ava.
+        app.clock.advance(Duration::minutes(1));
+        let again = app.bot.tick().await.expect("tick");
+        assert_eq!((again.started, again.escalated), (0, 0), "{again:?}");
     }
 }

@@ -17,7 +17,9 @@ use crate::store::turn::InboundKey;
 use crate::store::Result;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 
 /// Timing of scheduled check-ins and their follow-ups.
 #[derive(Clone, Debug)]
@@ -78,7 +80,7 @@ pub fn checkin_key(person: PersonId, local_date: &str) -> InboundKey {
 }
 
 /// What a tick did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
     /// Check-ins started.
     pub started: usize,
@@ -92,6 +94,9 @@ pub struct TickReport {
     pub staff_messages: u64,
     /// Old conversation records deleted by retention.
     pub retention_deleted: u64,
+    /// What failed, pass by pass (`"check-ins: …"`), with no personal details. Every other
+    /// pass, and every other person, still ran.
+    pub errors: Vec<String>,
 }
 
 const MARK: &str = "checkin";
@@ -100,11 +105,67 @@ const MARK: &str = "checkin";
 /// writer only briefly (interactive turns wait at most one batch).
 const BATCH: usize = 250;
 
+/// Runs one pass of the tick: its error is reported in `errors`, and the tick goes on.
+async fn pass<T: Default>(
+    errors: &mut Vec<String>,
+    name: &str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> T {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            errors.push(format!("{name}: {e}"));
+            T::default()
+        }
+        Err(_) => {
+            errors.push(format!("{name}: the pass panicked"));
+            T::default()
+        }
+    }
+}
+
 impl Carebot {
     /// Starts due check-ins and fires due timers. Call it every minute or so.
+    ///
+    /// Safeguarding runs first, and each pass runs on its own: a pass that fails is reported
+    /// in [`TickReport::errors`] and the next one still runs; inside the check-in and timer
+    /// passes a turn that fails (or panics) is left out alone. One unreadable conversation
+    /// never stops an alert from climbing the ladder, nor anyone else's check-in.
     pub async fn tick(&self) -> Result<TickReport> {
         let now = self.clock.now();
         let mut report = TickReport::default();
+        let mut errors = Vec::new();
+        report.escalated = pass(&mut errors, "safeguarding", self.safeguard(now)).await;
+        let mut failed = Vec::new();
+        report.started = pass(
+            &mut errors,
+            "check-ins",
+            self.due_checkins(now, &mut failed),
+        )
+        .await;
+        errors.extend(failed);
+        let mut failed = Vec::new();
+        report.timers = pass(&mut errors, "timers", self.due_timers(now, &mut failed)).await;
+        errors.extend(failed);
+        report.updates = pass(
+            &mut errors,
+            "family updates",
+            self.queue_family_updates(now),
+        )
+        .await;
+        // A second look after the other passes: alerts they raised climb on time too.
+        report.escalated += pass(&mut errors, "safeguarding", self.safeguard(now)).await;
+        report.staff_messages = pass(&mut errors, "morning jobs", self.morning_jobs(now)).await;
+        report.retention_deleted = pass(&mut errors, "retention", self.retention(now)).await;
+        for e in &errors {
+            tracing::error!(problem = %e, "a scheduler pass did not finish; the others ran");
+        }
+        report.errors = errors;
+        Ok(report)
+    }
+
+    /// The check-ins due since the scheduler last ran, started; then the mark moves on.
+    async fn due_checkins(&self, now: DateTime<Utc>, failed: &mut Vec<String>) -> Result<usize> {
         let floor = now - self.schedule.catch_up;
         let last = self
             .store
@@ -130,18 +191,36 @@ impl Carebot {
             });
             due.extend(dates.iter().map(|date| (person, *date)));
         }
-        report.started = self.start_checkins(&due, now).await?;
+        let started = self.start_checkins(&due, now, failed).await?;
         // A clock that stepped backwards does not move the mark back: nothing fires twice.
+        // People whose check-in failed are reported; the mark still moves, so they do not
+        // hold up everyone else's next tick.
         let mark = last.map_or(now, |l| l.max(now));
         self.store
             .set_scheduler_mark(MARK, mark.timestamp_millis())
             .await?;
+        Ok(started)
+    }
+
+    /// Fires the timers that are due. A timer whose turn fails is reported and left for the
+    /// next tick; the others still fire.
+    async fn due_timers(&self, now: DateTime<Utc>, failed: &mut Vec<String>) -> Result<usize> {
+        let mut fired = 0;
+        let mut skip: std::collections::HashSet<i64> = std::collections::HashSet::new();
         loop {
-            let due = self.store.due_timers(now.timestamp_millis(), 500).await?;
+            let due: Vec<_> = self
+                .store
+                .due_timers(now.timestamp_millis(), 500 + skip.len() as i64)
+                .await?
+                .into_iter()
+                .filter(|t| !skip.contains(&t.id))
+                .collect();
             if due.is_empty() {
                 break;
             }
             for timer in due {
+                let id = timer.id;
+                let person = timer.person;
                 let key = InboundKey {
                     platform: "timer".into(),
                     event_id: timer.id.to_string(),
@@ -151,25 +230,34 @@ impl Carebot {
                     flow: timer.flow,
                     run: timer.run,
                 };
-                match self.store.preferred_identity(timer.person).await? {
-                    Some(who) => {
-                        self.turn(timer.person, &who, Some(&key), input, now, Some(timer.id))
-                            .await?;
+                let outcome = AssertUnwindSafe(async {
+                    match self.store.preferred_identity(person).await? {
+                        Some(who) => {
+                            self.turn(person, &who, Some(&key), input, now, Some(id))
+                                .await?;
+                        }
+                        None => self.store.finish_timer(id, now.timestamp_millis()).await?,
                     }
-                    None => {
-                        self.store
-                            .finish_timer(timer.id, now.timestamp_millis())
-                            .await?
+                    Ok::<(), crate::store::StoreError>(())
+                })
+                .catch_unwind()
+                .await;
+                match outcome {
+                    Ok(Ok(())) => fired += 1,
+                    Ok(Err(e)) => {
+                        skip.insert(id);
+                        failed.push(format!("timers: timer {id} (person {person}): {e}"));
+                    }
+                    Err(_) => {
+                        skip.insert(id);
+                        failed.push(format!(
+                            "timers: timer {id} (person {person}): the turn panicked"
+                        ));
                     }
                 }
-                report.timers += 1;
             }
         }
-        report.updates = self.queue_family_updates(now).await?;
-        report.escalated = self.safeguard(now).await?;
-        report.staff_messages = self.morning_jobs(now).await?;
-        report.retention_deleted = self.retention(now).await?;
-        Ok(report)
+        Ok(fired)
     }
 
     /// Starts each `(person, local date)` check-in once, in batches of [`BATCH`] turns per
@@ -179,6 +267,7 @@ impl Carebot {
         &self,
         due: &[(PersonId, NaiveDate)],
         now: DateTime<Utc>,
+        failed: &mut Vec<String>,
     ) -> Result<usize> {
         if due.is_empty() {
             return Ok(0);
@@ -199,14 +288,84 @@ impl Carebot {
         loop {
             while running.len() < limit {
                 let Some(chunk) = chunks.next() else { break };
-                running.push(self.start_batch(chunk, &profiles, &accounts, now));
+                running.push(self.guarded_batch(chunk, &profiles, &accounts, now));
             }
-            let Some(fresh) = running.next().await else {
+            let Some((chunk, fresh)) = running.next().await else {
                 break;
             };
-            started += fresh?;
+            match fresh {
+                Ok(n) => started += n,
+                // One bad conversation must not cost the whole batch its check-ins: try the
+                // halves on their own, down to the one person whose turn fails.
+                Err(e) if chunk.len() > 1 => {
+                    let (a, b) = chunk.split_at(chunk.len() / 2);
+                    for half in [a, b] {
+                        started +=
+                            Box::pin(self.start_alone(half, &profiles, &accounts, now, failed))
+                                .await;
+                    }
+                    let _ = e;
+                }
+                Err(e) => {
+                    let who = chunk
+                        .first()
+                        .map(|(p, _)| p.to_string())
+                        .unwrap_or_default();
+                    failed.push(format!("check-ins: person {who}: {e}"));
+                }
+            }
         }
         Ok(started)
+    }
+
+    /// Starts `chunk` as one batch, splitting it again on failure; failures are reported.
+    async fn start_alone(
+        &self,
+        chunk: &[(PersonId, NaiveDate)],
+        profiles: &HashMap<PersonId, Profile>,
+        accounts: &HashMap<PersonId, Identity>,
+        now: DateTime<Utc>,
+        failed: &mut Vec<String>,
+    ) -> usize {
+        match self.guarded_batch(chunk, profiles, accounts, now).await.1 {
+            Ok(n) => n,
+            Err(e) if chunk.len() > 1 => {
+                let _ = e;
+                let (a, b) = chunk.split_at(chunk.len() / 2);
+                let mut n = Box::pin(self.start_alone(a, profiles, accounts, now, failed)).await;
+                n += Box::pin(self.start_alone(b, profiles, accounts, now, failed)).await;
+                n
+            }
+            Err(e) => {
+                let who = chunk
+                    .first()
+                    .map(|(p, _)| p.to_string())
+                    .unwrap_or_default();
+                failed.push(format!("check-ins: person {who}: {e}"));
+                0
+            }
+        }
+    }
+
+    /// One batch, with a panic inside it turned into an error.
+    async fn guarded_batch<'c>(
+        &self,
+        chunk: &'c [(PersonId, NaiveDate)],
+        profiles: &HashMap<PersonId, Profile>,
+        accounts: &HashMap<PersonId, Identity>,
+        now: DateTime<Utc>,
+    ) -> (
+        &'c [(PersonId, NaiveDate)],
+        std::result::Result<usize, String>,
+    ) {
+        let run = AssertUnwindSafe(self.start_batch(chunk, profiles, accounts, now))
+            .catch_unwind()
+            .await;
+        let result = match run {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err("a turn panicked".to_string()),
+        };
+        (chunk, result)
     }
 
     /// Starts one batch of check-ins in one transaction; returns how many keys were fresh.
