@@ -5,7 +5,11 @@
 //!   concern rules and renders the next question);
 //! - `step/checkin_start`: the scheduler's start of a check-in (the fan-out's per-resident
 //!   engine work);
-//! - `flow/load_dir`: loading and checking `dialogs/` (part of cold start).
+//! - `flow/load_dir`: loading and checking `dialogs/` (part of cold start);
+//! - `understand/*_4000_chars`: the concern rules and the intent matcher on a 4,000-character
+//!   message (the longest the engine reads): ordinary words, and words made of typos and
+//!   near-misses that send every word through the speller (the worst case). Patterns are
+//!   compiled once at load, so no message can make a rule slow.
 //!
 //! `cargo bench -p carebot-core --bench engine` runs them; `cargo bench --no-run` builds them.
 
@@ -83,9 +87,59 @@ fn engine(c: &mut Criterion) {
     c.bench_function("step/checkin_start", |b| {
         b.iter(|| step(&ctx, Conversation::default(), start(), now))
     });
+    let words = [
+        "my", "hip", "has", "been", "sore", "since", "tuesday", "but", "the", "garden", "was",
+        "lovely", "and", "no", "pain", "today", "i", "watched", "a", "film", "about", "a", "man",
+    ];
+    let ordinary = sentence(&words, 4000);
+    let typos = sentence(
+        &[
+            "pian", "scard", "lonley", "dizy", "painfull", "rihgts", "chekin", "xqzvw", "brethe",
+        ],
+        4000,
+    );
+    {
+        let heard = dialogs.matcher.hear(&ordinary);
+        c.bench_function("understand/parts/hear", |b| {
+            b.iter(|| dialogs.matcher.hear(black_box(&ordinary)))
+        });
+        c.bench_function("understand/parts/concerns", |b| {
+            b.iter(|| dialogs.matcher.concerns(black_box(&heard)))
+        });
+        c.bench_function("understand/parts/intent", |b| {
+            b.iter(|| {
+                dialogs
+                    .matcher
+                    .intent(black_box(&heard), Role::Resident, 0.6)
+            })
+        });
+    }
+    for (name, text) in [("ordinary", ordinary), ("typos", typos)] {
+        c.bench_function(&format!("understand/{name}_4000_chars"), |b| {
+            b.iter(|| {
+                let heard = dialogs.matcher.hear(black_box(&text));
+                let hits = dialogs.matcher.concerns(&heard);
+                let guess = dialogs.matcher.intent(&heard, Role::Resident, 0.6);
+                (hits, guess)
+            })
+        });
+    }
     c.bench_function("flow/load_dir", |b| {
         b.iter(|| load_dir(black_box(dialogs_dir())).expect("the dialogs load"))
     });
+}
+
+/// `words` repeated, space-separated, up to `chars` characters.
+fn sentence(words: &[&str], chars: usize) -> String {
+    let mut s = String::new();
+    for w in words.iter().cycle() {
+        if s.len() + w.len() + 1 > chars {
+            break;
+        }
+        s.push_str(w);
+        s.push(' ');
+    }
+    s
 }
 
 criterion_group!(benches, engine);

@@ -68,7 +68,7 @@ impl Turn<'_> {
 
     /// Offers "Did you mean …?" when a message is close to two or more intents. Returns
     /// false when nothing is close enough to ask about.
-    pub(super) fn did_you_mean(&mut self, heard: &crate::understand::Heard) -> bool {
+    pub(super) fn did_you_mean(&mut self, heard: &crate::understand::Heard, raw: &str) -> bool {
         let matcher = &self.ctx.dialogs.matcher;
         let role = self.ctx.profile.role;
         let heard = self.names_as_person(heard);
@@ -84,7 +84,10 @@ impl Turn<'_> {
             .map(|(n, i)| format!("{}. {}", n + 1, sys.intent[*i].label(&lang)))
             .collect();
         let names = options.iter().map(|i| sys.intent[*i].name()).collect();
-        self.s.awaiting = Awaiting::DidYouMean { options: names };
+        self.s.awaiting = Awaiting::DidYouMean {
+            options: names,
+            words: raw.to_string(),
+        };
         self.say_system(
             "did_you_mean",
             vars([("options", json!(labels.join("\n")))]),

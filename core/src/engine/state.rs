@@ -73,5 +73,8 @@ pub enum Awaiting {
     DidYouMean {
         /// The intents offered, by name, in the order numbered.
         options: Vec<String>,
+        /// What the person said, passed on with the one they pick (not "2").
+        #[serde(default)]
+        words: String,
     },
 }

@@ -128,10 +128,15 @@ impl Turn<'_> {
                 }
                 None => {}
             },
-            Awaiting::DidYouMean { options } => {
+            Awaiting::DidYouMean { options, words } => {
                 if let Some((name, intent)) = self.chosen(&options, &norm) {
                     self.fx.push(Effect::Intent(name));
-                    return self.on_intent(intent, raw);
+                    let said = if words.is_empty() {
+                        raw
+                    } else {
+                        words.as_str()
+                    };
+                    return self.on_intent(intent, said);
                 }
             }
             Awaiting::Nothing => {}
@@ -142,7 +147,7 @@ impl Turn<'_> {
             // Already answered with who will come; nothing more to say.
         } else if self.s.paused {
             self.say_system("paused_reminder", Map::new());
-        } else if !self.did_you_mean(&heard) && !self.greeted(&heard, raw) {
+        } else if !self.did_you_mean(&heard, raw) && !self.greeted(&heard, raw) {
             self.say_system("fallback", Map::new());
         }
     }
@@ -234,15 +239,9 @@ impl Turn<'_> {
             key: None,
             number: None,
         };
+        // The flow stays at this question: offered again later, it asks it again (walking on
+        // would say the next steps' texts before the urgent reply).
         self.record(&flow, step, &parsed, kept, cut_from);
-        // Past this question: the flow resumes at the next one.
-        if let Some(next) = step.next.as_ref().map(|n| n.get_ref().clone()) {
-            if step.for_each.is_none() {
-                if let Some(frame) = self.s.active.as_mut() {
-                    frame.step = next;
-                }
-            }
-        }
     }
 
     /// A message longer than the engine reads: kept (capped, with a note) if the question wants

@@ -13,6 +13,9 @@ use crate::flow::system::Intent;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::{HashMap, HashSet};
 
+/// Longest message (in words) that may be an intent.
+pub const MAX_WORDS: usize = 40;
+
 /// How sure the matcher is about a message.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Guess {
@@ -137,6 +140,11 @@ impl Intents {
 
     /// Each intent's best score for `words`, for intents open to `role`, best first.
     pub fn scores(&self, words: &[String], role: Role) -> Vec<(usize, f64)> {
+        // Intents are short things to say; a long message is never taken as one (and is not
+        // stemmed word by word for nothing).
+        if words.len() > MAX_WORDS {
+            return Vec::new();
+        }
         let stems = self.stems(words);
         if stems.is_empty() {
             return Vec::new();

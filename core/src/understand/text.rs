@@ -141,8 +141,15 @@ fn push_break(b: &str, words: &mut Vec<String>) {
     }
 }
 
+/// [`CONTRACTIONS`] as a map, built once.
+fn contractions() -> &'static std::collections::HashMap<&'static str, &'static str> {
+    static MAP: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(|| CONTRACTIONS.iter().copied().collect())
+}
+
 fn push_word(w: &str, words: &mut Vec<String>) {
-    if let Some((_, full)) = CONTRACTIONS.iter().find(|(c, _)| *c == w) {
+    if let Some(full) = contractions().get(w) {
         words.extend(full.split(' ').map(String::from));
         return;
     }
