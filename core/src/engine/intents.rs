@@ -163,7 +163,7 @@ impl Turn<'_> {
                 let hit = crate::understand::Hit {
                     rule: "asked_for_help_now".into(),
                     category: "urgent".into(),
-                    reason: "asked for help now".into(),
+                    reason: "a call for help".into(),
                 };
                 if !self.raise(&[hit], raw) {
                     self.say_system("urgent_ack", Map::new());

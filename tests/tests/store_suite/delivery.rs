@@ -179,7 +179,7 @@ pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
     );
     assert_eq!(detail["target"], "keyworker");
     assert_eq!(detail["manager_too"], true);
-    assert_eq!(detail["reason"], "urgent: may mean asked for help now");
+    assert_eq!(detail["reason"], "urgent: may mean a call for help");
     assert!(!detail.to_string().contains("help now"), "{detail}");
     assert_eq!(
         app.bot.store.verify_audit().await.expect("verify"),
