@@ -175,7 +175,7 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
             &path,
             &source,
             bad.at,
-            format!("a pattern does not compile: {}", first_line(&bad.why)),
+            format!("a pattern does not compile: {}", validate::regex_reason(&bad.why)),
             "correct the regular expression (the regex crate's syntax: brackets must pair, \\b for a word boundary)",
         )]
     })?;
@@ -191,16 +191,6 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
         concerns,
         matcher,
     })
-}
-
-/// The regex crate's message, without its drawing of where the error is.
-fn first_line(why: &str) -> String {
-    why.lines()
-        .rev()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or_else(|| why.lines().next().unwrap_or(why))
-        .trim_start_matches("error: ")
-        .to_string()
 }
 
 /// The known-words list, if the folder has one.

@@ -507,13 +507,7 @@ pub fn check_concerns(
         }
         for p in rule.patterns.iter().chain(&rule.unless) {
             if let Err(why) = crate::understand::concerns::check_one(p.get_ref()) {
-                let why = why
-                    .lines()
-                    .rev()
-                    .find(|l| l.starts_with("error:"))
-                    .unwrap_or(&why)
-                    .trim_start_matches("error: ")
-                    .to_string();
+                let why = regex_reason(&why);
                 problems.push(Problem::at(path, source, p.span().start, format!("pattern '{}' in rule '{}' is not a valid regular expression: {why}", p.get_ref(), rule.id.get_ref()),
                     "check that brackets ( ) and [ ] pair up, and write a literal ( ? * + as \\( \\? \\* \\+"));
             }
@@ -531,13 +525,7 @@ pub fn check_concerns(
     for e in &doc.exclude {
         for p in &e.patterns {
             if let Err(why) = crate::understand::concerns::check_one(p.get_ref()) {
-                let why = why
-                    .lines()
-                    .rev()
-                    .find(|l| l.starts_with("error:"))
-                    .unwrap_or(&why)
-                    .trim_start_matches("error: ")
-                    .to_string();
+                let why = regex_reason(&why);
                 problems.push(Problem::at(
                     path,
                     source,
@@ -552,6 +540,16 @@ pub fn check_concerns(
         }
     }
     problems
+}
+
+/// The regex crate's reason, without its drawing of where the error is.
+pub(crate) fn regex_reason(why: &str) -> String {
+    why.lines()
+        .rev()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or(why)
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 /// Template syntax, and variables outside `allowed` (a typo would silently print nothing).

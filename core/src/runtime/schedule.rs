@@ -297,21 +297,10 @@ impl Carebot {
                 Ok(n) => started += n,
                 // One bad conversation must not cost the whole batch its check-ins: try the
                 // halves on their own, down to the one person whose turn fails.
-                Err(e) if chunk.len() > 1 => {
-                    let (a, b) = chunk.split_at(chunk.len() / 2);
-                    for half in [a, b] {
-                        started +=
-                            Box::pin(self.start_alone(half, &profiles, &accounts, now, failed))
-                                .await;
-                    }
-                    let _ = e;
-                }
                 Err(e) => {
-                    let who = chunk
-                        .first()
-                        .map(|(p, _)| p.to_string())
-                        .unwrap_or_default();
-                    failed.push(format!("check-ins: person {who}: {e}"));
+                    started += self
+                        .split_failed(chunk, e, &profiles, &accounts, now, failed)
+                        .await
                 }
             }
         }
@@ -329,22 +318,35 @@ impl Carebot {
     ) -> usize {
         match self.guarded_batch(chunk, profiles, accounts, now).await.1 {
             Ok(n) => n,
-            Err(e) if chunk.len() > 1 => {
-                let _ = e;
-                let (a, b) = chunk.split_at(chunk.len() / 2);
-                let mut n = Box::pin(self.start_alone(a, profiles, accounts, now, failed)).await;
-                n += Box::pin(self.start_alone(b, profiles, accounts, now, failed)).await;
-                n
-            }
             Err(e) => {
-                let who = chunk
-                    .first()
-                    .map(|(p, _)| p.to_string())
-                    .unwrap_or_default();
-                failed.push(format!("check-ins: person {who}: {e}"));
-                0
+                self.split_failed(chunk, e, profiles, accounts, now, failed)
+                    .await
             }
         }
+    }
+
+    /// A batch that failed with `e`: its halves are tried alone; a batch of one is reported.
+    async fn split_failed(
+        &self,
+        chunk: &[(PersonId, NaiveDate)],
+        e: String,
+        profiles: &HashMap<PersonId, Profile>,
+        accounts: &HashMap<PersonId, Identity>,
+        now: DateTime<Utc>,
+        failed: &mut Vec<String>,
+    ) -> usize {
+        if chunk.len() > 1 {
+            let (a, b) = chunk.split_at(chunk.len() / 2);
+            let mut n = Box::pin(self.start_alone(a, profiles, accounts, now, failed)).await;
+            n += Box::pin(self.start_alone(b, profiles, accounts, now, failed)).await;
+            return n;
+        }
+        let who = chunk
+            .first()
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
+        failed.push(format!("check-ins: person {who}: {e}"));
+        0
     }
 
     /// One batch, with a panic inside it turned into an error.

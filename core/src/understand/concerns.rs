@@ -312,15 +312,7 @@ fn clause(words: &[String], a: usize, b: usize) -> String {
 }
 
 fn offsets(words: &[String]) -> Vec<usize> {
-    let mut at = 0;
-    words
-        .iter()
-        .map(|w| {
-            let here = at;
-            at += w.len() + 1;
-            here
-        })
-        .collect()
+    super::text::offsets(words)
 }
 
 /// The tokens `a..b` a match over bytes `start..end` covers, without the spaces around it.

@@ -180,6 +180,19 @@ fn push_word(w: &str, words: &mut Vec<String>) {
     words.push(w.replace('\'', ""));
 }
 
+/// For each of `words`, the byte offset where it starts in `words.join(" ")`.
+pub fn offsets(words: &[String]) -> Vec<usize> {
+    let mut at = 0;
+    words
+        .iter()
+        .map(|w| {
+            let here = at;
+            at += w.len() + 1;
+            here
+        })
+        .collect()
+}
+
 impl Tokens {
     /// The tokens joined by single spaces: what rule patterns are matched against.
     pub fn joined(&self) -> String {
@@ -188,15 +201,7 @@ impl Tokens {
 
     /// For each token, the byte offset where it starts in [`Tokens::joined`].
     pub fn starts(&self) -> Vec<usize> {
-        let mut at = 0;
-        self.words
-            .iter()
-            .map(|w| {
-                let here = at;
-                at += w.len() + 1;
-                here
-            })
-            .collect()
+        offsets(&self.words)
     }
 
     /// Only the words, without breaks (for comparing with intent examples).
