@@ -33,7 +33,7 @@ impl BenchDb {
                 let pool = sqlx::PgPool::connect(admin_url)
                     .await
                     .with_context(|| format!("connecting to {admin_url}"))?;
-                sqlx::query(&format!("CREATE DATABASE {name}"))
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&pool)
                     .await?;
                 pool.close().await;
@@ -75,12 +75,16 @@ impl BenchDb {
     pub async fn count(&self, sql: &str) -> Result<i64> {
         if self.admin.is_some() {
             let pool = sqlx::PgPool::connect(&self.url).await?;
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+            let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&pool)
+                .await?;
             pool.close().await;
             Ok(n)
         } else {
             let pool = sqlx::SqlitePool::connect(&self.url).await?;
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+            let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&pool)
+                .await?;
             pool.close().await;
             Ok(n)
         }
@@ -90,9 +94,11 @@ impl BenchDb {
     pub async fn drop_db(&self) {
         if let Some((admin_url, name)) = &self.admin {
             if let Ok(pool) = sqlx::PgPool::connect(admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&pool)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await;
                 pool.close().await;
             }
         }

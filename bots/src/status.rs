@@ -28,6 +28,11 @@ pub fn render(s: &Status) -> String {
         "Care-plan reviews overdue: {}\n",
         s.overdue_reviews
     ));
+    for (platform, n) in &s.unreadable {
+        out.push_str(&format!(
+            "Messages that could not be read on {platform}: {n} (the senders were told; see README 'Matrix: unreadable messages')\n"
+        ));
+    }
     out.push_str(&format!("Scheduler last ran: {}\n", when(s.last_tick_ms)));
     out
 }

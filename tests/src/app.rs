@@ -76,7 +76,7 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
                 N.fetch_add(1, Ordering::SeqCst),
                 Utc::now().timestamp_micros()
             );
-            sqlx::query(&format!("CREATE DATABASE {name}"))
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&admin)
                 .await
                 .expect("create test database");
@@ -135,9 +135,11 @@ async fn drop_stale_test_databases(admin: &sqlx::PgPool) {
             .and_then(|t| t.parse().ok())
             .unwrap_or(i64::MAX);
         if created < hour_ago {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(admin)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(admin)
+            .await;
         }
     }
 }
@@ -384,11 +386,17 @@ impl TestApp {
             let pool = sqlx::SqlitePool::connect(&self.db.url)
                 .await
                 .expect("sqlite");
-            sqlx::query(sql).execute(&pool).await.expect("raw sql");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&pool)
+                .await
+                .expect("raw sql");
             pool.close().await;
         } else {
             let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
-            sqlx::query(sql).execute(&pool).await.expect("raw sql");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&pool)
+                .await
+                .expect("raw sql");
             pool.close().await;
         }
     }
@@ -400,12 +408,18 @@ impl TestApp {
             let pool = sqlx::SqlitePool::connect(&self.db.url)
                 .await
                 .expect("sqlite");
-            let r = sqlx::query(sql).execute(&pool).await.map(|_| ());
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&pool)
+                .await
+                .map(|_| ());
             pool.close().await;
             r
         } else {
             let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
-            let r = sqlx::query(sql).execute(&pool).await.map(|_| ());
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&pool)
+                .await
+                .map(|_| ());
             pool.close().await;
             r
         };
@@ -419,12 +433,18 @@ impl TestApp {
             let pool = sqlx::SqlitePool::connect(&self.db.url)
                 .await
                 .expect("sqlite");
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
+            let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&pool)
+                .await
+                .expect(sql);
             pool.close().await;
             n
         } else {
             let pool = sqlx::PgPool::connect(&self.db.url).await.expect("postgres");
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
+            let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&pool)
+                .await
+                .expect(sql);
             pool.close().await;
             n
         }

@@ -7,6 +7,8 @@
 //! - [`matrix`]: a real Synapse started by the tests, real clients playing the people, and the
 //!   bot in-process or as the binary.
 //! - [`transcript`]: runs the readable conversations in `tests/transcripts/`.
+// matrix-sdk's futures are deep; its docs ask for a higher limit in crates that spawn them.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod fake_discord;

@@ -5,13 +5,14 @@
 //! restarts), so before resending a message whose first attempt may have arrived, the room's
 //! recent timeline is searched for the bot's own event with that transaction id.
 
-use super::{format, rooms};
+use super::{format, identity, rooms};
 use carebot_core::chart;
-use carebot_core::runtime::{Carebot, Channel, DeliveryError, Withheld};
+use carebot_core::runtime::{Carebot, Channel, DeliveryError, KeyTrust, Withheld};
 use carebot_core::store::outbox::OutboxRow;
+use carebot_core::store::people::Identity;
 use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::room::MessagesOptions;
-use matrix_sdk::ruma::api::client::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
 use matrix_sdk::ruma::{
     OwnedRoomId, OwnedTransactionId, OwnedUserId, RoomId, TransactionId, UserId,
 };
@@ -78,21 +79,61 @@ impl MatrixChannel {
                 return Ok(theirs);
             }
         }
-        let encrypted = room.is_encrypted().await?;
+        let encrypted = rooms::encrypted(&room).await?;
         self.remember(user, room.room_id(), encrypted);
         Ok(room)
     }
 
-    async fn send(&self, room: &Room, row: &OutboxRow) -> Result<(), matrix_sdk::Error> {
+    /// Why health text in `row` must not go to `user` in `room`, if it must not.
+    async fn withhold(
+        &self,
+        room: &Room,
+        user: &UserId,
+        row: &OutboxRow,
+    ) -> Result<Option<Withheld<'static>>, DeliveryError> {
+        if !row.message.sensitive {
+            return Ok(None);
+        }
         // Not knowing is not the same as plain: the homeserver is asked again on the retry.
-        let encrypted = room.is_encrypted().await?;
-        let withheld = row.message.sensitive && !encrypted;
-        let text = if withheld {
+        if !rooms::encrypted(room).await.map_err(classify)? {
             tracing::info!(outbox = %row.id, "health content held back from an unencrypted room");
-            self.bot.withheld_notice(Withheld::Unencrypted)
-        } else {
-            format::text(&row.message)
+            return Ok(Some(Withheld::Unencrypted));
+        }
+        let fingerprint = identity::fingerprint(&self.client, user)
+            .await
+            .map_err(classify)?;
+        let who = Identity {
+            platform: super::PLATFORM.into(),
+            address: user.to_string(),
         };
+        match self
+            .bot
+            .check_identity_key(&who, fingerprint.as_deref())
+            .await
+        {
+            Ok(KeyTrust::Trusted) => Ok(None),
+            Ok(KeyTrust::Changed) => {
+                tracing::info!(outbox = %row.id, "health content held back: the account's identity changed since it was linked");
+                Ok(Some(Withheld::IdentityChanged))
+            }
+            Err(e) => Err(DeliveryError::Retry {
+                after: None,
+                reason: format!("the account's identity could not be checked ({e})"),
+            }),
+        }
+    }
+
+    async fn send(
+        &self,
+        room: &Room,
+        row: &OutboxRow,
+        withheld: Option<Withheld<'_>>,
+    ) -> Result<(), matrix_sdk::Error> {
+        let text = match withheld {
+            Some(why) => self.bot.withheld_notice(why),
+            None => format::text(&row.message),
+        };
+        let withheld = withheld.is_some();
         let txn = OwnedTransactionId::from(row.key.as_str());
         if row.attempts == 0 || !self.already_sent(room, &txn).await {
             room.send(format::content(&text))
@@ -111,7 +152,7 @@ impl MatrixChannel {
                         "chart.png",
                         &mime::IMAGE_PNG,
                         png,
-                        AttachmentConfig::new().txn_id(&chart_txn),
+                        AttachmentConfig::new().txn_id(chart_txn),
                     )
                     .await?;
                 }
@@ -160,7 +201,8 @@ impl Channel for MatrixChannel {
             reason: "the address is not a Matrix user id".into(),
         })?;
         let room = self.room_for(&user).await.map_err(classify)?;
-        self.send(&room, row).await.map_err(classify)?;
+        let withheld = self.withhold(&room, &user, row).await?;
+        self.send(&room, row, withheld).await.map_err(classify)?;
         tracing::info!(outbox = %row.id, attempts = row.attempts, "delivered");
         Ok(())
     }
@@ -169,7 +211,9 @@ impl Channel for MatrixChannel {
 /// Whether a failed send is worth retrying, and when. Rate limits and server errors are;
 /// a refusal (the person left, the bot is banned) is not.
 fn classify(e: matrix_sdk::Error) -> DeliveryError {
-    if let Some(ErrorKind::LimitExceeded { retry_after }) = e.client_api_error_kind() {
+    if let Some(ErrorKind::LimitExceeded(LimitExceededErrorData { retry_after, .. })) =
+        e.client_api_error_kind()
+    {
         let after = match retry_after {
             Some(RetryAfter::Delay(d)) => Some(*d),
             Some(RetryAfter::DateTime(t)) => t.duration_since(std::time::SystemTime::now()).ok(),

@@ -1,13 +1,14 @@
 //! Invites and messages from Matrix, turned into what the core understands.
 
-use super::{rooms, PLATFORM};
+use super::{identity, rooms, PLATFORM};
 use crate::serve::Service;
 use carebot_core::runtime::{Handled, Inbound};
 use carebot_core::store::people::Identity;
+use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind, UnableToDecryptReason};
 use matrix_sdk::ruma::events::room::message::{MessageType, SyncRoomMessageEvent};
 use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent};
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{OwnedUserId, RoomId};
+use matrix_sdk::ruma::{OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,7 +41,7 @@ pub async fn on_invite(
     service.channel().remember(
         &inviter,
         room.room_id(),
-        room.encryption_settings().is_some(),
+        room.encryption_state().is_encrypted(),
     );
     // Straight after joining, the bot knows neither the room's members nor their devices yet;
     // an encrypted message sent now would reach nobody's device. Learn both first.
@@ -51,7 +52,7 @@ pub async fn on_invite(
         tracing::warn!(error = %e, "could not fetch the devices of the account that invited the bot");
     }
     // Confirmed from the room's state; if the homeserver cannot say, the invite's word stands.
-    if let Ok(encrypted) = room.is_encrypted().await {
+    if let Ok(encrypted) = rooms::encrypted(&room).await {
         service
             .channel()
             .remember(&inviter, room.room_id(), encrypted);
@@ -116,45 +117,63 @@ fn leave_unless_linked(
     });
 }
 
+/// What became of one timeline event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled, skipped, or recorded as unreadable: nothing more to do.
+    Done,
+    /// Encrypted with a room key that has not arrived yet (keys often come a moment after
+    /// the message): try again after the next sync.
+    WaitingForKey,
+}
+
 /// One timeline event. Only text from other people in a direct chat is handed on; replies
-/// always go to the person's direct chat, never into a shared room.
+/// always go to the person's direct chat, never into a shared room. A message the bot could
+/// not decrypt waits for its key (unless `last_try`), then its sender is told.
 pub async fn on_event(
     client: &Client,
     service: &Service<MatrixChannel>,
     room: &Room,
-    raw: &Raw<AnySyncTimelineEvent>,
-) {
-    let ev = match raw.deserialize() {
+    event: &TimelineEvent,
+    last_try: bool,
+) -> Outcome {
+    if let TimelineEventKind::UnableToDecrypt {
+        event: raw,
+        utd_info,
+    } = &event.kind
+    {
+        if utd_info.reason.is_missing_room_key() && !last_try {
+            return Outcome::WaitingForKey;
+        }
+        unreadable(client, service, room, raw, &utd_info.reason).await;
+        return Outcome::Done;
+    }
+    let ev = match event.raw().deserialize() {
         Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncRoomMessageEvent::Original(ev),
         ))) => ev,
-        Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_))) => {
-            // Still encrypted after the SDK tried: the sender's keys never reached the bot.
-            tracing::warn!(room = %room.room_id(), "a message could not be decrypted (keys missing); the sender will get no reply to it");
-            return;
-        }
-        Ok(_) => return,
+        Ok(_) => return Outcome::Done,
         Err(e) => {
             tracing::warn!(error = %e, "a timeline event could not be read; skipped");
-            return;
+            return Outcome::Done;
         }
     };
     if Some(ev.sender.as_ref()) == client.user_id() {
-        return;
+        return Outcome::Done;
     }
     if rooms::is_shared(room).await {
         tracing::info!(room = %room.room_id(), "ignoring a message in a shared room");
-        return;
+        return Outcome::Done;
     }
     let text = match &ev.content.msgtype {
         MessageType::Text(t) => t.body.clone(),
         MessageType::Emote(t) => t.body.clone(),
         // Notices are bots talking; never answer them (no loops between bots).
-        MessageType::Notice(_) => return,
+        MessageType::Notice(_) => return Outcome::Done,
         // A picture or a voice note: the flows read text, and will say so kindly.
         _ => String::new(),
     };
-    let encrypted = room.is_encrypted().await.unwrap_or(false);
+    let encrypted = rooms::encrypted(room).await.unwrap_or(false);
     service
         .channel()
         .remember(&ev.sender, room.room_id(), encrypted);
@@ -167,12 +186,79 @@ pub async fn on_event(
     let _ = room.typing_notice(true).await;
     match service.receive(&inbound).await {
         Ok(Handled::Duplicate) => tracing::info!("a replayed event was skipped"),
+        Ok(Handled::Linked) => {
+            tracing::info!("an account was linked");
+            // The identity the account has now is the one health text may go to.
+            pin_identity(client, service, &ev.sender).await;
+        }
         Ok(handled) => tracing::info!(?handled, "a message was handled"),
         // The event stays unprocessed; the core has told nobody anything. The sync loop logs
         // and carries on; the person's next message is handled normally.
         Err(e) => tracing::error!(error = %e, "a Matrix message could not be handled"),
     }
     let _ = room.typing_notice(false).await;
+    Outcome::Done
+}
+
+/// Records the cryptographic identity `user` has just after linking.
+async fn pin_identity(client: &Client, service: &Service<MatrixChannel>, user: &UserId) {
+    let who = Identity {
+        platform: PLATFORM.into(),
+        address: user.to_string(),
+    };
+    let checked = match identity::fingerprint(client, user).await {
+        Ok(fingerprint) => service
+            .bot()
+            .check_identity_key(&who, fingerprint.as_deref())
+            .await
+            .map(|_| ())
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(anyhow::Error::from(e)),
+    };
+    if let Err(e) = checked {
+        // Not fatal: it is checked again before any health text goes to them.
+        tracing::warn!(error = %e, "could not record a newly linked account's identity");
+    }
+}
+
+/// A message the bot could not decrypt: says why in the log (the withheld code, never the
+/// words, which it cannot see anyway), records it and tells the sender.
+async fn unreadable(
+    client: &Client,
+    service: &Service<MatrixChannel>,
+    room: &Room,
+    raw: &Raw<AnySyncTimelineEvent>,
+    reason: &UnableToDecryptReason,
+) {
+    let sender = raw.get_field::<OwnedUserId>("sender").ok().flatten();
+    let event_id = raw.get_field::<String>("event_id").ok().flatten();
+    let (Some(sender), Some(event_id)) = (sender, event_id) else {
+        return;
+    };
+    if Some(sender.as_ref()) == client.user_id() {
+        return;
+    }
+    let code = match reason {
+        UnableToDecryptReason::MissingMegolmSession {
+            withheld_code: Some(code),
+        } => code.as_str().to_string(),
+        UnableToDecryptReason::MissingMegolmSession {
+            withheld_code: None,
+        } => "no key arrived".to_string(),
+        UnableToDecryptReason::SenderIdentityNotTrusted(level) => {
+            format!("sender's device not cross-signed ({level:?})")
+        }
+        other => format!("{other:?}"),
+    };
+    tracing::warn!(room = %room.room_id(), reason = %code, "a message could not be decrypted; its sender is told");
+    match service
+        .bot()
+        .unreadable(PLATFORM, sender.as_str(), &event_id, &code)
+        .await
+    {
+        Ok(_) => service.wake(),
+        Err(e) => tracing::error!(error = %e, "could not record an unreadable message"),
+    }
 }
 
 async fn linked(service: &Service<MatrixChannel>, user: &str) -> bool {

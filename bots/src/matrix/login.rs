@@ -8,9 +8,11 @@
 
 use anyhow::{Context, Result};
 use carebot_core::config::MatrixConfig;
-use matrix_sdk::authentication::matrix::{MatrixSession, MatrixSessionTokens};
+use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
-use matrix_sdk::{Client, SessionMeta};
+use matrix_sdk::encryption::EncryptionSettings;
+use matrix_sdk::{Client, SessionMeta, SessionTokens};
+use matrix_sdk_base::crypto::{CollectStrategy, DecryptionSettings, TrustRequirement};
 use matrix_sdk_base::store::StateStoreDataKey;
 use secrecy::ExposeSecret;
 use std::io::Write;
@@ -19,8 +21,9 @@ use std::time::Duration;
 
 const SESSION_FILE: &str = "session.json";
 
-/// A logged-in client with its stores opened.
-pub async fn connect(config: &MatrixConfig) -> Result<Client> {
+/// A logged-in client with its stores opened, and whether it has just logged in as a new
+/// device (no session was kept).
+pub async fn connect(config: &MatrixConfig) -> Result<(Client, bool)> {
     let dir = &config.store_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating the Matrix store folder {}", dir.display()))?;
@@ -31,6 +34,22 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
     let client = Client::builder()
         .homeserver_url(&config.homeserver)
         .sqlite_store(dir, passphrase.as_deref())
+        // Cross-signing and recovery are set up by `identity`, which can answer the
+        // homeserver's password prompt and says what to do when it cannot.
+        .with_encryption_settings(EncryptionSettings {
+            auto_enable_cross_signing: false,
+            auto_enable_backups: false,
+            ..EncryptionSettings::default()
+        })
+        // Room keys (and so health text) go only to devices their owner has cross-signed, as
+        // today's Element does: a device the homeserver slipped in gets nothing.
+        .with_room_key_recipient_strategy(CollectStrategy::IdentityBasedStrategy)
+        // A message from an unsigned device of a cross-signed person is not read. A person
+        // who never set up cross-signing (an old client) is still heard: someone asking for
+        // help must be heard, and the reply tells them their app needs updating.
+        .with_decryption_settings(DecryptionSettings {
+            sender_device_trust_requirement: TrustRequirement::CrossSignedOrLegacy,
+        })
         // Our outbox retries with backoff; the SDK gives up quickly so a send never hangs
         // while the homeserver is down.
         .request_config(
@@ -48,7 +67,19 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
         })?;
     forget_sdk_sync_token(&client).await?;
     let session_path = dir.join(SESSION_FILE);
-    if session_path.exists() {
+    let new_device = !session_path.exists();
+    if new_device {
+        // A new device cannot read anything sent before it existed (room keys go to the
+        // devices there at the time), so an old sync token would only replay what it cannot
+        // read: it starts afresh.
+        let token = dir.join(super::sync::TOKEN_FILE);
+        if token.exists() {
+            tracing::info!("a new device of the bot: starting without the old sync token");
+            std::fs::remove_file(&token)
+                .with_context(|| format!("removing {}", token.display()))?;
+        }
+    }
+    if !new_device {
         let text = std::fs::read_to_string(&session_path)
             .with_context(|| format!("reading {}", session_path.display()))?;
         let session: MatrixSession = serde_json::from_str(&text).with_context(|| {
@@ -82,7 +113,7 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
                     user_id: user_id.clone(),
                     device_id: "UNKNOWN".into(),
                 },
-                tokens: MatrixSessionTokens {
+                tokens: SessionTokens {
                     access_token: token.expose_secret().to_string(),
                     refresh_token: None,
                 },
@@ -95,7 +126,7 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
         client
             .restore_session(MatrixSession {
                 meta: SessionMeta { user_id, device_id },
-                tokens: MatrixSessionTokens {
+                tokens: SessionTokens {
                     access_token: token.expose_secret().to_string(),
                     refresh_token: None,
                 },
@@ -104,7 +135,7 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
         save(&client, &session_path)?;
     }
     tracing::info!(device = ?client.device_id(), "logged in to Matrix");
-    Ok(client)
+    Ok((client, new_device))
 }
 
 /// matrix-sdk drops a sync response whose token equals the last one it stored, taking it for
@@ -115,7 +146,7 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client> {
 /// before the session is restored (which is when the SDK reads it).
 async fn forget_sdk_sync_token(client: &Client) -> Result<()> {
     client
-        .store()
+        .state_store()
         .remove_kv_data(StateStoreDataKey::SyncToken)
         .await
         .context("clearing matrix-sdk's sync token")

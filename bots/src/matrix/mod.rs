@@ -1,6 +1,8 @@
 //! The Matrix adapter: Carebot in end-to-end encrypted direct chats.
 //!
 //! - [`login`]: the bot's session and encrypted stores on disk, so a restart resumes.
+//! - [`identity`]: the bot's device cross-signed by its own account, with secret storage and
+//!   key backup behind a recovery key (today's Element talks to no other kind of device).
 //! - [`sync`]: the sync loop. It processes each batch itself and only then records the batch
 //!   token, so a crash part-way replays the batch (and the inbound-event table drops what
 //!   was already handled) instead of skipping it.
@@ -16,6 +18,7 @@
 mod channel;
 mod events;
 mod format;
+mod identity;
 mod limits;
 mod login;
 mod rooms;
@@ -64,7 +67,10 @@ pub async fn run(
     if let Some(missing) = config.missing() {
         anyhow::bail!("{missing}");
     }
-    let client = login::connect(config).await?;
+    let (client, new_device) = login::connect(config).await?;
+    if let Some(key) = identity::ensure(&client, config, new_device).await? {
+        show_recovery_key(&key);
+    }
     limits::check(&client).await;
     let channel = Arc::new(MatrixChannel::new(client.clone(), bot.clone()));
     let mut service = Service::new(bot, channel).with_policy(options.policy);
@@ -88,4 +94,18 @@ pub async fn run(
     drop(client);
     tokio::time::sleep(Duration::from_millis(300)).await;
     synced
+}
+
+/// Shows a recovery key Carebot has just created, once, on standard output (never in the log).
+fn show_recovery_key(key: &secrecy::SecretString) {
+    use secrecy::ExposeSecret;
+    println!(
+        "\nCarebot set up end-to-end encryption for its Matrix account. This is the bot's\n\
+         recovery key. It is shown only now and is not written to any log:\n\n    {}\n\n\
+         Keep it where you keep the bot's password (a password manager or a file only the\n\
+         service can read, outside this folder). If the bot's store is ever lost, or it runs\n\
+         on a new machine, set CAREBOT_MATRIX_RECOVERY_KEY (or [matrix] recovery_key_file)\n\
+         and the bot proves it is itself again. See the README, 'Matrix: first run'.\n",
+        key.expose_secret()
+    );
 }

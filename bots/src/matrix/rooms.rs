@@ -23,7 +23,7 @@ pub async fn find(client: &Client, user: &UserId) -> matrix_sdk::Result<Option<R
         if !is_direct_with(&room, user).await? {
             continue;
         }
-        if room.is_encrypted().await? {
+        if encrypted(&room).await? {
             return Ok(Some(room));
         }
         plain.get_or_insert(room);
@@ -48,4 +48,9 @@ pub async fn is_shared(room: &Room) -> bool {
             tracing::warn!(error = %e, "a room's members could not be read; treated as shared");
             true
         })
+}
+
+/// Whether `room` is end-to-end encrypted, as its latest state says.
+pub async fn encrypted(room: &Room) -> matrix_sdk::Result<bool> {
+    Ok(room.latest_encryption_state().await?.is_encrypted())
 }

@@ -14,14 +14,15 @@ use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::AnyStrippedStateEvent;
-use matrix_sdk::ruma::{OwnedUserId, UInt};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, UInt};
 use matrix_sdk::Client;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-const TOKEN_FILE: &str = "carebot-sync-token";
+/// Carebot's own sync token, beside matrix-sdk's stores.
+pub(super) const TOKEN_FILE: &str = "carebot-sync-token";
 
 /// Syncs until `shutdown`; each batch is handled completely before the next is fetched.
 pub async fn run(
@@ -40,6 +41,7 @@ pub async fn run(
         events::leave_unlinked_rooms_later(client, service, grace).await;
     }
     let mut failures = 0u32;
+    let mut waiting: Vec<Waiting> = Vec::new();
     loop {
         let mut settings = SyncSettings::default()
             .timeout(Duration::from_secs(10))
@@ -66,13 +68,13 @@ pub async fn run(
         };
         failures = 0;
         let me = client.user_id().map(|u| u.to_owned());
-        for (room_id, invited) in &response.rooms.invite {
+        for (room_id, invited) in &response.rooms.invited {
             let inviter = inviter(&invited.invite_state.events, me.as_deref());
             events::on_invite(client, service, room_id, inviter, grace).await;
         }
         // On the very first start, what is already in the rooms is history: skip it.
         if !(first_start && since.is_none()) {
-            for (room_id, joined) in &response.rooms.join {
+            for (room_id, joined) in &response.rooms.joined {
                 let Some(room) = client.get_room(room_id) else {
                     continue;
                 };
@@ -84,16 +86,76 @@ pub async fn run(
                     "a sync batch for a room"
                 );
                 for ev in events {
-                    events::on_event(client, service, &room, ev.raw()).await;
+                    if events::on_event(client, service, &room, ev, false).await
+                        == events::Outcome::WaitingForKey
+                    {
+                        if let Some(event) = ev.event_id() {
+                            waiting.push(Waiting {
+                                room: room_id.clone(),
+                                event,
+                                since: since.clone(),
+                                first_seen: Instant::now(),
+                            });
+                        }
+                    }
                 }
             }
         }
-        save_token(&token_path, &response.next_batch)?;
+        retry_waiting(client, service, &mut waiting).await;
+        // While a message waits for its key, the token stays at the batch before it: after
+        // a crash that message comes again (what was handled meanwhile is skipped as a replay).
+        match waiting.first() {
+            None => save_token(&token_path, &response.next_batch)?,
+            Some(Waiting { since: Some(t), .. }) => save_token(&token_path, t)?,
+            Some(Waiting { since: None, .. }) => {}
+        }
         since = Some(response.next_batch);
         if *shutdown.borrow() {
             return Ok(());
         }
     }
+}
+
+/// How long a message waits for its room key before its sender is told it could not be read.
+const KEY_PATIENCE: Duration = Duration::from_secs(20);
+
+/// A message that arrived before its room key.
+struct Waiting {
+    room: OwnedRoomId,
+    event: OwnedEventId,
+    /// The token of the batch it came in.
+    since: Option<String>,
+    first_seen: Instant,
+}
+
+/// Tries the waiting messages again (their keys may have come with this batch); the ones
+/// still locked after [`KEY_PATIENCE`] are handled as unreadable.
+async fn retry_waiting(
+    client: &Client,
+    service: &Arc<Service<MatrixChannel>>,
+    waiting: &mut Vec<Waiting>,
+) {
+    let mut still = Vec::new();
+    for w in waiting.drain(..) {
+        let Some(room) = client.get_room(&w.room) else {
+            continue;
+        };
+        let last_try = w.first_seen.elapsed() > KEY_PATIENCE;
+        match room.event(&w.event, None).await {
+            Ok(event) => {
+                if events::on_event(client, service, &room, &event, last_try).await
+                    == events::Outcome::WaitingForKey
+                {
+                    still.push(w);
+                }
+            }
+            Err(e) if last_try => {
+                tracing::warn!(error = %e, "a message waiting for its key could not be fetched again; given up")
+            }
+            Err(_) => still.push(w),
+        }
+    }
+    *waiting = still;
 }
 
 /// Who sent the invite (the sender of the bot's own invite membership event).

@@ -2,7 +2,8 @@
 //!
 //! Secrets (password, access token, the passphrase that encrypts the local crypto store) are
 //! [`SecretString`]s: they never print, and can come from the environment instead of the file
-//! (`CAREBOT_MATRIX_PASSWORD`, `CAREBOT_MATRIX_ACCESS_TOKEN`, `CAREBOT_MATRIX_STORE_PASSPHRASE`).
+//! (`CAREBOT_MATRIX_PASSWORD`, `CAREBOT_MATRIX_ACCESS_TOKEN`, `CAREBOT_MATRIX_STORE_PASSPHRASE`,
+//! `CAREBOT_MATRIX_RECOVERY_KEY`).
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -28,6 +29,12 @@ pub struct MatrixConfig {
     pub unlinked_grace_secs: u64,
     /// Device name shown to people verifying the bot.
     pub device_name: String,
+    /// Opens the bot's secret storage, so a new device of the bot (a lost store) can prove it
+    /// is the bot. Better from the environment (`CAREBOT_MATRIX_RECOVERY_KEY`) or a file.
+    pub recovery_key: Option<SecretString>,
+    /// A file holding the recovery key (kept outside the repository, readable by the
+    /// service only), instead of `recovery_key`.
+    pub recovery_key_file: Option<PathBuf>,
 }
 
 impl Default for MatrixConfig {
@@ -41,6 +48,8 @@ impl Default for MatrixConfig {
             store_passphrase: None,
             unlinked_grace_secs: 600,
             device_name: "Carebot".into(),
+            recovery_key: None,
+            recovery_key_file: None,
         }
     }
 }
@@ -63,9 +72,33 @@ impl MatrixConfig {
         if let Some(v) = env("CAREBOT_MATRIX_STORE_PASSPHRASE") {
             self.store_passphrase = Some(SecretString::from(v));
         }
+        if let Some(v) = env("CAREBOT_MATRIX_RECOVERY_KEY") {
+            self.recovery_key = Some(SecretString::from(v));
+        }
+        if let Some(v) = env("CAREBOT_MATRIX_RECOVERY_KEY_FILE") {
+            self.recovery_key_file = Some(PathBuf::from(v));
+        }
         if let Some(v) = env("CAREBOT_MATRIX_STORE_DIR") {
             self.store_dir = PathBuf::from(v);
         }
+    }
+
+    /// The recovery key, from `recovery_key` or else `recovery_key_file`; the problem with the
+    /// file, if it cannot be read.
+    pub fn recovery_key(&self) -> Result<Option<SecretString>, String> {
+        if let Some(key) = &self.recovery_key {
+            return Ok(Some(key.clone()));
+        }
+        let Some(path) = &self.recovery_key_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{} cannot be read ({e})", path.display()))?;
+        let key = text.trim();
+        if key.is_empty() {
+            return Err(format!("{} is empty", path.display()));
+        }
+        Ok(Some(SecretString::from(key.to_string())))
     }
 
     /// What is missing before the adapter can start, as a sentence naming the setting.

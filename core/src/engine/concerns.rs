@@ -166,3 +166,30 @@ impl Turn<'_> {
         })
     }
 }
+
+impl Turn<'_> {
+    /// The person's chat account now has a different cryptographic identity: their keyworker
+    /// (a manager, for staff and family) is told, so someone checks with them in person. The
+    /// conversation itself is left as it was.
+    pub(super) fn on_account_changed(&mut self, platform: &str) {
+        let mut v = super::render::base_vars(self.ctx, None);
+        v.insert("platform".into(), serde_json::json!(platform));
+        let reason = super::render::render(
+            self.ctx.dialogs.system.text("account_changed", self.lang()),
+            &v,
+        );
+        let to = if self.ctx.profile.role == crate::domain::Role::Resident {
+            Target::Keyworker
+        } else {
+            Target::Manager
+        };
+        self.fx.push(Effect::Alert {
+            to,
+            reason,
+            words: None,
+            category: None,
+            rule: Some("account_changed".into()),
+            copy_to: Vec::new(),
+        });
+    }
+}

@@ -26,6 +26,13 @@ pub enum Input {
         /// The run it belongs to: a timer for an earlier run does nothing.
         run: u64,
     },
+    /// The person's chat account presented a different cryptographic identity from the one
+    /// it was linked with (a reset, or someone else): staff are told. Messages with health
+    /// information are held back by the adapter until a fresh link code is used.
+    AccountChanged {
+        /// The platform (`matrix`).
+        platform: String,
+    },
 }
 
 /// Follow-ups to a scheduled flow.

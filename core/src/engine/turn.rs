@@ -57,6 +57,7 @@ pub fn step(
             }
         }
         Input::Timer { kind, flow, run } => t.on_timer(kind, &flow, run),
+        Input::AccountChanged { platform } => t.on_account_changed(&platform),
     }
     (t.s, t.fx)
 }

@@ -333,6 +333,9 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("ack_nothing", &[]),
     ("withheld_unencrypted", &[]),
     ("withheld_platform", &["platform"]),
+    ("withheld_identity", &[]),
+    ("account_changed", &["platform"]),
+    ("unreadable", &[]),
     ("review_unclear", &[]),
     ("digest_intro", &["name"]),
     (

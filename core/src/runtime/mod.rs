@@ -14,12 +14,14 @@ mod retention;
 mod reviews;
 mod safeguarding;
 pub mod schedule;
+mod trust;
 mod updates;
 mod withheld;
 
 pub use dispatch::{dispatch_due, resume_deliveries, Channel, DeliveryError, RetryPolicy};
 pub use limiter::{RateLimit, RateLimiter};
 pub use schedule::{SchedulePolicy, TickReport};
+pub use trust::KeyTrust;
 pub use withheld::Withheld;
 
 use crate::clock::Clock;
@@ -134,6 +136,15 @@ impl Carebot {
         };
         if let Some(refused) = self.rate_limit(msg, &who, &key, now).await? {
             return Ok(refused);
+        }
+        // A fresh code from staff re-links an account that is already linked (after its
+        // identity changed, say); anything else that looks like a code is an ordinary message.
+        if link_code(&msg.text).is_some()
+            && self
+                .try_link(&who, &key, &msg.text, now.timestamp_millis())
+                .await?
+        {
+            return Ok(Handled::Linked);
         }
         // The sender and their profile in one go (a round trip fewer per message).
         let Some(profile) = self.store.profile_for(&who).await? else {
@@ -310,6 +321,41 @@ impl Carebot {
         text: &str,
         now_ms: i64,
     ) -> Result<Handled> {
+        if self.try_link(who, key, text, now_ms).await? {
+            return Ok(Handled::Linked);
+        }
+        let text = self
+            .dialogs
+            .system
+            .text("unknown_account", crate::flow::DEFAULT_LANGUAGE)
+            .to_string();
+        let reply = NewOutbox {
+            key: format!("u.{}", key.event_id),
+            person: None,
+            platform: who.platform.clone(),
+            address: who.address.clone(),
+            message: OutMessage {
+                text,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let fresh = self.store.reply_once(key, &[reply], now_ms).await?;
+        Ok(if fresh {
+            Handled::UnknownAccount
+        } else {
+            Handled::Duplicate
+        })
+    }
+
+    /// Redeems a valid `link CODE` in `text` for `who`; false if `text` is not one.
+    async fn try_link(
+        &self,
+        who: &Identity,
+        key: &InboundKey,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
         if let Some(code) = link_code(text) {
             let system = &self.dialogs.system;
             let welcome = |person: PersonId, name: &str| {
@@ -338,30 +384,9 @@ impl Carebot {
                 .await?
                 .is_some()
             {
-                return Ok(Handled::Linked);
+                return Ok(true);
             }
         }
-        let text = self
-            .dialogs
-            .system
-            .text("unknown_account", crate::flow::DEFAULT_LANGUAGE)
-            .to_string();
-        let reply = NewOutbox {
-            key: format!("u.{}", key.event_id),
-            person: None,
-            platform: who.platform.clone(),
-            address: who.address.clone(),
-            message: OutMessage {
-                text,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let fresh = self.store.reply_once(key, &[reply], now_ms).await?;
-        Ok(if fresh {
-            Handled::UnknownAccount
-        } else {
-            Handled::Duplicate
-        })
+        Ok(false)
     }
 }

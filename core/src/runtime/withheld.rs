@@ -16,6 +16,9 @@ pub enum Withheld<'a> {
     Unencrypted,
     /// The whole platform is not end-to-end encrypted (Discord), named for the person.
     Platform(&'a str),
+    /// The person's account now has a different cryptographic identity from the one it was
+    /// linked with, until staff confirm with a fresh link code.
+    IdentityChanged,
 }
 
 impl Carebot {
@@ -27,6 +30,7 @@ impl Carebot {
         vars.insert("contacts".into(), json!(self.settings.contacts));
         match why {
             Withheld::Unencrypted => render(system.text("withheld_unencrypted", lang), &vars),
+            Withheld::IdentityChanged => render(system.text("withheld_identity", lang), &vars),
             Withheld::Platform(platform) => {
                 vars.insert("platform".into(), json!(platform));
                 render(system.text("withheld_platform", lang), &vars)

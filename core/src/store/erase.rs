@@ -119,7 +119,7 @@ impl Store {
             };
             report.removed.push(("their name in other people's messages (body removed)", naming));
             for (what, sql) in DELETES {
-                let n = sqlx::query(sql).bind(person.0).execute(&mut *tx).await?.rows_affected();
+                let n = sqlx::query(*sql).bind(person.0).execute(&mut *tx).await?.rows_affected();
                 report.removed.push((what, n));
             }
             sqlx::query(

@@ -35,16 +35,18 @@ impl Store {
             Store::Sqlite(_) => "",
             Store::Postgres(_) => " FOR UPDATE",
         };
+        // Safe: `lock` is one of two fixed strings above.
         let find = format!("SELECT person_id FROM link_codes WHERE code = $1 AND used_ms IS NULL AND expires_ms > $2{lock}");
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let person: Option<i64> = sqlx::query_scalar(&find).bind(code).bind(now_ms).fetch_optional(&mut *tx).await?;
+            let person: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(find.as_str())).bind(code).bind(now_ms).fetch_optional(&mut *tx).await?;
             let Some(person) = person else { return Ok(None) };
             sqlx::query("UPDATE link_codes SET used_ms = $2 WHERE code = $1").bind(code).bind(now_ms).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO identities (platform, address, person_id, linked_ms) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (platform, address) DO UPDATE SET person_id = excluded.person_id,
-                     linked_ms = excluded.linked_ms, revoked_ms = NULL")
+                     linked_ms = excluded.linked_ms, revoked_ms = NULL,
+                     key_fingerprint = NULL, key_changed_ms = NULL")
                 .bind(&account.platform).bind(&account.address).bind(person).bind(now_ms).execute(&mut *tx).await?;
             let entry = AuditEntry {
                 // The person linked themselves. Not the account's address: audit rows hold no

@@ -48,6 +48,7 @@ pub mod reviews;
 pub mod safeguarding;
 pub mod schedule;
 pub mod status;
+pub mod trust;
 pub mod turn;
 pub mod updates;
 mod writer;

@@ -60,6 +60,7 @@ impl Store {
             Store::Sqlite(_) => "",
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
+        // Safe: `skip_locked` is one of two fixed strings above.
         let sql = format!(
             "UPDATE outbox SET next_attempt_ms = $4, claimed_ms = $2,
                  attempts = attempts + CASE WHEN claimed_ms IS NULL THEN 0 ELSE 1 END
@@ -71,7 +72,7 @@ impl Store {
                                   AND e.status = 'pending' AND e.id < o.id)
                 ORDER BY o.id LIMIT $3 {skip_locked})
              RETURNING id, idem_key, person_id, platform, address, payload, attempts");
-        let mut out = with_db!(self, pool => sqlx::query(&sql)
+        let mut out = with_db!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(platform).bind(now_ms).bind(limit).bind(lease_until_ms).bind(address).fetch_all(pool).await?
             .into_iter()
             .map(|r| {

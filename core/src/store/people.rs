@@ -122,7 +122,8 @@ impl Store {
         with_db!(self, pool => sqlx::query(
             "INSERT INTO identities (platform, address, person_id, linked_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (platform, address) DO UPDATE SET person_id = excluded.person_id,
-                 linked_ms = excluded.linked_ms, revoked_ms = NULL")
+                 linked_ms = excluded.linked_ms, revoked_ms = NULL,
+                 key_fingerprint = NULL, key_changed_ms = NULL")
             .bind(&id.platform).bind(&id.address).bind(person.0).bind(now_ms).execute(pool).await.map(|_| ())?);
         Ok(())
     }

@@ -14,6 +14,9 @@ pub struct Status {
     pub overdue_reviews: i64,
     /// When the scheduler last ran (epoch ms).
     pub last_tick_ms: Option<i64>,
+    /// Per platform: messages that reached Carebot but could not be read (encryption keys
+    /// withheld or missing).
+    pub unreadable: Vec<(String, i64)>,
 }
 
 impl Store {
@@ -48,6 +51,7 @@ impl Store {
         status.overdue_reviews = with_read!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM reviews WHERE next_due < $1")
             .bind(today).fetch_one(pool).await?);
         status.last_tick_ms = self.scheduler_mark("checkin").await?;
+        status.unreadable = self.unreadable_counts().await?;
         Ok(status)
     }
 }

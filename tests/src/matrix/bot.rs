@@ -22,6 +22,8 @@ pub struct BotAccount {
     /// Homeserver URL.
     pub homeserver: String,
     password: String,
+    /// Opens the bot's secret storage (given as a passphrase, which Carebot accepts too).
+    pub recovery_key: String,
     /// Session, sync token and crypto store live here.
     pub store: tempfile::TempDir,
 }
@@ -45,14 +47,28 @@ impl BotAccount {
             user_id: OwnedUserId::try_from(user).expect("user id"),
             homeserver: synapse.url.clone(),
             password,
+            recovery_key: format!("test-recovery-{localpart}"),
             store: tempfile::tempdir().expect("store dir"),
         }
     }
 
-    /// The secrets the bot is given (its password and the store passphrase), for checking
-    /// they never reach a log.
-    pub fn secrets(&self) -> [&str; 2] {
-        [&self.password, "test-store-passphrase"]
+    /// The secrets the bot is given (its password, the store passphrase and its recovery
+    /// key), for checking they never reach a log.
+    pub fn secrets(&self) -> [&str; 3] {
+        [&self.password, "test-store-passphrase", &self.recovery_key]
+    }
+
+    /// Deletes everything the bot keeps on disk for Matrix (session, sync token, end-to-end
+    /// keys), as a lost disk or a move to a new machine would.
+    pub fn lose_store(&self) {
+        for entry in std::fs::read_dir(self.store.path()).expect("store dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).expect("remove");
+            } else {
+                std::fs::remove_file(&path).expect("remove");
+            }
+        }
     }
 
     /// The sync token the bot last finished handling (its own file in the store folder).
@@ -89,7 +105,7 @@ impl BotAccount {
             let response = client.sync_once(settings).await.expect("sync");
             let got = response
                 .rooms
-                .join
+                .joined
                 .get(room)
                 .is_some_and(|r| !r.timeline.events.is_empty());
             if got {
@@ -165,6 +181,7 @@ impl BotAccount {
             password: Some(SecretString::from(self.password.clone())),
             store_dir: self.store.path().to_path_buf(),
             store_passphrase: Some(SecretString::from("test-store-passphrase")),
+            recovery_key: Some(SecretString::from(self.recovery_key.clone())),
             unlinked_grace_secs: 5,
             ..MatrixConfig::default()
         }
@@ -189,6 +206,11 @@ impl InProcess {
         let task =
             tokio::spawn(async move { carebot::matrix::run(bot, &config, options, rx).await });
         Self { stop, task }
+    }
+
+    /// Whether it has stopped by itself (an error at start-up, say; [`Self::stop`] tells).
+    pub fn has_stopped(&self) -> bool {
+        self.task.is_finished()
     }
 
     /// Stops it gracefully and waits.
@@ -228,6 +250,7 @@ impl Binary {
             .arg("matrix")
             .env("CAREBOT_MATRIX_PASSWORD", &account.password)
             .env("CAREBOT_MATRIX_STORE_PASSPHRASE", "test-store-passphrase")
+            .env("CAREBOT_MATRIX_RECOVERY_KEY", &account.recovery_key)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

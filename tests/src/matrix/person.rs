@@ -1,8 +1,15 @@
 //! The other side of a Matrix test: a real matrix-sdk client (with end-to-end encryption)
 //! acting as a resident, a family member or a keyworker.
+//!
+//! Each behaves as today's Element does (MSC4153, "exclude insecure devices"): the person is
+//! cross-signed, their client shares room keys only with devices their owner has
+//! cross-signed ([`CollectStrategy::IdentityBasedStrategy`]), and it decrypts nothing from a
+//! device that is not ([`TrustRequirement::CrossSigned`]).
 
 use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::{EncryptionInfo, VerificationLevel, VerificationState};
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoom;
+use matrix_sdk::ruma::api::client::uiaa;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::{
@@ -12,6 +19,7 @@ use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent};
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomMemberships};
+use matrix_sdk_base::crypto::{CollectStrategy, DecryptionSettings, TrustRequirement};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +30,8 @@ pub struct Seen {
     pub room: OwnedRoomId,
     /// Who sent it.
     pub sender: OwnedUserId,
-    /// The body (for an image, its file name).
+    /// The body (for an image, its file name; for a message that could not be decrypted,
+    /// why not).
     pub body: String,
     /// "text", "notice", "image", ...
     pub kind: String,
@@ -30,6 +39,24 @@ pub struct Seen {
     pub encrypted: bool,
     /// The HTML `formatted_body` of a text message, if it had one.
     pub html: Option<String>,
+    /// Whether it came from a device its owner has cross-signed (as Element requires), and
+    /// which device.
+    pub cross_signed: bool,
+    /// The sending device, for an encrypted message.
+    pub device: Option<String>,
+}
+
+/// Whether an encrypted message's sender device is cross-signed by its owner.
+fn cross_signed(info: Option<&EncryptionInfo>) -> (bool, Option<String>) {
+    let Some(info) = info else {
+        return (false, None);
+    };
+    let signed = matches!(
+        info.verification_state,
+        VerificationState::Verified
+            | VerificationState::Unverified(VerificationLevel::UnverifiedIdentity)
+    );
+    (signed, info.sender_device.as_ref().map(|d| d.to_string()))
 }
 
 /// A logged-in person with a background sync collecting what they receive.
@@ -38,19 +65,129 @@ pub struct Person {
     pub client: Client,
     /// Their user id.
     pub user_id: OwnedUserId,
+    password: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     sync: tokio::task::JoinHandle<()>,
 }
 
 impl Person {
-    /// Registers `localpart` on `homeserver` and logs in.
+    /// Registers `localpart` on `homeserver`, logs in and sets up cross-signing, as Element
+    /// does at first login.
     pub async fn new(synapse: &super::Synapse, localpart: &str) -> Self {
         let password = format!("pw-{localpart}");
         synapse.register(localpart, &password, false).await;
+        let person = Self::log_in(
+            synapse,
+            localpart,
+            password,
+            CollectStrategy::IdentityBasedStrategy,
+        )
+        .await;
+        person.set_up_cross_signing().await;
+        person
+    }
+
+    /// [`Self::new`] with Element's "only send messages to verified users" on: room keys go
+    /// only to devices this person has verified, so the bot (cross-signed, but never verified
+    /// by them) gets none.
+    pub async fn new_verified_only(synapse: &super::Synapse, localpart: &str) -> Self {
+        let password = format!("pw-{localpart}");
+        synapse.register(localpart, &password, false).await;
+        let person = Self::log_in(
+            synapse,
+            localpart,
+            password,
+            CollectStrategy::OnlyTrustedDevices,
+        )
+        .await;
+        person.set_up_cross_signing().await;
+        person
+    }
+
+    /// Registers `localpart` and logs in without ever cross-signing: an old client, or a
+    /// bot that never set up its identity.
+    pub async fn new_without_cross_signing(synapse: &super::Synapse, localpart: &str) -> Self {
+        let password = format!("pw-{localpart}");
+        synapse.register(localpart, &password, false).await;
+        Self::log_in(synapse, localpart, password, CollectStrategy::AllDevices).await
+    }
+
+    /// Creates a new cryptographic identity for this person, as "reset your identity" in
+    /// Element does (a lost recovery key, or someone who took over the account).
+    pub async fn reset_identity(&self) {
+        let handle = self
+            .client
+            .encryption()
+            .reset_cross_signing()
+            .await
+            .expect("reset starts");
+        if let Some(handle) = handle {
+            let matrix_sdk::encryption::CrossSigningResetAuthType::Uiaa(prompt) =
+                handle.auth_type()
+            else {
+                panic!("Synapse asks for a password, not OAuth");
+            };
+            let mut auth = uiaa::Password::new(
+                uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(
+                    self.user_id.localpart().into(),
+                )),
+                self.password.clone(),
+            );
+            auth.session = prompt.session.clone();
+            handle
+                .auth(Some(uiaa::AuthData::Password(auth)))
+                .await
+                .expect("reset with the password");
+        }
+    }
+
+    async fn set_up_cross_signing(&self) {
+        let encryption = self.client.encryption();
+        if let Err(e) = encryption.bootstrap_cross_signing_if_needed(None).await {
+            let prompt = e.as_uiaa_response().expect("only a password prompt");
+            let mut auth = uiaa::Password::new(
+                uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(
+                    self.user_id.localpart().into(),
+                )),
+                self.password.clone(),
+            );
+            auth.session = prompt.session.clone();
+            encryption
+                .bootstrap_cross_signing(Some(uiaa::AuthData::Password(auth)))
+                .await
+                .expect("cross-signing");
+        }
+        // What the homeserver now holds, signatures included.
+        encryption
+            .request_user_identity(&self.user_id)
+            .await
+            .expect("keys query");
+        let own = encryption
+            .get_own_device()
+            .await
+            .expect("own device")
+            .expect("keys");
+        assert!(
+            own.is_cross_signed_by_owner(),
+            "{} is cross-signed",
+            self.user_id
+        );
+    }
+
+    async fn log_in(
+        synapse: &super::Synapse,
+        localpart: &str,
+        password: String,
+        strategy: CollectStrategy,
+    ) -> Self {
         // Give up on a request quickly, so the sync loop below (not the SDK's own growing
         // backoff) decides when to try again: after a homeserver restart it reconnects at once.
         let client = Client::builder()
             .homeserver_url(&synapse.url)
+            .with_room_key_recipient_strategy(strategy)
+            .with_decryption_settings(DecryptionSettings {
+                sender_device_trust_requirement: TrustRequirement::CrossSigned,
+            })
             .request_config(
                 matrix_sdk::config::RequestConfig::new()
                     .retry_limit(1)
@@ -67,40 +204,58 @@ impl Person {
             .expect("login");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
-        client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
-            let sink = sink.clone();
-            async move {
-                let (kind, body, html) = describe(&ev.content.msgtype);
-                let encrypted = room.is_encrypted().await.unwrap_or(false);
-                if let Ok(mut s) = sink.lock() {
-                    s.push(Seen {
-                        room: room.room_id().to_owned(),
-                        sender: ev.sender.clone(),
-                        body,
-                        kind: kind.into(),
-                        encrypted,
-                        html,
-                    });
+        client.add_event_handler(
+            move |ev: OriginalSyncRoomMessageEvent, room: Room, info: Option<EncryptionInfo>| {
+                let sink = sink.clone();
+                async move {
+                    let (kind, body, html) = describe(&ev.content.msgtype);
+                    let (cross_signed, device) = cross_signed(info.as_ref());
+                    if let Ok(mut s) = sink.lock() {
+                        s.push(Seen {
+                            room: room.room_id().to_owned(),
+                            sender: ev.sender.clone(),
+                            body,
+                            kind: kind.into(),
+                            encrypted: info.is_some(),
+                            html,
+                            cross_signed,
+                            device,
+                        });
+                    }
                 }
-            }
-        });
+            },
+        );
         // A message's key can arrive a sync after the message itself; clients (Element too)
         // try again when it does. So an encrypted event is fetched again for a few seconds
         // before it is recorded as undecryptable.
         let late = seen.clone();
         client.add_event_handler(move |ev: OriginalSyncRoomEncryptedEvent, room: Room| {
             let late = late.clone();
+            let client = room.client();
             async move {
+                // Element fetches the sender's keys again when it cannot place a message
+                // (a device it has not seen cross-signed yet), then tries again.
+                let _ = client.encryption().request_user_identity(&ev.sender).await;
                 let mut got = None;
+                let mut info = None;
+                let mut why = None;
                 for _ in 0..40 {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                     let Ok(event) = room.event(&ev.event_id, None).await else {
                         continue;
                     };
+                    if let matrix_sdk::deserialized_responses::TimelineEventKind::UnableToDecrypt {
+                        utd_info,
+                        ..
+                    } = &event.kind
+                    {
+                        why = Some(format!("{:?}", utd_info.reason));
+                    }
                     if let Ok(AnySyncTimelineEvent::MessageLike(
                         AnySyncMessageLikeEvent::RoomMessage(SyncRoomMessageEvent::Original(m)),
                     )) = event.raw().deserialize()
                     {
+                        info = event.encryption_info().map(|i| (**i).clone());
                         got = Some(m);
                         break;
                     }
@@ -108,6 +263,7 @@ impl Person {
                 let seen = match got {
                     Some(m) => {
                         let (kind, body, html) = describe(&m.content.msgtype);
+                        let (cross_signed, device) = cross_signed(info.as_ref());
                         Seen {
                             room: room.room_id().to_owned(),
                             sender: m.sender.clone(),
@@ -115,15 +271,19 @@ impl Person {
                             kind: kind.into(),
                             encrypted: true,
                             html,
+                            cross_signed,
+                            device,
                         }
                     }
                     None => Seen {
                         room: room.room_id().to_owned(),
                         sender: ev.sender.clone(),
-                        body: String::new(),
+                        body: why.unwrap_or_default(),
                         kind: "undecryptable".into(),
                         encrypted: true,
                         html: None,
+                        cross_signed: false,
+                        device: None,
                     },
                 };
                 if let Ok(mut s) = late.lock() {
@@ -148,6 +308,7 @@ impl Person {
         Self {
             client,
             user_id,
+            password,
             seen,
             sync,
         }
@@ -159,7 +320,7 @@ impl Person {
         request.invite = vec![bot.to_owned()];
         request.is_direct = true;
         if encrypted {
-            request.initial_state = vec![InitialStateEvent::new(
+            request.initial_state = vec![InitialStateEvent::with_empty_state_key(
                 RoomEncryptionEventContent::with_recommended_defaults(),
             )
             .to_raw_any()];
@@ -225,6 +386,19 @@ impl Person {
     pub async fn wait_for(&self, sender: &UserId, count: usize) -> Vec<Seen> {
         self.wait_for_within(sender, count, Duration::from_secs(30))
             .await
+    }
+
+    /// Waits (up to 30 s) until a message from `sender` contains `part`; returns all from
+    /// `sender` so far.
+    pub async fn wait_for_text(&self, sender: &UserId, part: &str) -> Vec<Seen> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.from(sender);
+            if got.iter().any(|m| m.body.contains(part)) || Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// [`Self::wait_for`] with a chosen patience.

@@ -3,6 +3,7 @@
 //! member and the keyworker.
 
 mod flows;
+mod identity;
 mod recovery;
 
 use carebot::matrix::{Options, PLATFORM};

@@ -1,0 +1,164 @@
+//! The bot's cryptographic identity, against residents whose clients behave like today's
+//! Element: cross-signed, sharing room keys only with cross-signed devices and reading only
+//! from them.
+
+use super::*;
+use carebot_tests::matrix::Seen;
+
+/// Accepts invites for `person` until one is accepted.
+async fn accept_one_invite(person: &Person) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if !person.accept_invites().await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} was never invited", person.user_id);
+}
+
+/// Every message from the bot came encrypted from a device the bot's account cross-signed.
+fn all_from_cross_signed_devices(seen: &[Seen]) {
+    assert!(!seen.is_empty());
+    for m in seen {
+        assert!(
+            m.encrypted && m.cross_signed,
+            "not from a cross-signed device: {m:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_device_that_is_not_cross_signed_gets_no_answer_through() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    // What Carebot was before: a bot account whose device nobody cross-signed.
+    let old_bot = Person::new_without_cross_signing(synapse::shared(), "old-bot").await;
+    let ava = Person::new(synapse::shared(), "ava-strict").await;
+    let (room, ()) = tokio::join!(
+        ava.open_chat(&old_bot.user_id, true),
+        accept_one_invite(&old_bot)
+    );
+    ava.say(&room, "link ABCD-1234").await;
+    // Ava's client withheld the room key from the unsigned device: it cannot read her.
+    let got = old_bot.wait_for(&ava.user_id, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].kind, "undecryptable", "{got:?}");
+    assert!(got[0].body.contains("nverified"), "{got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_recovers_its_identity_with_its_recovery_key_after_losing_its_store() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, bot, account, running) = start("lost-store").await;
+    let ava = Person::new(synapse::shared(), "ava-lost").await;
+    bind(&app, "ava", &ava).await;
+    let room = ava.open_chat(&account.user_id, true).await;
+    let me = &account.user_id;
+    let r = ava.ask(&room, me, "check in", 1).await;
+    assert!(r[0].contains("How are you feeling today?"), "{r:?}");
+    let before = ava.from(me);
+    all_from_cross_signed_devices(&before);
+    let old_device = before[0].device.clone().expect("a device");
+    running.stop().await;
+
+    // The disk holding the bot's session and keys is lost: only the recovery key remains.
+    account.lose_store();
+    let running = InProcess::start(bot.clone(), &account, options());
+    // The bot is serving once it has finished its first sync (it writes its token then).
+    let token = account.store.path().join("carebot-sync-token");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !token.exists() {
+        if running.has_stopped() {
+            running.stop().await;
+            unreachable!("stop() reports why it stopped");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bot did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = ava.ask(&room, me, "4", 1).await;
+    assert!(r[0].contains("walk to the garden"), "{r:?}");
+    let after = ava.from(me);
+    all_from_cross_signed_devices(&after);
+    let new_device = after.last().and_then(|m| m.device.clone());
+    assert!(
+        new_device.is_some() && new_device.as_ref() != Some(&old_device),
+        "a new device, cross-signed: {new_device:?} after {old_device}"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_residents_identity_reset_holds_health_text_back_until_a_fresh_link_code() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("reset").await;
+    let me = &account.user_id;
+    let kim = Person::new(synapse::shared(), "kim-reset").await;
+    bind(&app, "kim", &kim).await;
+    let ava = Person::new(synapse::shared(), "ava-reset").await;
+    let code = |n: i64| {
+        let store = app.bot.store.clone();
+        let now = app.clock.now_ms() + n;
+        async move {
+            carebot_core::admin::issue_link_code(&store, "ava", 7, "test", now)
+                .await
+                .expect("code")
+        }
+    };
+    let first = code(0).await;
+    let room = ava.open_chat(me, true).await;
+    let r = ava.ask(&room, me, &format!("link {first}"), 1).await;
+    assert!(r[0].contains("now linked to you"), "{r:?}");
+
+    // Ava's account gets a new cryptographic identity (a reset, or someone else).
+    ava.reset_identity().await;
+    let r = ava.ask(&room, me, "check in", 1).await;
+    assert!(
+        r[0].contains("security key has changed") && !r[0].contains("How are you feeling"),
+        "health text held back: {r:?}"
+    );
+    // Her keyworker is told, in a chat the bot opens with him.
+    accept_one_invite(&kim).await;
+    let told = kim.wait_for_text(me, "security key changed").await;
+    assert!(
+        told.iter()
+            .any(|m| m.body.contains("Ava") && m.body.contains("security key changed")),
+        "{told:?}"
+    );
+    all_from_cross_signed_devices(&told);
+
+    // Staff check with her in person and give her a fresh code: health text flows again.
+    let second = code(1).await;
+    let r = ava.ask(&room, me, &format!("link {second}"), 1).await;
+    assert!(r[0].contains("now linked to you"), "{r:?}");
+    let r = ava.ask(&room, me, "4", 1).await;
+    assert!(r[0].contains("walk to the garden"), "{r:?}");
+    all_from_cross_signed_devices(&ava.from(me));
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_bot_cannot_read_gets_a_plain_notice_and_is_counted() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("unreadable").await;
+    let me = &account.user_id;
+    // Element's "only send to verified users": Ava never verified the bot, so her client
+    // withholds her room keys from it (m.unverified).
+    let ava = Person::new_verified_only(synapse::shared(), "ava-unreadable").await;
+    bind(&app, "ava", &ava).await;
+    let room = ava.open_chat(me, true).await;
+    let r = ava
+        .ask_within(&room, me, "check in", 1, Duration::from_secs(60))
+        .await;
+    assert!(r[0].contains("couldn't read it"), "{r:?}");
+    all_from_cross_signed_devices(&ava.from(me));
+    let withheld = app
+        .count("SELECT COUNT(*) FROM unreadable_messages WHERE platform = 'matrix' AND reason = 'm.unverified'")
+        .await;
+    assert_eq!(withheld, 1);
+    let status = app.bot.store.status("2026-12-01").await.expect("status");
+    assert_eq!(status.unreadable, vec![("matrix".to_string(), 1)]);
+    running.stop().await;
+}
