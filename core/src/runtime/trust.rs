@@ -111,9 +111,8 @@ impl Carebot {
         } else {
             None
         };
-        Ok(self
-            .store
+        self.store
             .note_unreadable(&key, reason, notice.as_ref(), now_ms)
-            .await?)
+            .await
     }
 }

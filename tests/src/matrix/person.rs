@@ -74,42 +74,47 @@ impl Person {
     /// Registers `localpart` on `homeserver`, logs in and sets up cross-signing, as Element
     /// does at first login.
     pub async fn new(synapse: &super::Synapse, localpart: &str) -> Self {
-        let password = format!("pw-{localpart}");
-        synapse.register(localpart, &password, false).await;
-        let person = Self::log_in(
+        Self::register(
             synapse,
             localpart,
-            password,
             CollectStrategy::IdentityBasedStrategy,
+            true,
         )
-        .await;
-        person.set_up_cross_signing().await;
-        person
+        .await
     }
 
     /// [`Self::new`] with Element's "only send messages to verified users" on: room keys go
     /// only to devices this person has verified, so the bot (cross-signed, but never verified
     /// by them) gets none.
     pub async fn new_verified_only(synapse: &super::Synapse, localpart: &str) -> Self {
-        let password = format!("pw-{localpart}");
-        synapse.register(localpart, &password, false).await;
-        let person = Self::log_in(
+        Self::register(
             synapse,
             localpart,
-            password,
             CollectStrategy::OnlyTrustedDevices,
+            true,
         )
-        .await;
-        person.set_up_cross_signing().await;
-        person
+        .await
     }
 
     /// Registers `localpart` and logs in without ever cross-signing: an old client, or a
     /// bot that never set up its identity.
     pub async fn new_without_cross_signing(synapse: &super::Synapse, localpart: &str) -> Self {
+        Self::register(synapse, localpart, CollectStrategy::AllDevices, false).await
+    }
+
+    async fn register(
+        synapse: &super::Synapse,
+        localpart: &str,
+        strategy: CollectStrategy,
+        cross_sign: bool,
+    ) -> Self {
         let password = format!("pw-{localpart}");
         synapse.register(localpart, &password, false).await;
-        Self::log_in(synapse, localpart, password, CollectStrategy::AllDevices).await
+        let person = Self::log_in(synapse, localpart, password, strategy).await;
+        if cross_sign {
+            person.set_up_cross_signing().await;
+        }
+        person
     }
 
     /// Creates a new cryptographic identity for this person, as "reset your identity" in
@@ -127,13 +132,7 @@ impl Person {
             else {
                 panic!("Synapse asks for a password, not OAuth");
             };
-            let mut auth = uiaa::Password::new(
-                uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(
-                    self.user_id.localpart().into(),
-                )),
-                self.password.clone(),
-            );
-            auth.session = prompt.session.clone();
+            let auth = self.password_answer(prompt.session.clone());
             handle
                 .auth(Some(uiaa::AuthData::Password(auth)))
                 .await
@@ -141,17 +140,23 @@ impl Person {
         }
     }
 
+    /// This person's password, as the answer to the homeserver's prompt `session`.
+    fn password_answer(&self, session: Option<String>) -> uiaa::Password {
+        let mut auth = uiaa::Password::new(
+            uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(
+                self.user_id.localpart().into(),
+            )),
+            self.password.clone(),
+        );
+        auth.session = session;
+        auth
+    }
+
     async fn set_up_cross_signing(&self) {
         let encryption = self.client.encryption();
         if let Err(e) = encryption.bootstrap_cross_signing_if_needed(None).await {
             let prompt = e.as_uiaa_response().expect("only a password prompt");
-            let mut auth = uiaa::Password::new(
-                uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(
-                    self.user_id.localpart().into(),
-                )),
-                self.password.clone(),
-            );
-            auth.session = prompt.session.clone();
+            let auth = self.password_answer(prompt.session.clone());
             encryption
                 .bootstrap_cross_signing(Some(uiaa::AuthData::Password(auth)))
                 .await

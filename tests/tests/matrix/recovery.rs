@@ -221,6 +221,17 @@ async fn interrupted_mid_checkin_the_bot_finishes_its_turn_and_stops_cleanly() {
         for secret in account.secrets().into_iter().chain(["sigint-5512"]) {
             assert!(!text.contains(secret), "{} holds {secret:?}", log.display());
         }
+        // The bot's device is cross-signed and backs its keys up: no repeating warning.
+        assert!(
+            text.contains("the bot's device is cross-signed"),
+            "{}",
+            log.display()
+        );
+        assert!(
+            !text.contains("no backup key was found"),
+            "{} repeats the key-backup warning",
+            log.display()
+        );
     }
     eprintln!(
         "SIGINT came {} the bot had stored the answer",
