@@ -9,7 +9,6 @@ use super::{format, identity, rooms};
 use carebot_core::chart;
 use carebot_core::runtime::{Carebot, Channel, DeliveryError, KeyTrust, Withheld};
 use carebot_core::store::outbox::OutboxRow;
-use carebot_core::store::people::Identity;
 use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
@@ -99,18 +98,7 @@ impl MatrixChannel {
             tracing::info!(outbox = %row.id, "health content held back from an unencrypted room");
             return Ok(Some(Withheld::Unencrypted));
         }
-        let fingerprint = identity::fingerprint(&self.client, user)
-            .await
-            .map_err(classify)?;
-        let who = Identity {
-            platform: super::PLATFORM.into(),
-            address: user.to_string(),
-        };
-        match self
-            .bot
-            .check_identity_key(&who, fingerprint.as_deref())
-            .await
-        {
+        match identity::check(&self.client, &self.bot, user).await {
             Ok(KeyTrust::Trusted) => Ok(None),
             Ok(KeyTrust::Changed) => {
                 tracing::info!(outbox = %row.id, "health content held back: the account's identity changed since it was linked");

@@ -202,20 +202,7 @@ pub async fn on_event(
 
 /// Records the cryptographic identity `user` has just after linking.
 async fn pin_identity(client: &Client, service: &Service<MatrixChannel>, user: &UserId) {
-    let who = Identity {
-        platform: PLATFORM.into(),
-        address: user.to_string(),
-    };
-    let checked = match identity::fingerprint(client, user).await {
-        Ok(fingerprint) => service
-            .bot()
-            .check_identity_key(&who, fingerprint.as_deref())
-            .await
-            .map(|_| ())
-            .map_err(anyhow::Error::from),
-        Err(e) => Err(anyhow::Error::from(e)),
-    };
-    if let Err(e) = checked {
+    if let Err(e) = identity::check(client, service.bot(), user).await {
         // Not fatal: it is checked again before any health text goes to them.
         tracing::warn!(error = %e, "could not record a newly linked account's identity");
     }

@@ -19,7 +19,10 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use carebot_core::config::MatrixConfig;
+use carebot_core::runtime::{Carebot, KeyTrust};
+use carebot_core::store::people::Identity;
 use matrix_sdk::ruma::api::client::uiaa;
+use matrix_sdk::ruma::UserId;
 use matrix_sdk::Client;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -186,12 +189,15 @@ async fn bootstrap(client: &Client, config: &MatrixConfig) -> Result<()> {
         .context("setting up cross-signing for the bot's account (with its password)")
 }
 
-/// The fingerprint (master key) of `user`'s cryptographic identity, as the homeserver last
-/// told the bot; `None` when they have no cross-signing identity.
-pub async fn fingerprint(
-    client: &Client,
-    user: &matrix_sdk::ruma::UserId,
-) -> matrix_sdk::Result<Option<String>> {
+/// Whether health text may go to `user`: their cryptographic identity (master key), as the
+/// homeserver last told the bot, checked against the one on record since they linked (the
+/// core records it the first time and tells staff when it changes).
+pub async fn check(client: &Client, bot: &Carebot, user: &UserId) -> Result<KeyTrust> {
     let identity = client.encryption().get_user_identity(user).await?;
-    Ok(identity.and_then(|i| i.master_key().get_first_key().map(|k| k.to_base64())))
+    let fingerprint = identity.and_then(|i| i.master_key().get_first_key().map(|k| k.to_base64()));
+    let who = Identity {
+        platform: super::PLATFORM.into(),
+        address: user.to_string(),
+    };
+    Ok(bot.check_identity_key(&who, fingerprint.as_deref()).await?)
 }

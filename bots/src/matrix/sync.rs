@@ -72,6 +72,8 @@ pub async fn run(
             let inviter = inviter(&invited.invite_state.events, me.as_deref());
             events::on_invite(client, service, room_id, inviter, grace).await;
         }
+        // Keys that came with this batch may open messages from earlier ones.
+        retry_waiting(client, service, &mut waiting).await;
         // On the very first start, what is already in the rooms is history: skip it.
         if !(first_start && since.is_none()) {
             for (room_id, joined) in &response.rooms.joined {
@@ -101,7 +103,6 @@ pub async fn run(
                 }
             }
         }
-        retry_waiting(client, service, &mut waiting).await;
         // While a message waits for its key, the token stays at the batch before it: after
         // a crash that message comes again (what was handled meanwhile is skipped as a replay).
         match waiting.first() {
@@ -128,8 +129,8 @@ struct Waiting {
     first_seen: Instant,
 }
 
-/// Tries the waiting messages again (their keys may have come with this batch); the ones
-/// still locked after [`KEY_PATIENCE`] are handled as unreadable.
+/// Tries the waiting messages again (their keys may have come with the latest batch); the
+/// ones still locked after [`KEY_PATIENCE`] are handled as unreadable.
 async fn retry_waiting(
     client: &Client,
     service: &Arc<Service<MatrixChannel>>,

@@ -208,11 +208,6 @@ impl InProcess {
         Self { stop, task }
     }
 
-    /// Whether it has stopped by itself (an error at start-up, say; [`Self::stop`] tells).
-    pub fn has_stopped(&self) -> bool {
-        self.task.is_finished()
-    }
-
     /// Stops it gracefully and waits.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -233,6 +228,18 @@ impl Binary {
     /// Runs `carebot matrix` with a config file for `account`, the database at `db_url` and
     /// the shipped dialogs. Logs go to `log`.
     pub fn start(account: &BotAccount, db_url: &str, log: &Path) -> Self {
+        Self::start_with(account, db_url, log, Some(&account.recovery_key), None)
+    }
+
+    /// [`Self::start`] with the recovery key given (`None`: none, as on a first run where
+    /// Carebot creates one) and standard output kept in `stdout` (where a new key is shown).
+    pub fn start_with(
+        account: &BotAccount,
+        db_url: &str,
+        log: &Path,
+        recovery_key: Option<&str>,
+        stdout: Option<&Path>,
+    ) -> Self {
         let config = account.store.path().join("carebot.toml");
         let toml = format!(
             "[database]\nurl = \"{db_url}\"\n[dialogs]\ndir = \"{}\"\n[matrix]\nhomeserver = \"{}\"\nuser = \"{}\"\nstore_dir = \"{}\"\nunlinked_grace_secs = 60\n",
@@ -243,19 +250,25 @@ impl Binary {
         );
         std::fs::write(&config, toml).expect("config");
         let log = std::fs::File::create(log).expect("log file");
-        let child = Command::new(binary())
+        let mut command = Command::new(binary());
+        command
             .arg("--config")
             .arg(&config)
             .arg("--verbose")
             .arg("matrix")
             .env("CAREBOT_MATRIX_PASSWORD", &account.password)
             .env("CAREBOT_MATRIX_STORE_PASSPHRASE", "test-store-passphrase")
-            .env("CAREBOT_MATRIX_RECOVERY_KEY", &account.recovery_key)
+            .env_remove("CAREBOT_MATRIX_RECOVERY_KEY")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("carebot starts");
+            .stderr(log);
+        if let Some(key) = recovery_key {
+            command.env("CAREBOT_MATRIX_RECOVERY_KEY", key);
+        }
+        match stdout {
+            Some(path) => command.stdout(std::fs::File::create(path).expect("stdout file")),
+            None => command.stdout(Stdio::null()),
+        };
+        let child = command.spawn().expect("carebot starts");
         Self { child }
     }
 

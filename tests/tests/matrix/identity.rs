@@ -3,6 +3,7 @@
 //! from them.
 
 use super::*;
+use carebot_tests::matrix::bot::{Binary, BotAccount};
 use carebot_tests::matrix::Seen;
 
 /// Accepts invites for `person` until one is accepted.
@@ -64,20 +65,8 @@ async fn the_bot_recovers_its_identity_with_its_recovery_key_after_losing_its_st
     // The disk holding the bot's session and keys is lost: only the recovery key remains.
     account.lose_store();
     let running = InProcess::start(bot.clone(), &account, options());
-    // The bot is serving once it has finished its first sync (it writes its token then).
-    let token = account.store.path().join("carebot-sync-token");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !token.exists() {
-        if running.has_stopped() {
-            running.stop().await;
-            unreachable!("stop() reports why it stopped");
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the bot did not come back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_serving(&account).await;
+    wait_until_trusted(&ava, me, &old_device).await;
     let r = ava.ask(&room, me, "4", 1).await;
     assert!(r[0].contains("walk to the garden"), "{r:?}");
     let after = ava.from(me);
@@ -161,4 +150,112 @@ async fn a_message_the_bot_cannot_read_gets_a_plain_notice_and_is_counted() {
     let status = app.bot.store.status("2026-12-01").await.expect("status");
     assert_eq!(status.unreadable, vec![("matrix".to_string(), 1)]);
     running.stop().await;
+}
+
+/// Waits until `person`'s client sees a device of `bot` other than `old`, cross-signed. A
+/// recovered bot's new device is on the homeserver a moment before its signature is: a
+/// message sent in that moment is (rightly) withheld from it, and its sender told.
+async fn wait_until_trusted(person: &Person, bot: &matrix_sdk::ruma::UserId, old: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let encryption = person.client.encryption();
+        let _ = encryption.request_user_identity(bot).await;
+        if let Ok(devices) = encryption.get_user_devices(bot).await {
+            if devices
+                .devices()
+                .any(|d| d.device_id().as_str() != old && d.is_cross_signed_by_owner())
+            {
+                return;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never saw the bot's new device cross-signed",
+            person.user_id
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the bot has finished its first sync since `account`'s store was (re)made: it
+/// writes its own sync token then, so from now on it hears what people say.
+async fn wait_until_serving(account: &BotAccount) {
+    let token = account.store.path().join("carebot-sync-token");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !token.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bot did not start serving"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_its_first_run_the_binary_shows_a_new_recovery_key_once_and_recovers_with_it() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
+    let account = BotAccount::register(synapse::shared(), "carebot-first-run").await;
+    let me = account.user_id.clone();
+    let ava = Person::new(synapse::shared(), "ava-first-run").await;
+    bind(&app, "ava", &ava).await;
+    // The binary runs on the real clock: no scheduled check-in may start in the middle.
+    app.bot
+        .store
+        .set_checkin_time(app.id("ava"), None)
+        .await
+        .expect("no scheduled check-in");
+    // Outside the bot's store folder, which this test deletes.
+    let out = tempfile::tempdir().expect("dir");
+    let path = |name: &str| out.path().join(name);
+
+    // First run, no recovery key given: Carebot creates one and shows it.
+    let first = Binary::start_with(
+        &account,
+        &app.db.url,
+        &path("run1.log"),
+        None,
+        Some(&path("run1.out")),
+    );
+    let room = ava.open_chat(&me, true).await;
+    let r = ava.ask(&room, &me, "check in", 1).await;
+    assert!(r[0].contains("How are you feeling today?"), "{r:?}");
+    let old_device = ava.from(&me)[0].device.clone().expect("a device");
+    assert!(first.terminate(Duration::from_secs(20)), "a clean stop");
+    let shown = std::fs::read_to_string(path("run1.out")).expect("stdout");
+    let key = shown
+        .lines()
+        .skip_while(|l| !l.contains("recovery key"))
+        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+        .unwrap_or_else(|| panic!("no recovery key shown: {shown}"));
+    let log = std::fs::read_to_string(path("run1.log")).expect("log");
+    assert!(
+        log.contains("the bot's device is cross-signed"),
+        "first run: {log}"
+    );
+    assert!(!log.contains(&key), "the recovery key is never logged");
+
+    // The store is lost; the operator sets the key they were shown.
+    account.lose_store();
+    let second = Binary::start_with(
+        &account,
+        &app.db.url,
+        &path("run2.log"),
+        Some(&key),
+        Some(&path("run2.out")),
+    );
+    wait_until_serving(&account).await;
+    wait_until_trusted(&ava, &me, &old_device).await;
+    let r = ava.ask(&room, &me, "4", 1).await;
+    assert!(r[0].contains("walk to the garden"), "{r:?}");
+    all_from_cross_signed_devices(&ava.from(&me));
+    assert!(second.terminate(Duration::from_secs(20)), "a clean stop");
+    let shown = std::fs::read_to_string(path("run2.out")).expect("stdout");
+    assert!(!shown.contains(&key), "the key is shown once only: {shown}");
+    let log = std::fs::read_to_string(path("run2.log")).expect("log");
+    assert!(
+        log.contains("recovering the bot's identity") && !log.contains(&key),
+        "second run: {log}"
+    );
 }
