@@ -140,6 +140,50 @@ impl Person {
         }
     }
 
+    /// Turns on secret storage and key backup behind `passphrase`, as Element's "set up
+    /// recovery" does.
+    pub async fn enable_recovery(&self, passphrase: &str) {
+        self.client
+            .encryption()
+            .recovery()
+            .enable()
+            .with_passphrase(passphrase)
+            .await
+            .expect("recovery is set up");
+    }
+
+    /// Logs this person in on another device, which proves it is theirs with `passphrase`
+    /// (see [`Self::enable_recovery`]): a new device of the same identity, cross-signed.
+    pub async fn another_device(&self, synapse: &super::Synapse, passphrase: &str) -> Self {
+        let other = Self::log_in(
+            synapse,
+            self.user_id.localpart(),
+            self.password.clone(),
+            CollectStrategy::IdentityBasedStrategy,
+        )
+        .await;
+        let encryption = other.client.encryption();
+        encryption
+            .recovery()
+            .recover(passphrase)
+            .await
+            .expect("the new device recovers");
+        encryption
+            .request_user_identity(&other.user_id)
+            .await
+            .expect("keys query");
+        let own = encryption
+            .get_own_device()
+            .await
+            .expect("own device")
+            .expect("keys");
+        assert!(
+            own.is_cross_signed_by_owner(),
+            "the new device is cross-signed"
+        );
+        other
+    }
+
     /// This person's password, as the answer to the homeserver's prompt `session`.
     fn password_answer(&self, session: Option<String>) -> uiaa::Password {
         let mut auth = uiaa::Password::new(

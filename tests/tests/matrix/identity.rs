@@ -129,6 +129,54 @@ async fn a_residents_identity_reset_holds_health_text_back_until_a_fresh_link_co
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_device_of_the_same_identity_changes_nothing() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("same-identity").await;
+    let me = &account.user_id;
+    let ava = Person::new(synapse::shared(), "ava-phone").await;
+    let code =
+        carebot_core::admin::issue_link_code(&app.bot.store, "ava", 7, "test", app.clock.now_ms())
+            .await
+            .expect("code");
+    let room = ava.open_chat(me, true).await;
+    let r = ava.ask(&room, me, &format!("link {code}"), 1).await;
+    assert!(r[0].contains("now linked to you"), "{r:?}");
+    // Ava signs in on her phone too, proving it is hers with her recovery passphrase.
+    ava.enable_recovery("ava's own passphrase").await;
+    let phone = ava
+        .another_device(synapse::shared(), "ava's own passphrase")
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let on_phone = loop {
+        if let Some(r) = phone.client.get_room(room.room_id()) {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the phone sees the chat"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let r = phone.ask(&on_phone, me, "check in", 1).await;
+    assert!(r[0].contains("How are you feeling today?"), "{r:?}");
+    // (The phone cannot read what the bot said before it existed: only the reply counts.)
+    let seen = phone.from(me);
+    all_from_cross_signed_devices(&seen[seen.len() - 1..]);
+    let held_back = app
+        .count("SELECT COUNT(*) FROM identities WHERE key_changed_ms IS NOT NULL")
+        .await;
+    let alerts = app
+        .count("SELECT COUNT(*) FROM alerts WHERE reason LIKE '%security key%'")
+        .await;
+    assert_eq!(
+        (held_back, alerts),
+        (0, 0),
+        "nothing held back, nobody alerted"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_the_bot_cannot_read_gets_a_plain_notice_and_is_counted() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
     let (app, _bot, account, running) = start("unreadable").await;
