@@ -22,9 +22,18 @@ pub enum AdminCommand {
         /// IANA time zone.
         #[arg(long, default_value = "Europe/London")]
         timezone: String,
-        /// A number that reaches a person at the home.
-        #[arg(long, default_value = "")]
+        /// A number that reaches a person at the home, day and night: residents who ask
+        /// for urgent help are told to ring it.
+        #[arg(long)]
         phone: String,
+    },
+    /// Set the home's phone number (the home named with --name, when there are several).
+    HomePhone {
+        /// The number, e.g. "01632 960000".
+        phone: String,
+        /// Which home.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Add a person.
     PersonAdd {
@@ -164,8 +173,18 @@ pub async fn run(
             timezone.parse::<chrono_tz::Tz>().ok().with_context(|| {
                 format!("'{timezone}' is not a time zone; use an IANA name such as Europe/London")
             })?;
+            let phone = checked_phone(phone)?;
             store.add_home(name, timezone, phone).await?;
             println!("Added {name}.");
+        }
+        AdminCommand::HomePhone { phone, name } => {
+            let phone = checked_phone(phone)?;
+            match store.set_home_phone(name.as_deref(), phone).await? {
+                0 => anyhow::bail!(
+                    "no home was changed: give the home's name with --name (see `carebot people`)"
+                ),
+                _ => println!("The home's phone number is now {phone}."),
+            }
         }
         AdminCommand::PersonAdd {
             handle,
@@ -174,7 +193,7 @@ pub async fn run(
             checkin,
         } => {
             let Some(home) = store.first_home().await? else {
-                bail!("add the home first: carebot home-add --name \"...\"")
+                bail!("add the home first: carebot home-add --name \"...\" --phone \"...\"")
             };
             if let Some(t) = checkin {
                 chrono::NaiveTime::parse_from_str(t, "%H:%M")
@@ -198,7 +217,7 @@ pub async fn run(
         }
         AdminCommand::People => {
             for (handle, name, role) in store.people().await? {
-                println!("{handle:<12} {role:<10} {name}");
+                println!("{handle:<12} {role:<10} {}", crate::console::visible(&name));
             }
         }
         AdminCommand::Relate {
@@ -276,4 +295,15 @@ pub async fn run(
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A phone number worth giving to someone who needs help: not blank, with digits in it.
+fn checked_phone(phone: &str) -> Result<&str> {
+    let phone = phone.trim();
+    if !phone.chars().any(|c| c.is_ascii_digit()) {
+        anyhow::bail!(
+            "'{phone}' is not a phone number: give the number that reaches someone at the home day and night, e.g. --phone \"01632 960000\" (residents asking for urgent help are told to ring it)"
+        );
+    }
+    Ok(phone)
 }

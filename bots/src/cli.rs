@@ -195,10 +195,15 @@ impl Cli {
                 store.close().await;
                 let json_path = out.join(format!("{person}.json"));
                 let md_path = out.join(format!("{person}.md"));
-                std::fs::write(&json_path, serde_json::to_string_pretty(&data)?)
-                    .with_context(|| format!("writing {}", json_path.display()))?;
-                std::fs::write(&md_path, crate::export::markdown(person, &data))
-                    .with_context(|| format!("writing {}", md_path.display()))?;
+                // Health data: readable by this user only.
+                carebot::files::write_private(
+                    &json_path,
+                    serde_json::to_string_pretty(&data)?.as_bytes(),
+                )?;
+                carebot::files::write_private(
+                    &md_path,
+                    crate::export::markdown(person, &data).as_bytes(),
+                )?;
                 println!("Wrote {} and {}.", json_path.display(), md_path.display());
                 Ok(ExitCode::SUCCESS)
             }
@@ -242,8 +247,12 @@ impl Cli {
                     .format("%Y-%m-%d")
                     .to_string();
                 let status = store.status(&today).await?;
+                let warning = store.file_access_warning();
                 store.close().await;
                 print!("{}", crate::status::render(&status));
+                if let Some(warning) = warning {
+                    println!("{warning}");
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Command::Metrics { listen } => {
@@ -282,6 +291,7 @@ impl Cli {
                 let shutdown = carebot::serve::shutdown_on_signals();
                 let config = self.config()?;
                 let bot = std::sync::Arc::new(setup::carebot(&config).await?);
+                setup::ready_to_serve(&bot).await?;
                 carebot::matrix::run(
                     bot.clone(),
                     &config.matrix,
@@ -299,11 +309,13 @@ impl Cli {
                 // The token is checked before anything is opened.
                 let options = carebot::discord::Options::from_config(&config.discord)?;
                 let bot = setup::carebot(&config).await?;
+                setup::ready_to_serve(&bot).await?;
                 carebot::discord::serve(bot, options, shutdown).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Chat { who } => {
                 let mut bot = setup::carebot(&self.config()?).await?;
+                setup::ready_to_serve(&bot).await?;
                 bot.limiter = console_limiter();
                 console::chat(&bot, who).await?;
                 Ok(ExitCode::SUCCESS)

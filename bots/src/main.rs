@@ -16,6 +16,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    quiet_when_the_reader_goes();
     let cli = cli::Cli::parse();
     telemetry::init(cli.log_level(), std::io::stderr);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -36,4 +37,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `carebot people | head`: when whatever reads Carebot's output stops reading, Unix tools
+/// stop quietly. Rust's `println!` panics instead ("failed printing to stdout: Broken pipe");
+/// this turns exactly that panic into a quiet, successful exit, and leaves every other panic
+/// to the default report.
+fn quiet_when_the_reader_goes() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
 }

@@ -33,14 +33,27 @@ pub async fn store(url: &str) -> Result<Store> {
 
 /// A runtime on the real clock.
 pub async fn carebot(config: &Config) -> Result<Carebot> {
+    // Everything that can be checked is checked before the database is touched.
     let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
+    let schedule = config.schedule().map_err(|p| anyhow::anyhow!("{p}"))?;
     let dialogs = Arc::new(dialogs(&config.dialogs.dir)?);
     let store = store(config.database_url()).await?;
-    let schedule = config.schedule().map_err(|p| anyhow::anyhow!("{p}"))?;
     let mut bot = Carebot::new(store, dialogs, Arc::new(SystemClock), settings)
         .await
         .context("recording the current flow versions")?;
     bot.schedule = schedule;
     bot.limiter = carebot_core::runtime::RateLimiter::new(config.rate_limit());
     Ok(bot)
+}
+
+/// Refuses to serve people while a home has no phone number: a resident asking for urgent
+/// help is told to ring it, and a blank would leave them with nothing.
+pub async fn ready_to_serve(bot: &Carebot) -> Result<()> {
+    let homes = bot.store.homes_without_phone().await?;
+    if let Some(home) = homes.first() {
+        anyhow::bail!(
+            "the home '{home}' has no phone number, and residents asking for urgent help are told to ring it: set one with `carebot home-phone \"01632 960000\" --name \"{home}\"` (the number that reaches someone at the home day and night), then start again"
+        );
+    }
+    Ok(())
 }

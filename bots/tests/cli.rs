@@ -136,8 +136,10 @@ fn an_unreachable_postgres_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("could not open the PostgreSQL database"),
-        "{err}"
+        err.contains("could not open the PostgreSQL database")
+            && err.contains("the connection to 127.0.0.1:1 was refused")
+            && err.contains("is PostgreSQL running there"),
+        "what failed, where, and what to check: {err}"
     );
     assert!(
         !err.contains("secret-pw"),
@@ -525,4 +527,327 @@ async fn audit_verify_fails_and_names_the_row_when_the_log_was_changed() {
         "{}",
         text(&broken.stdout)
     );
+}
+
+/// The files of the demo database in `dir` (the database, and its log files if present).
+fn demo_db_files(dir: &Path) -> Vec<PathBuf> {
+    [
+        "carebot-demo.db",
+        "carebot-demo.db-wal",
+        "carebot-demo.db-shm",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .filter(|p| p.exists())
+    .collect()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn a_home_must_have_a_phone_number_before_anyone_is_served() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let db = format!("sqlite://{}", dir.path().join("home.db").display());
+    let run = |args: &[&str]| {
+        let mut all = vec!["--db", db.as_str(), "--dialogs", d.to_str().expect("path")];
+        all.extend_from_slice(args);
+        let out = carebot(dir.path(), &all, b"help\n");
+        assert_no_panic(&out);
+        out
+    };
+    let missing = run(&["home-add", "--name", "Oak Lodge"]);
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("--phone"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let blank = run(&["home-add", "--name", "Oak Lodge", "--phone", " "]);
+    assert!(!blank.status.success());
+    assert!(
+        text(&blank.stderr).contains("is not a phone number"),
+        "{}",
+        text(&blank.stderr)
+    );
+    assert!(
+        run(&["home-add", "--name", "Oak Lodge", "--phone", "01632 000111"])
+            .status
+            .success()
+    );
+    assert!(run(&[
+        "person-add",
+        "ava",
+        "--name",
+        "Ava Jones",
+        "--role",
+        "resident"
+    ])
+    .status
+    .success());
+    // A home from an older version, with no number: nobody is served until it has one.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.expect("db");
+        sqlx::query("UPDATE homes SET phone = ''")
+            .execute(&pool)
+            .await
+            .expect("blank it");
+        pool.close().await;
+    });
+    let refused = run(&["chat", "--as", "ava"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("has no phone number") && err.contains("carebot home-phone"),
+        "{err}"
+    );
+    assert!(text(&refused.stdout).is_empty(), "nothing was said");
+    assert!(run(&["home-phone", "01632 000111"]).status.success());
+    let served = run(&["chat", "--as", "ava"]);
+    assert!(served.status.success(), "{}", text(&served.stderr));
+    assert!(!text(&served.stdout).is_empty());
+}
+
+#[test]
+fn erased_words_are_not_left_anywhere_in_the_database_files() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let words = "marmalade zebra under the stairs 4417";
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        format!("check in\n4\n{words}\n{words}\nno\n{words}\nyes\n").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let found = |dir: &Path| {
+        demo_db_files(dir)
+            .iter()
+            .map(|f| std::fs::read(f).expect("read"))
+            .filter(|bytes| bytes.windows(words.len()).any(|w| w == words.as_bytes()))
+            .count()
+    };
+    assert!(found(dir.path()) > 0, "the words were stored");
+    let erased = carebot(
+        dir.path(),
+        &[
+            "erase",
+            "--person",
+            "ava",
+            "--confirm",
+            "--db",
+            "sqlite://carebot-demo.db",
+        ],
+        b"",
+    );
+    assert!(erased.status.success(), "{}", text(&erased.stderr));
+    assert_eq!(
+        found(dir.path()),
+        0,
+        "no copy in the file's free pages or its log"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn files_holding_health_data_are_private_and_status_warns_when_not() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        b"check in\n2\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in demo_db_files(dir.path()) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    let db = ["--db", "sqlite://carebot-demo.db"];
+    let export = carebot(
+        dir.path(),
+        &[&["export", "--person", "ava"][..], &db].concat(),
+        b"",
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    for file in ["ava.json", "ava.md"] {
+        assert_eq!(mode(&dir.path().join(file)), 0o600, "{file}");
+    }
+    let status = |dir: &Path| text(&carebot(dir, &[&["status"][..], &db].concat(), b"").stdout);
+    assert!(!status(dir.path()).contains("WARNING"));
+    use std::os::unix::fs::PermissionsExt;
+    let file = dir.path().join("carebot-demo.db");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let said = status(dir.path());
+    assert!(
+        said.contains("WARNING: other users on this machine can read")
+            && said.contains("chmod 600"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_residents_escape_sequences_are_shown_not_obeyed_and_kept_as_written() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let note = "\u{1b}]0;pwned\u{7}\u{1b}[2J hello";
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        format!("check in\n4\nfine\nfine\n{note}\n").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Here's what I've written down"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "no control character reaches the terminal: {stdout:?}"
+    );
+    assert!(
+        stdout.contains("\u{241b}]0;pwned\u{2407}\u{241b}[2J hello"),
+        "{stdout:?}"
+    );
+    let export = carebot(
+        dir.path(),
+        &[
+            "export",
+            "--person",
+            "ava",
+            "--db",
+            "sqlite://carebot-demo.db",
+        ],
+        b"",
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let json = std::fs::read_to_string(dir.path().join("ava.json")).expect("export");
+    assert!(
+        json.contains(r"\u001b]0;pwned\u0007\u001b[2J hello"),
+        "stored as written"
+    );
+}
+
+#[test]
+fn every_message_gets_a_reply_even_one_of_only_spaces() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let mut input = b"check in\n".to_vec();
+    input.extend(std::iter::repeat_n(b' ', 10_000));
+    input.extend(b"\n4\n");
+    let out = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        &input,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let feeling = lines
+        .iter()
+        .position(|l| l.contains("How are you feeling today?"))
+        .expect("the question");
+    assert!(
+        lines[feeling + 1].contains("I didn't find any"),
+        "the spaces got a reply: {stdout}"
+    );
+    assert!(
+        lines[feeling + 2].contains("Your goal is: walk to the garden"),
+        "and changed nothing: the 4 answered the question: {stdout}"
+    );
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let seeded = carebot(
+        dir.path(),
+        &["demo", "--dialogs", d.to_str().expect("path")],
+        b"",
+    );
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+    // `carebot people | head -0`: the reading end is closed before carebot writes a thing.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carebot"))
+        .args(["people", "--db", "sqlite://carebot-demo.db"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("carebot starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("carebot finishes");
+    assert_no_panic(&out);
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_setting_of_the_wrong_kind_names_the_key_and_what_it_takes() {
+    for (line, key, wanted) in [
+        ("max_retries = \"three\"", "max_retries", "a whole number"),
+        (
+            "max_message_chars = -5",
+            "max_message_chars",
+            "a whole number, 0 or more",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("temp");
+        std::fs::write(
+            dir.path().join("carebot.toml"),
+            format!("[home]\nname = \"Rowan House\"\n\n[engine]\n{line}\n"),
+        )
+        .expect("write");
+        let out = carebot(dir.path(), &["demo"], b"");
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(err.contains("carebot.toml:5:"), "{err}");
+        assert!(
+            err.contains(&format!("`{key}`")) && err.contains(wanted),
+            "{err}"
+        );
+        assert!(
+            !err.contains("invalid type") && !err.contains("expected u8"),
+            "{err}"
+        );
+        assert_no_panic(&out);
+        assert!(
+            !dir.path().join("carebot-demo.db").exists(),
+            "nothing written"
+        );
+    }
+}
+
+#[test]
+fn a_bad_time_of_day_names_its_line_before_any_database_is_made() {
+    for key in ["family_update_time", "staff_time"] {
+        let dir = tempfile::tempdir().expect("temp");
+        std::fs::write(
+            dir.path().join("carebot.toml"),
+            format!("[database]\nurl = \"sqlite://made.db\"\n\n[schedule]\n{key} = \"25:99\"\n"),
+        )
+        .expect("write");
+        let out = carebot(dir.path(), &["status"], b"");
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("carebot.toml:5:") && err.contains(key) && err.contains("HH:MM"),
+            "{err}"
+        );
+        assert!(
+            !dir.path().join("made.db").exists(),
+            "the database was not created"
+        );
+    }
 }

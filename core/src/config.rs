@@ -287,6 +287,19 @@ impl Config {
             let span = config.home.timezone.span();
             Problem::at(path, &source, span.start, p.message, p.fix)
         })?;
+        // The times of day too, so nothing is opened before the whole file is known good.
+        config.schedule().map_err(|p| {
+            let key = ["family_update_time", "staff_time"]
+                .into_iter()
+                .find(|k| p.message.contains(k));
+            match key.and_then(|k| crate::flow::problem::key_offset(&source, k)) {
+                Some(at) => Problem::at(path, &source, at, p.message, p.fix),
+                None => Problem {
+                    file: path.to_path_buf(),
+                    ..p
+                },
+            }
+        })?;
         Ok(config)
     }
 

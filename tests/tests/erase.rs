@@ -5,6 +5,8 @@
 carebot_tests::for_each_backend!(
     erasing_a_resident_leaves_nothing_personal_and_the_audit_chain_valid,
     erasing_a_family_member_leaves_the_residents_own_records,
+    erasing_someone_whose_name_has_quotes_leaves_it_in_no_message,
+    erasing_someone_with_a_two_letter_name_leaves_it_in_no_message,
     retention_deletes_old_message_bodies_events_and_timers_but_not_care_records,
 );
 
@@ -174,6 +176,33 @@ mod suite {
                 .await,
             0
         );
+    }
+
+    /// Sam is called `name`; Ava is asked about sharing with him (the question names him),
+    /// then he is erased. `naming` finds the messages that name him.
+    async fn erase_sam_called(app: &TestApp, name: &str, naming: &str) {
+        let sam = app.id("sam");
+        app.raw_sql(&format!(
+            "UPDATE people SET display_name = '{}' WHERE id = {sam}",
+            name.replace('\'', "''")
+        ))
+        .await;
+        share_mood_with_sam(app).await;
+        let count = format!("SELECT COUNT(*) FROM outbox WHERE payload LIKE '{naming}'");
+        assert!(app.count(&count).await > 0, "Ava was asked about {name}");
+        admin::erase(&app.bot.store, "sam", None, "cli:test", app.clock.now_ms())
+            .await
+            .expect("erase");
+        assert_eq!(app.count(&count).await, 0, "{name} is named nowhere");
+    }
+
+    pub async fn erasing_someone_whose_name_has_quotes_leaves_it_in_no_message(app: TestApp) {
+        // Stored escaped in the messages' JSON: `Robert \"Rob\" Family`.
+        erase_sam_called(&app, r#"Robert "Rob" Family"#, "%Robert%").await;
+    }
+
+    pub async fn erasing_someone_with_a_two_letter_name_leaves_it_in_no_message(app: TestApp) {
+        erase_sam_called(&app, "Al", "%with Al?%").await;
     }
 
     pub async fn retention_deletes_old_message_bodies_events_and_timers_but_not_care_records(

@@ -25,8 +25,10 @@ impl ConsoleChannel {
         self.say(&m.plain());
     }
 
-    /// Prints a line of the bot's.
+    /// Prints a line of the bot's. A person's own words in it (a read-back, say) may hold
+    /// control characters: they are shown, never obeyed by the terminal.
     pub fn say(&self, text: &str) {
+        let text = &visible(text);
         let mut out = std::io::stdout().lock();
         let _ = if self.interactive {
             writeln!(out, "Carebot: {}\n", text.replace('\n', "\n         "))
@@ -44,6 +46,24 @@ impl ConsoleChannel {
     }
 }
 
+/// `text` with every control character but line breaks and tabs replaced by a visible
+/// stand-in (ESC becomes "␛", the other C0 codes their Unicode control pictures, DEL and C1
+/// codes "�"), so escape sequences cannot retitle, clear or recolour the terminal.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !unsafe_char(c) => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            _ => '\u{fffd}',
+        })
+        .collect::<String>()
+        .into()
+}
+
 impl Channel for ConsoleChannel {
     fn platform(&self) -> &str {
         super::PLATFORM
@@ -58,5 +78,22 @@ impl Channel for ConsoleChannel {
     async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
         self.show(&row.message);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn escape_sequences_are_shown_not_obeyed() {
+        let shown = visible("You said: \u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\nThanks\tbye");
+        assert_eq!(
+            shown,
+            "You said: \u{241b}]0;pwned\u{2407}\u{241b}[2J\u{fffd}31m\nThanks\tbye"
+        );
+        assert!(!shown
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'));
     }
 }

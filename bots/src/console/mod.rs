@@ -6,7 +6,7 @@
 
 mod channel;
 
-pub use channel::ConsoleChannel;
+pub use channel::{visible, ConsoleChannel};
 
 use anyhow::{Context, Result};
 use carebot_core::runtime::{dispatch_due, resume_deliveries, Carebot, Inbound, RetryPolicy};
@@ -37,7 +37,7 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
     let channel = ConsoleChannel::stdout(&person.handle, interactive);
     let policy = RetryPolicy::default();
     if interactive {
-        println!("You are chatting with Carebot as {} ({}). Type \"help\" for what you can say, \"quit\" to leave.\n", person.name, person.role);
+        println!("You are chatting with Carebot as {} ({}). Type \"help\" for what you can say, \"quit\" to leave.\n", visible(&person.name), person.role);
         let state = bot.store.conversation(person.id).await?;
         if state.active.is_some() {
             if let Some(last) = bot.store.last_delivered(PLATFORM, &me.address).await? {
@@ -52,6 +52,9 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
     dispatch_due(bot, &channel, &policy).await?;
     let mut lines = BufReader::new(tokio::io::stdin());
     let mut buf = Vec::new();
+    // However long a line is, only this much of it is kept (the engine reads at most
+    // `max_message_chars` characters of it anyway, at up to 4 bytes each).
+    let keep = bot.settings.max_message_chars.saturating_mul(4).max(1024);
     let mut count: u64 = 0;
     // In a terminal the scheduler runs alongside the chat, so scheduled check-ins, nudges and
     // reminders arrive as they fall due. A piped script stays deterministic: no ticks.
@@ -61,7 +64,7 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
             channel.prompt();
         }
         tokio::select! {
-            read = lines.read_until(b'\n', &mut buf) => {
+            read = read_line_bounded(&mut lines, &mut buf, keep) => {
                 if read? == 0 {
                     break;
                 }
@@ -82,6 +85,10 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
         if matches!(text.trim().to_lowercase().as_str(), "quit" | "exit") {
             break;
         }
+        // Enter pressed on its own in a terminal: just ask again.
+        if interactive && text.is_empty() {
+            continue;
+        }
         count += 1;
         let inbound = Inbound {
             platform: PLATFORM.into(),
@@ -100,6 +107,35 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
     }
     bot.store.close().await;
     Ok(())
+}
+
+/// Reads one line into `buf`, keeping at most `keep` bytes of it and dropping the rest as it
+/// arrives, so a huge line costs no more memory than a long one. Returns the bytes read in
+/// all (0 at the end of input).
+async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    keep: usize,
+) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let chunk = reader.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(total);
+        }
+        let (line, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..=i], true),
+            None => (chunk, false),
+        };
+        let room = keep.saturating_sub(buf.len());
+        buf.extend_from_slice(&line[..line.len().min(room)]);
+        let used = line.len();
+        reader.consume(used);
+        total += used;
+        if done {
+            return Ok(total);
+        }
+    }
 }
 
 /// Unique across runs: wall-clock nanoseconds and a per-run counter.

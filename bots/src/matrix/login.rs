@@ -15,7 +15,6 @@ use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use matrix_sdk_base::crypto::{CollectStrategy, DecryptionSettings, TrustRequirement};
 use matrix_sdk_base::store::StateStoreDataKey;
 use secrecy::ExposeSecret;
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -158,17 +157,5 @@ fn save(client: &Client, path: &Path) -> Result<()> {
         .matrix_auth()
         .session()
         .context("the login gave no session")?;
-    let text = serde_json::to_string(&session)?;
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    crate::files::write_private(path, serde_json::to_string(&session)?.as_bytes())
 }

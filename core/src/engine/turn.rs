@@ -80,7 +80,9 @@ impl Turn<'_> {
 
     fn on_message(&mut self, raw: &str) {
         if raw.trim().is_empty() {
-            return;
+            // Only spaces, or a picture or voice note (which channels pass on as no text):
+            // every message gets a reply, and this one changes nothing.
+            return self.say_system("no_words", Map::new());
         }
         let length = raw.chars().count();
         let limit = self.ctx.settings.max_message_chars;

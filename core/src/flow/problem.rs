@@ -56,6 +56,19 @@ impl Problem {
     pub fn from_toml(file: impl Into<PathBuf>, source: &str, err: &toml::de::Error) -> Self {
         let offset = err.span().map(|s| s.start).unwrap_or(0);
         let message = err.message().trim().to_string();
+        if let Some(wanted) = wanted_value(&message) {
+            // "invalid type: string \"three\", expected u8": say which setting, and what it
+            // takes, in words.
+            if let Some(key) = key_on_line(source, offset) {
+                return Self::at(
+                    file,
+                    source,
+                    offset,
+                    format!("`{key}` cannot be {}", given_value(&message)),
+                    format!("give `{key}` {wanted}"),
+                );
+            }
+        }
         let fix = if message.contains("unknown field") {
             "remove or rename the field; the README lists the fields each section may have"
         } else if message.contains("missing field") {
@@ -67,6 +80,69 @@ impl Problem {
         };
         Self::at(file, source, offset, message, fix)
     }
+}
+
+/// What a TOML type error expected, in words ("a whole number, 0 or more").
+fn wanted_value(message: &str) -> Option<&'static str> {
+    if !(message.starts_with("invalid type") || message.starts_with("invalid value")) {
+        return None;
+    }
+    let expected = message.split("expected ").nth(1)?.trim();
+    Some(match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more (no quotes), e.g. 3",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number (no quotes), e.g. 3",
+        "f32" | "f64" => "a number (no quotes), e.g. 1.5",
+        "a boolean" => "true or false (no quotes)",
+        "a string" => "text in double quotes, e.g. \"18:00\"",
+        e if e.starts_with("a sequence") => "a list in square brackets, e.g. [\"a\", \"b\"]",
+        _ => return None,
+    })
+}
+
+/// The value a TOML type error was given ("the text \"three\"", "-5").
+fn given_value(message: &str) -> String {
+    let given = message
+        .split(':')
+        .nth(1)
+        .and_then(|rest| rest.split(", expected").next())
+        .unwrap_or("")
+        .trim();
+    match given.split_once(' ') {
+        Some(("string", s)) => format!("the text {s}"),
+        Some(("integer", n)) => n.trim_matches('`').to_string(),
+        Some((_, v)) => v.trim_matches('`').to_string(),
+        None => given.to_string(),
+    }
+}
+
+/// The key set on the line holding byte `offset` (`max_retries = "three"` gives `max_retries`).
+pub fn key_on_line(source: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(source.len());
+    let start = source
+        .get(..offset)?
+        .rfind('\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let line = source.get(start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
+}
+
+/// The byte offset of the line that sets `key` (`key = ...`) in `source`, if any.
+pub fn key_offset(source: &str, key: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in source.split_inclusive('\n') {
+        if line
+            .trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return Some(at + (line.len() - line.trim_start().len()));
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// 1-based line and column of byte `offset` in `source`.

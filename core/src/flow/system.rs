@@ -336,6 +336,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("withheld_identity", &[]),
     ("account_changed", &["platform"]),
     ("unreadable", &[]),
+    ("no_words", &[]),
     ("review_unclear", &[]),
     ("digest_intro", &["name"]),
     (

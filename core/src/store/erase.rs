@@ -108,15 +108,27 @@ impl Store {
             // Other people's messages that name them (a keyworker's digest, a resident asked
             // about sharing with them) also say things about others: keep the row, drop the
             // body; one not yet sent is withdrawn. Deleted below if it was theirs anyway.
-            let naming = if name.trim().chars().count() >= 3 {
-                sqlx::query(
-                    "UPDATE outbox SET payload = '{\"text\":\"(removed: it named a person whose records were erased)\"}',
-                         status = CASE WHEN status = 'pending' THEN 'withdrawn' ELSE status END
-                     WHERE payload LIKE '%' || $1 || '%'")
-                    .bind(&name).execute(&mut *tx).await?.rows_affected()
-            } else {
-                0
-            };
+            // The payload is JSON, so a name with quotes in it is stored escaped: look for
+            // both forms, then keep only messages whose words name them as a whole word (so
+            // a short name like "Al" leaves "Always" alone).
+            let mut naming = 0;
+            if !name.trim().is_empty() {
+                let escaped = json!(name).to_string();
+                let escaped = escaped.trim_matches('"');
+                let candidates: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT id, payload FROM outbox WHERE payload LIKE $1 ESCAPE '!' OR payload LIKE $2 ESCAPE '!'")
+                    .bind(containing(&name)).bind(containing(escaped)).fetch_all(&mut *tx).await?;
+                for (id, payload) in candidates {
+                    if !names(&payload, &name) {
+                        continue;
+                    }
+                    naming += sqlx::query(
+                        "UPDATE outbox SET payload = '{\"text\":\"(removed: it named a person whose records were erased)\"}',
+                             status = CASE WHEN status = 'pending' THEN 'withdrawn' ELSE status END
+                         WHERE id = $1")
+                        .bind(id).execute(&mut *tx).await?.rows_affected();
+                }
+            }
             report.removed.push(("their name in other people's messages (body removed)", naming));
             for (what, sql) in DELETES {
                 let n = sqlx::query(*sql).bind(person.0).execute(&mut *tx).await?.rows_affected();
@@ -153,6 +165,65 @@ impl Store {
             append_audit!(self, tx, entry, now_ms);
             tx.commit().await?;
         });
+        self.scrub_free_space().await?;
         Ok(report)
+    }
+
+    /// After an erasure, leaves no copy of the deleted rows in the database files. SQLite
+    /// keeps deleted rows in free pages and the write-ahead log until they are reused, so the
+    /// file is rebuilt (`VACUUM`) and the log emptied (`wal_checkpoint(TRUNCATE)`). On
+    /// PostgreSQL the server reclaims dead rows itself (autovacuum); see the README on what
+    /// that and backups mean for erased data.
+    async fn scrub_free_space(&self) -> Result<()> {
+        if let Store::Sqlite(db) = self {
+            sqlx::query("VACUUM").execute(&db.write).await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&db.write)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A LIKE pattern (with `ESCAPE '!'`) for text containing `s` as it is: PostgreSQL would
+/// otherwise take a backslash in it (a JSON-escaped quote) as an escape.
+fn containing(s: &str) -> String {
+    let s = s.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    format!("%{s}%")
+}
+
+/// Whether the message `payload` (an outbox row's JSON) names `name` as a whole word.
+fn names(payload: &str, name: &str) -> bool {
+    /// Every string in a JSON value (the text, and the labels of any buttons).
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let mut words = Vec::new();
+    match serde_json::from_str::<serde_json::Value>(payload) {
+        Ok(v) => strings(&v, &mut words),
+        Err(_) => words.push(payload.to_string()),
+    }
+    let pattern = format!(r"(?i)(^|\W){}($|\W)", regex::escape(name.trim()));
+    regex::Regex::new(&pattern).is_ok_and(|re| words.iter().any(|w| re.is_match(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn a_name_is_found_as_a_whole_word_in_any_text_of_a_message() {
+        let asked = r#"{"text":"May I share your mood with Al?","choices":[{"answer":"yes","label":"Yes"}]}"#;
+        assert!(names(asked, "Al"));
+        assert!(!names(r#"{"text":"Always here. Also: all fine."}"#, "Al"));
+        let quoted = serde_json::json!({ "text": "Share with Robert \"Rob\" Family?" }).to_string();
+        assert!(names(&quoted, r#"Robert "Rob" Family"#));
+        let button = r#"{"text":"Who?","choices":[{"answer":"1","label":"Sam Thompson"}]}"#;
+        assert!(names(button, "Sam Thompson"));
     }
 }

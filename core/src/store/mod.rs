@@ -56,7 +56,8 @@ mod writes;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgPool, SqlitePool};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -200,13 +201,23 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // Health data: the file is created readable by this user only, and SQLite gives its
+        // write-ahead log and shared-memory files the same mode.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            create_private(options.get_filename()).map_err(|e| StoreError::Connect {
+                backend: "SQLite",
+                target: redact(url),
+                reason: format!("the database file cannot be created: {e}"),
+            })?;
+        }
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(fail)?;
         // An in-memory database exists once per connection: share the writer.
-        let read = if url.contains(":memory:") || url.contains("mode=memory") {
+        let read = if in_memory {
             write.clone()
         } else {
             SqlitePoolOptions::new()
@@ -234,6 +245,33 @@ impl Store {
             reason: e.to_string(),
         };
         let options = PgConnectOptions::from_str(url).map_err(fail)?;
+        // One connection first, for a plain reason if it fails: the pool would only say it
+        // timed out after five seconds.
+        let first = tokio::time::timeout(
+            Duration::from_secs(5),
+            sqlx::postgres::PgConnection::connect_with(&options),
+        )
+        .await;
+        let where_ = format!("{}:{}", options.get_host(), options.get_port());
+        match first {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::Connect {
+                    backend: "PostgreSQL",
+                    target: redact(url),
+                    reason: connect_reason(&e, &where_),
+                })
+            }
+            Err(_) => {
+                return Err(StoreError::Connect {
+                    backend: "PostgreSQL",
+                    target: redact(url),
+                    reason: format!("no answer from {where_} within 5 seconds: check the host and port, and any firewall between"),
+                })
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
@@ -245,6 +283,30 @@ impl Store {
             writer: None,
         })));
         Ok(Store::Postgres(PgDb { pool, writer }))
+    }
+
+    /// A warning when the database's files can be read by users other than this one (an
+    /// older install, or a file copied in): SQLite only; PostgreSQL's server guards its own.
+    pub fn file_access_warning(&self) -> Option<String> {
+        let Store::Sqlite(db) = self else {
+            return None;
+        };
+        let options = db.write.connect_options();
+        let path = options.get_filename();
+        let open: Vec<String> = ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| format!("{}{suffix}", path.display()))
+            .filter(|p| readable_by_others(Path::new(p)))
+            .collect();
+        if open.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "WARNING: other users on this machine can read the health data in {}: run `chmod 600 {}`",
+                open.join(", "),
+                open.join(" ")
+            ))
+        }
     }
 
     /// True when one Carebot process serves this database (per platform): SQLite. Then a
@@ -312,6 +374,45 @@ pub fn redact(url: &str) -> String {
     match auth.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => format!("{scheme}://{auth}@{host}"),
+    }
+}
+
+/// Creates `path` empty, readable and writable by this user only, unless it exists.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `path` exists and users other than its owner may read or write it.
+fn readable_by_others(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// Why a first PostgreSQL connection failed, in words an operator can act on.
+fn connect_reason(e: &sqlx::Error, where_: &str) -> String {
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "the connection to {where_} was refused: is PostgreSQL running there, and is the port right?"
+        ),
+        sqlx::Error::Io(io) => format!("{where_} could not be reached ({io}): check the host name and port"),
+        sqlx::Error::Database(db) => format!("{where_} refused: {}", db.message()),
+        other => format!("{where_}: {other}"),
     }
 }
 

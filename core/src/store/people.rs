@@ -53,6 +53,20 @@ impl Store {
         Ok(HomeId(id))
     }
 
+    /// The homes with no phone number (residents asking for urgent help are told to ring it).
+    pub async fn homes_without_phone(&self) -> Result<Vec<String>> {
+        Ok(with_read!(self, pool => sqlx::query_scalar(
+            "SELECT name FROM homes WHERE TRIM(phone) = '' ORDER BY id").fetch_all(pool).await?))
+    }
+
+    /// Sets the phone number of the home called `name` (any home when there is only one);
+    /// how many homes changed.
+    pub async fn set_home_phone(&self, name: Option<&str>, phone: &str) -> Result<u64> {
+        Ok(with_db!(self, pool => sqlx::query(
+            "UPDATE homes SET phone = $2 WHERE ($1 IS NULL AND (SELECT COUNT(*) FROM homes) = 1) OR name = $1")
+            .bind(name).bind(phone).execute(pool).await?.rows_affected()))
+    }
+
     /// The first home, if any (a single-home installation has exactly one).
     pub async fn first_home(&self) -> Result<Option<HomeId>> {
         let id: Option<i64> = with_read!(self, pool => sqlx::query_scalar(

@@ -46,7 +46,15 @@ fn seed_home(dir: &Path) -> String {
         .to_string();
     admin(
         dir,
-        &["home-add", "--name", "Kill House", "--timezone", "UTC"],
+        &[
+            "home-add",
+            "--name",
+            "Kill House",
+            "--timezone",
+            "UTC",
+            "--phone",
+            "01632 960000",
+        ],
     );
     admin(
         dir,
