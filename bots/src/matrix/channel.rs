@@ -15,7 +15,7 @@ use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter
 use matrix_sdk::ruma::{
     OwnedRoomId, OwnedTransactionId, OwnedUserId, RoomId, TransactionId, UserId,
 };
-use matrix_sdk::{Client, Room, RoomState};
+use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,6 +83,51 @@ impl MatrixChannel {
         Ok(room)
     }
 
+    /// Health text for someone whose only chat with the bot is not end-to-end encrypted: the
+    /// bot opens an encrypted direct chat with them (saying so, once, in the plain one) and
+    /// the message waits until they have accepted it, then goes there, and the conversation
+    /// carries on there.
+    async fn move_to_encrypted(
+        &self,
+        plain: &Room,
+        user: &UserId,
+        row: &OutboxRow,
+    ) -> Result<Room, DeliveryError> {
+        let secure = match rooms::find_encrypted(&self.client, user)
+            .await
+            .map_err(classify)?
+        {
+            Some(room) => room,
+            None => {
+                // Said first, then opened: a retry repeats the notice under the same
+                // transaction id, which the homeserver does not post twice.
+                let text = self.bot.withheld_notice(Withheld::MovedToEncrypted);
+                let txn = OwnedTransactionId::from(format!("{}.moved", row.key));
+                plain
+                    .send(format::notice(&text))
+                    .with_transaction_id(txn)
+                    .await
+                    .map_err(classify)?;
+                tracing::info!(outbox = %row.id, "opening an encrypted chat for health content");
+                self.client.create_dm(user).await.map_err(classify)?
+            }
+        };
+        self.remember(user, secure.room_id(), true);
+        let joined = secure
+            .members(RoomMemberships::JOIN)
+            .await
+            .map_err(classify)?
+            .iter()
+            .any(|m| m.user_id() == user);
+        if !joined {
+            return Err(DeliveryError::Retry {
+                after: Some(Duration::from_secs(5)),
+                reason: "waiting for the person to accept the encrypted chat".into(),
+            });
+        }
+        Ok(secure)
+    }
+
     /// Why health text in `row` must not go to `user` in `room`, if it must not.
     async fn withhold(
         &self,
@@ -122,11 +167,15 @@ impl MatrixChannel {
             None => format::text(&row.message),
         };
         let withheld = withheld.is_some();
+        // What the bot says about a message it holds back is a notice, as bots' notes are.
+        let content = if withheld {
+            format::notice(&text)
+        } else {
+            format::content(&text)
+        };
         let txn = OwnedTransactionId::from(row.key.as_str());
         if row.attempts == 0 || !self.already_sent(room, &txn).await {
-            room.send(format::content(&text))
-                .with_transaction_id(txn.clone())
-                .await?;
+            room.send(content).with_transaction_id(txn.clone()).await?;
         }
         if let (Some(c), false) = (&row.message.chart, withheld) {
             let chart_txn = OwnedTransactionId::from(format!("{}.chart", row.key));
@@ -188,7 +237,10 @@ impl Channel for MatrixChannel {
         let user = UserId::parse(&row.address).map_err(|_| DeliveryError::Permanent {
             reason: "the address is not a Matrix user id".into(),
         })?;
-        let room = self.room_for(&user).await.map_err(classify)?;
+        let mut room = self.room_for(&user).await.map_err(classify)?;
+        if row.message.sensitive && !rooms::encrypted(&room).await.map_err(classify)? {
+            room = self.move_to_encrypted(&room, &user, row).await?;
+        }
         let withheld = self.withhold(&room, &user, row).await?;
         self.send(&room, row, withheld).await.map_err(classify)?;
         tracing::info!(outbox = %row.id, attempts = row.attempts, "delivered");

@@ -13,6 +13,11 @@ pub fn content(text: &str) -> RoomMessageEventContent {
 
 /// The text to send for `message`: choices become a numbered list (numbers and words both
 /// answer).
+/// A notice (`m.notice`): how bots mark what is about the conversation rather than in it.
+pub fn notice(text: &str) -> RoomMessageEventContent {
+    RoomMessageEventContent::notice_html(text, html(text))
+}
+
 pub fn text(message: &OutMessage) -> String {
     message.plain()
 }

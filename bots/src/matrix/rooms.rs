@@ -54,3 +54,14 @@ pub async fn is_shared(room: &Room) -> bool {
 pub async fn encrypted(room: &Room) -> matrix_sdk::Result<bool> {
     Ok(room.latest_encryption_state().await?.is_encrypted())
 }
+
+/// An end-to-end encrypted direct chat the bot has with `user`, if any (they may not have
+/// accepted it yet).
+pub async fn find_encrypted(client: &Client, user: &UserId) -> matrix_sdk::Result<Option<Room>> {
+    for room in client.joined_rooms() {
+        if is_direct_with(&room, user).await? && encrypted(&room).await? {
+            return Ok(Some(room));
+        }
+    }
+    Ok(None)
+}

@@ -334,6 +334,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("withheld_unencrypted", &[]),
     ("withheld_platform", &["platform"]),
     ("withheld_identity", &[]),
+    ("withheld_moved", &[]),
     ("account_changed", &["platform"]),
     ("unreadable", &[]),
     ("no_words", &[]),

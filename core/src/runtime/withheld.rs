@@ -14,6 +14,8 @@ use serde_json::{json, Map, Value};
 pub enum Withheld<'a> {
     /// This room or chat is not end-to-end encrypted (Matrix).
     Unencrypted,
+    /// This chat is not end-to-end encrypted, and an encrypted one has just been opened.
+    MovedToEncrypted,
     /// The whole platform is not end-to-end encrypted (Discord), named for the person.
     Platform(&'a str),
     /// The person's account now has a different cryptographic identity from the one it was
@@ -30,6 +32,7 @@ impl Carebot {
         vars.insert("contacts".into(), json!(self.settings.contacts));
         match why {
             Withheld::Unencrypted => render(system.text("withheld_unencrypted", lang), &vars),
+            Withheld::MovedToEncrypted => render(system.text("withheld_moved", lang), &vars),
             Withheld::IdentityChanged => render(system.text("withheld_identity", lang), &vars),
             Withheld::Platform(platform) => {
                 vars.insert("platform".into(), json!(platform));

@@ -6,18 +6,6 @@ use super::*;
 use carebot_tests::matrix::bot::{Binary, BotAccount};
 use carebot_tests::matrix::Seen;
 
-/// Accepts invites for `person` until one is accepted.
-async fn accept_one_invite(person: &Person) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        if !person.accept_invites().await.is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{} was never invited", person.user_id);
-}
-
 /// Every message from the bot came encrypted from a device the bot's account cross-signed.
 fn all_from_cross_signed_devices(seen: &[Seen]) {
     assert!(!seen.is_empty());

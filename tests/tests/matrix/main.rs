@@ -57,3 +57,15 @@ async fn bind(app: &TestApp, handle: &str, person: &Person) {
 fn count(seen: &[carebot_tests::matrix::Seen], part: &str) -> usize {
     seen.iter().filter(|m| m.body.contains(part)).count()
 }
+
+/// Accepts invites for `person` until one is accepted (a chat the bot opened).
+async fn accept_one_invite(person: &Person) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if !person.accept_invites().await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} was never invited", person.user_id);
+}
