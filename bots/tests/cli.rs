@@ -27,6 +27,22 @@ fn carebot(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().expect("carebot finishes")
 }
 
+/// Copies the shipped dialogs folder (its files and the examples the learned model reads).
+fn copy_dialogs(to: &Path) {
+    for (from, to) in [
+        (dialogs(), to.to_path_buf()),
+        (dialogs().join("examples"), to.join("examples")),
+    ] {
+        std::fs::create_dir_all(&to).expect("folder");
+        for entry in std::fs::read_dir(&from).expect("dialogs") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+            }
+        }
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -54,12 +70,7 @@ fn the_shipped_dialogs_pass_the_check() {
 #[test]
 fn a_broken_flow_is_reported_with_file_line_and_fix() {
     let dir = tempfile::tempdir().expect("temp");
-    for entry in std::fs::read_dir(dialogs()).expect("dialogs") {
-        let path = entry.expect("entry").path();
-        if path.is_file() {
-            std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-        }
-    }
+    copy_dialogs(dir.path());
     let checkin = dir.path().join("checkin.toml");
     let broken = std::fs::read_to_string(&checkin)
         .expect("read")

@@ -4,10 +4,16 @@
 use carebot_core::flow::{load_dir, Problem};
 use std::path::Path;
 
-/// Copies the shipped dialogs' files (not the examples folder) into `to`.
+/// Copies the shipped dialogs' files and the example files the learned model reads into `to`.
 fn copy_shipped(to: &Path) {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
-    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
+    copy_files(&shipped, to);
+    std::fs::create_dir(to.join("examples")).expect("examples folder");
+    copy_files(&shipped.join("examples"), &to.join("examples"));
+}
+
+fn copy_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("dialogs") {
         let path = entry.expect("entry").path();
         if path.is_file() {
             std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
@@ -143,13 +149,8 @@ fn an_unknown_field_is_named() {
 #[test]
 fn an_intent_naming_a_missing_flow_is_found() {
     let dir = tempfile::tempdir().expect("temp");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs");
-    for entry in std::fs::read_dir(&shipped).expect("dialogs") {
-        let path = entry.expect("entry").path();
-        if path.is_file() && !path.ends_with("rights.toml") {
-            std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-        }
-    }
+    copy_shipped(dir.path());
+    std::fs::remove_file(dir.path().join("rights.toml")).expect("remove");
     let p = only(load_dir(dir.path()).expect_err("must fail"));
     assert!(
         p.message
@@ -206,4 +207,58 @@ fn a_rule_naming_an_unknown_category_is_found() {
     let p = only(load_dir(dir.path()).expect_err("must fail"));
     assert!(p.message.contains("category 'pian'"), "{p}");
     assert!(p.fix.contains("urgent"), "{p}");
+}
+
+#[test]
+fn a_learned_model_naming_a_missing_example_file_is_found() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_shipped(dir.path());
+    std::fs::remove_file(dir.path().join("examples/risk.tsv")).expect("remove");
+    let p = only(load_dir(dir.path()).expect_err("must fail"));
+    assert!(p.file.ends_with("concerns.toml") && p.line > 0, "{p}");
+    assert!(p.message.contains("examples/risk.tsv"), "{p}");
+}
+
+#[test]
+fn a_learned_model_naming_an_unknown_category_is_found() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_shipped(dir.path());
+    let path = dir.path().join("concerns.toml");
+    let text = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("risk = \"concern\"", "risk = \"worry\"");
+    std::fs::write(&path, text).expect("write");
+    let p = only(load_dir(dir.path()).expect_err("must fail"));
+    assert!(p.message.contains("'worry', which is not defined"), "{p}");
+    assert!(p.fix.contains("concern"), "{p}");
+}
+
+#[test]
+fn the_learned_model_adds_alerts_the_rules_miss_and_keeps_theirs() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_shipped(dir.path());
+    let with = load_dir(dir.path()).expect("shipped dialogs load");
+    let path = dir.path().join("concerns.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let start = text.find("\n[learned]").expect("a [learned] section");
+    let end = start + text[start..].find("\nignore = ").expect("ignore line");
+    let end = end + 1 + text[end + 1..].find('\n').expect("line end");
+    std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    let without = load_dir(dir.path()).expect("loads without [learned]");
+    let heard = |d: &carebot_core::flow::Dialogs, s: &str| d.matcher.concerns(&d.matcher.hear(s));
+    // Words no rule lists, but like the examples of concerns.
+    let paraphrase = "the room keeps going round and round when I stand up";
+    assert!(heard(&without, paraphrase).is_empty(), "no rule fires");
+    let learned = heard(&with, paraphrase);
+    assert_eq!(
+        learned[0].rule,
+        carebot_core::understand::LEARNED,
+        "{learned:?}"
+    );
+    assert_eq!(learned[0].category, "concern");
+    // A rule's alert stays as it was.
+    let fall = "i have fallen and can not get up";
+    assert_eq!(heard(&with, fall)[0].rule, heard(&without, fall)[0].rule);
+    // A negation stays a negation.
+    assert!(heard(&with, "no pain today, i feel well").is_empty());
 }

@@ -31,6 +31,8 @@ pub struct ConcernsDoc {
     /// Everyday sayings taken out of a message before any rule looks at it.
     #[serde(default)]
     pub exclude: Vec<Exclude>,
+    /// The model learned from examples, for what the rules miss (optional).
+    pub learned: Option<Learned>,
 }
 
 /// A kind of concern and how Carebot responds to it.
@@ -120,6 +122,14 @@ pub struct Negation {
     /// getting better"): their words are never taken as cues.
     #[serde(default)]
     pub pseudo: Vec<String>,
+    /// "It is all right now": after a contrast word in `contrast` ("but"), later in the same
+    /// sentence, one of these phrases sets aside a concern said before it ("I was sick last
+    /// week but I'm fine now"). Never for a category that interrupts (urgent).
+    #[serde(default)]
+    pub resolved: Vec<String>,
+    /// The contrast words a `resolved` phrase must come after.
+    #[serde(default)]
+    pub contrast: Vec<String>,
 }
 
 fn default_window() -> usize {
@@ -157,4 +167,45 @@ pub struct Exclude {
     pub why: String,
     /// Patterns removed from a message before the rules see it.
     pub patterns: Vec<Spanned<String>>,
+}
+
+/// `[learned]`: a word-statistics model trained, when the dialogs load, on labelled example
+/// files, for what the rules do not catch. It only ever adds an alert; it never silences a rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Learned {
+    /// Example files (in the format `carebot dialogs test` reads), relative to the dialogs folder.
+    pub examples: Vec<Spanned<String>>,
+    /// How sure (0 to 1) the model must be that a message is a concern before it alerts.
+    #[serde(default = "default_alert_at")]
+    pub alert_at: f64,
+    /// How sure it must be that a concern is urgent before it raises an urgent alert.
+    #[serde(default = "default_urgent_at")]
+    pub urgent_at: f64,
+    /// The category of a learned urgent alert.
+    pub urgent: Spanned<String>,
+    /// The category of any other learned alert.
+    pub risk: Spanned<String>,
+    /// What staff read as the reason ("sounds like something worrying").
+    pub reason: String,
+    /// How many times likelier in concerns than in ordinary talk a word (or pair) must be to
+    /// count as evidence on its own: the model alerts only on a message with at least one
+    /// such word, never on the balance of everyday words ("I'm feeling grand").
+    #[serde(default = "default_evidence")]
+    pub evidence: f64,
+    /// Words too common to tell anything ("i", "the"), left out of what the model sees.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+fn default_alert_at() -> f64 {
+    0.9
+}
+
+fn default_evidence() -> f64 {
+    3.0
+}
+
+fn default_urgent_at() -> f64 {
+    0.5
 }

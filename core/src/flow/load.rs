@@ -33,6 +33,10 @@ pub struct Dialogs {
     pub concerns: ConcernsDoc,
     /// The concern rules and intent examples, compiled.
     pub matcher: crate::understand::Matcher,
+    /// Real words a typo correction never changes.
+    known: Vec<String>,
+    /// The labelled examples the learned concern model is trained on.
+    pub training: Vec<crate::understand::eval::Example>,
 }
 
 impl Dialogs {
@@ -168,7 +172,9 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
         return Err(problems);
     }
     let known = known_words(dir)?;
-    let matcher = crate::understand::Matcher::build(&system, &concerns, &known).map_err(|bad| {
+    let training = training_examples(dir, &concerns)?;
+    let all: Vec<&crate::understand::eval::Example> = training.iter().collect();
+    let matcher = crate::understand::Matcher::build(&system, &concerns, &known, &all).map_err(|bad| {
         let path = dir.join(CONCERNS_FILE);
         let source = std::fs::read_to_string(&path).unwrap_or_default();
         vec![Problem::at(
@@ -190,7 +196,88 @@ pub fn load_dir(dir: &Path) -> Result<Dialogs, Vec<Problem>> {
         languages,
         concerns,
         matcher,
+        known,
+        training,
     })
+}
+
+/// The example files `[learned]` lists, read. A file that is missing or has a bad line is a
+/// problem naming it.
+fn training_examples(
+    dir: &Path,
+    concerns: &ConcernsDoc,
+) -> Result<Vec<crate::understand::eval::Example>, Vec<Problem>> {
+    let Some(learned) = &concerns.learned else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for file in &learned.examples {
+        let path = dir.join(file.get_ref());
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match crate::understand::eval::parse_examples(file.get_ref(), &text) {
+                Ok(mut lines) => out.append(&mut lines),
+                Err(why) => problems.push(Problem::file(
+                    &path,
+                    why,
+                    "each line is LABEL<TAB>words (urgent, risk, none or intent:NAME)",
+                )),
+            },
+            Err(e) => {
+                let path = dir.join(CONCERNS_FILE);
+                let source = std::fs::read_to_string(&path).unwrap_or_default();
+                problems.push(Problem::at(
+                    &path,
+                    &source,
+                    file.span().start,
+                    format!(
+                        "[learned] lists '{}', which cannot be read: {e}",
+                        file.get_ref()
+                    ),
+                    "name an example file in the dialogs folder, e.g. \"examples/risk.tsv\"",
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+impl Dialogs {
+    /// The same dialogs with the learned model trained without the example lines in
+    /// `leave_out` (their `file:line`), so `carebot dialogs test` never measures the model on
+    /// a line it learned.
+    pub fn trained_without(
+        &self,
+        leave_out: &std::collections::HashSet<String>,
+    ) -> Option<Dialogs> {
+        let rest: Vec<&crate::understand::eval::Example> = self
+            .training
+            .iter()
+            .filter(|e| !leave_out.contains(&e.at))
+            .collect();
+        let matcher =
+            crate::understand::Matcher::build(&self.system, &self.concerns, &self.known, &rest)
+                .ok()?;
+        let versions = self
+            .versions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Some(Dialogs {
+            current: self.current.clone(),
+            versions: RwLock::new(versions),
+            system: self.system.clone(),
+            languages: self.languages.clone(),
+            concerns: self.concerns.clone(),
+            matcher,
+            known: self.known.clone(),
+            training: Vec::new(),
+        })
+    }
 }
 
 /// The known-words list, if the folder has one.

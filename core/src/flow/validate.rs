@@ -539,6 +539,33 @@ pub fn check_concerns(
             }
         }
     }
+    if let Some(l) = &doc.learned {
+        for c in [&l.urgent, &l.risk] {
+            if !categories.contains(&c.get_ref().as_str()) {
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    c.span().start,
+                    format!(
+                        "[learned] names category '{}', which is not defined",
+                        c.get_ref()
+                    ),
+                    format!("use one of: {}", categories.join(", ")),
+                ));
+            }
+        }
+        for (name, v) in [("alert_at", l.alert_at), ("urgent_at", l.urgent_at)] {
+            if !(0.0..=1.0).contains(&v) {
+                problems.push(Problem::at(
+                    path,
+                    source,
+                    l.urgent.span().start,
+                    format!("[learned] {name} is {v}, but it is a probability"),
+                    format!("write {name} as a number from 0 to 1, e.g. 0.9"),
+                ));
+            }
+        }
+    }
     problems
 }
 

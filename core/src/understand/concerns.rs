@@ -44,11 +44,17 @@ pub struct Concerns {
     window: usize,
     after_window: usize,
     pseudo: Vec<Vec<String>>,
+    resolved: Vec<Vec<String>>,
+    contrast: Vec<String>,
+    /// Categories a `resolved` phrase never sets aside (those that interrupt: urgent).
+    unresolvable: Vec<String>,
     stories: Vec<String>,
     story_window: usize,
     story_stops: Vec<String>,
     /// Category ids, most serious first.
     pub order: Vec<String>,
+    /// The ids of the categories that mean a risk to the person (not a plain request).
+    pub risk: Vec<String>,
 }
 
 /// A pattern that did not compile: which, and the regex crate's reason.
@@ -168,12 +174,26 @@ impl Concerns {
             window: doc.negation.window,
             after_window: doc.negation.after_window,
             pseudo: phrases(&doc.negation.pseudo),
+            resolved: phrases(&doc.negation.resolved),
+            contrast: doc.negation.contrast.clone(),
+            unresolvable: doc
+                .category
+                .iter()
+                .filter(|c| c.interrupts)
+                .map(|c| c.id.get_ref().clone())
+                .collect(),
             stories: doc.stories.cues.clone(),
             story_window: doc.stories.window,
             story_stops: doc.stories.stop_at.clone(),
             order: doc
                 .category
                 .iter()
+                .map(|c| c.id.get_ref().clone())
+                .collect(),
+            risk: doc
+                .category
+                .iter()
+                .filter(|c| c.risk)
                 .map(|c| c.id.get_ref().clone())
                 .collect(),
         })
@@ -190,8 +210,11 @@ impl Concerns {
             let rule = &self.rules[i];
             let fired = rule.pattern.find_iter(&joined).any(|m| {
                 let (a, b) = span(&joined, &starts, m.start(), m.end());
+                let resolved =
+                    self.resolved_after(&masked, b) && !self.unresolvable.contains(&rule.category);
                 !self.negated_before(&cues, a)
                     && !self.over_after(&masked, b)
+                    && !resolved
                     && !self.story_before(&masked, a)
                     && !rule
                         .unless
@@ -206,9 +229,38 @@ impl Concerns {
                 });
             }
         }
+        self.sort(&mut hits);
+        hits
+    }
+
+    /// Puts hits in category order, most serious first.
+    pub fn sort(&self, hits: &mut [Hit]) {
         let rank = |c: &str| self.order.iter().position(|o| o == c).unwrap_or(usize::MAX);
         hits.sort_by_key(|h| rank(&h.category));
-        hits
+    }
+
+    /// The words as the learned model sees them (see [`super::learned`]): everyday sayings
+    /// as `_`; a word a negation cue reaches as `no:word`, one a story cue reaches as
+    /// `tale:word`, one an "it is over" cue follows as `over:word`.
+    pub fn marked(&self, words: &[String]) -> Vec<String> {
+        let masked = self.mask(words);
+        let cues = self.without_pseudo(&masked);
+        (0..masked.len())
+            .map(|i| {
+                let w = &masked[i];
+                if w == "_" || is_break(w) {
+                    w.clone()
+                } else if self.negated_before(&cues, i) {
+                    format!("no:{w}")
+                } else if self.story_before(&masked, i) {
+                    format!("tale:{w}")
+                } else if self.over_after(&masked, i + 1) || self.resolved_after(&masked, i + 1) {
+                    format!("over:{w}")
+                } else {
+                    w.clone()
+                }
+            })
+            .collect()
     }
 
     /// The words with everyday sayings replaced by `_`.
@@ -281,6 +333,25 @@ impl Concerns {
             }
         }
         false
+    }
+
+    /// A contrast word ("but") later in the same sentence, then an "all right now" phrase.
+    fn resolved_after(&self, words: &[String], b: usize) -> bool {
+        let end = words[b..]
+            .iter()
+            .position(|w| w == "." || w == "!")
+            .map_or(words.len(), |i| b + i);
+        let Some(c) = words[b..end]
+            .iter()
+            .position(|w| self.contrast.iter().any(|x| x == w))
+        else {
+            return false;
+        };
+        (b + c + 1..end).any(|i| {
+            self.resolved
+                .iter()
+                .any(|r| words[i..end].starts_with(r.as_slice()))
+        })
     }
 
     /// A story cue earlier in the same clause.

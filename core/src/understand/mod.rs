@@ -9,7 +9,10 @@
 //! 3. [`concerns`]: the concern rules of `concerns.toml` (urgent, harm, pain, distress, a
 //!    request), with negation scope, story cues and everyday sayings taken out. The engine
 //!    checks these first, on every message, and the urgent category wins over everything.
-//! 4. [`intents`]: the intent examples of `system.toml`, scored by similarity, with "did you
+//! 4. [`learned`]: when no rule fired (or none of the urgent category), a naive Bayes model
+//!    trained on the labelled example files `[learned]` lists may add an alert: for
+//!    everyday ways of saying things that no rule lists. It never removes a rule's alert.
+//! 5. [`intents`]: the intent examples of `system.toml`, scored by similarity, with "did you
 //!    mean" when two are close.
 //!
 //! [`eval`] runs labelled examples through the real engine for `carebot dialogs test`.
@@ -17,6 +20,7 @@
 pub mod concerns;
 pub mod eval;
 pub mod intents;
+pub mod learned;
 pub mod report;
 pub mod spelling;
 pub mod text;
@@ -33,6 +37,16 @@ pub struct Matcher {
     speller: spelling::Speller,
     concerns: concerns::Concerns,
     intents: intents::Intents,
+    learned: Option<Learned>,
+}
+
+/// The learned model with the categories and reason its alerts carry.
+#[derive(Debug)]
+struct Learned {
+    model: learned::Model,
+    urgent: String,
+    risk: String,
+    reason: String,
 }
 
 /// A message in the form the rules see it.
@@ -51,11 +65,13 @@ fn letter_runs(s: &str) -> impl Iterator<Item = String> + '_ {
 
 impl Matcher {
     /// Compiles `concerns.toml` and the intents of `system.toml`. `known` lists real words a
-    /// typo correction must never change (`words.en.txt`).
+    /// typo correction must never change (`words.en.txt`). `training` holds the labelled
+    /// examples the `[learned]` model learns from (read from the files it lists).
     pub fn build(
         system: &SystemDoc,
         concerns: &ConcernsDoc,
         known: &[String],
+        training: &[&eval::Example],
     ) -> Result<Self, BadPattern> {
         let compiled = concerns::Concerns::compile(concerns)?;
         let mut vocabulary: Vec<String> = Vec::new();
@@ -88,10 +104,36 @@ impl Matcher {
             },
             |words| correct_all(&speller, words),
         );
+        let learned = concerns.learned.as_ref().map(|settings| {
+            let examples: Vec<(eval::Label, Vec<String>)> = training
+                .iter()
+                .filter(|e| e.role == Role::Resident)
+                .map(|e| {
+                    let words = correct_all(&speller, &text::tokenize(&e.text).words);
+                    (e.expected.clone(), words)
+                })
+                .collect();
+            let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+            let cues: std::collections::HashSet<String> = concerns
+                .negation
+                .before
+                .iter()
+                .chain(&concerns.negation.after)
+                .flat_map(|c| text::tokenize(c).words)
+                .map(|w| stemmer.stem(&w).into_owned())
+                .collect();
+            Learned {
+                model: learned::Model::train(&examples, settings, &cues, |w| compiled.marked(w)),
+                urgent: settings.urgent.get_ref().clone(),
+                risk: settings.risk.get_ref().clone(),
+                reason: settings.reason.clone(),
+            }
+        });
         Ok(Matcher {
             speller,
             concerns: compiled,
             intents,
+            learned,
         })
     }
 
@@ -102,9 +144,41 @@ impl Matcher {
         }
     }
 
-    /// The concern rules `heard` sets off, most serious category first.
+    /// The concerns `heard` raises, most serious category first: the rules that fire, and
+    /// the learned model's alert where no urgent rule fired and the model is sure enough.
     pub fn concerns(&self, heard: &Heard) -> Vec<Hit> {
-        self.concerns.check(&heard.words)
+        let mut hits = self.concerns.check(&heard.words);
+        let Some(l) = &self.learned else {
+            return hits;
+        };
+        if hits.iter().any(|h| h.category == l.urgent) {
+            return hits;
+        }
+        let category = match l.model.verdict(&self.concerns.marked(&heard.words)) {
+            Some(learned::Verdict::Urgent) => &l.urgent,
+            // A rule of a risk category already says as much.
+            Some(learned::Verdict::Risk) if !hits.iter().any(|h| self.is_risk(&h.category)) => {
+                &l.risk
+            }
+            _ => return hits,
+        };
+        hits.push(Hit {
+            rule: LEARNED.into(),
+            category: category.clone(),
+            reason: l.reason.clone(),
+        });
+        self.concerns.sort(&mut hits);
+        hits
+    }
+
+    /// How sure the learned model is about `heard` (for `dialogs test` to explain a miss).
+    pub fn belief(&self, heard: &Heard) -> Option<learned::Belief> {
+        let l = self.learned.as_ref()?;
+        l.model.belief(&self.concerns.marked(&heard.words))
+    }
+
+    fn is_risk(&self, category: &str) -> bool {
+        self.concerns.risk.iter().any(|c| c == category)
     }
 
     /// The intent `heard` from `role` most likely means, at the `accept` threshold.
@@ -127,6 +201,9 @@ impl Matcher {
         &self.concerns.order
     }
 }
+
+/// The rule id stored with an alert the learned model raised.
+pub const LEARNED: &str = "learned";
 
 /// Corrects each word on its own; a word seen twice is corrected once.
 fn correct_all(speller: &spelling::Speller, words: &[String]) -> Vec<String> {

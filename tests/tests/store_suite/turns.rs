@@ -171,6 +171,14 @@ pub async fn a_conversation_stays_on_its_flow_version_when_the_file_changes(app:
         }
         std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
     }
+    // The examples the learned concern model reads, unchanged.
+    let examples = dir.path().join("examples");
+    std::fs::create_dir(&examples).expect("examples folder");
+    for entry in std::fs::read_dir(carebot_tests::dialogs_dir().join("examples")).expect("examples")
+    {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, examples.join(path.file_name().expect("name"))).expect("copy");
+    }
     let updated = app.restart(Some(dir.path())).await;
     let sent = app.say_to(&updated, "ava", "v1", "3").await;
     assert!(
