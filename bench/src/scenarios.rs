@@ -59,6 +59,7 @@ pub async fn turns(
                         break 'people;
                     }
                     let msg = Inbound {
+                        pressed: None,
                         platform: PLATFORM.into(),
                         sender: format!("r{}", resident + 1),
                         event_id: format!("{resident}.{j}"),
@@ -202,6 +203,7 @@ async fn answer_mood(bot: &Arc<Carebot>, who: std::ops::RangeInclusive<usize>) -
                     return anyhow::Ok(());
                 };
                 let msg = Inbound {
+                    pressed: None,
                     platform: PLATFORM.into(),
                     sender: format!("r{r}"),
                     event_id: format!("idle.{r}"),

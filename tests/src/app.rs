@@ -316,6 +316,7 @@ impl TestApp {
     pub async fn say(&self, who: &str, text: &str) -> Vec<(String, String)> {
         let n = self.events.fetch_add(1, Ordering::SeqCst);
         self.handle(&Inbound {
+            pressed: None,
             platform: PLATFORM.into(),
             sender: who.into(),
             event_id: format!("ev{n}"),
@@ -368,6 +369,7 @@ impl TestApp {
         text: &str,
     ) -> Vec<(String, OutMessage, String)> {
         let inbound = Inbound {
+            pressed: None,
             platform: PLATFORM.into(),
             sender: who.into(),
             event_id: event.into(),

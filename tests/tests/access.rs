@@ -199,6 +199,7 @@ mod suite {
         {
             let handled = app
                 .handle(&Inbound {
+                    pressed: None,
                     platform: PLATFORM.into(),
                     sender: "@stranger:example.org".into(),
                     event_id: format!("stranger{n}"),
@@ -223,6 +224,7 @@ mod suite {
         assert_eq!(n, 1);
         let handled = app
             .handle(&Inbound {
+                pressed: None,
                 platform: PLATFORM.into(),
                 sender: "kim".into(),
                 event_id: "after-revoke".into(),

@@ -124,6 +124,7 @@ mod suite {
         // Her account is unknown now; Ben's records and Kim's work for Ben carry on.
         let said = app
             .handle(&Inbound {
+                pressed: None,
                 platform: PLATFORM.into(),
                 sender: "ava".into(),
                 event_id: "after-erase".into(),

@@ -67,6 +67,7 @@ mod suite {
         };
         for (n, (who, text)) in script.iter().enumerate() {
             app.handle(&Inbound {
+                pressed: None,
                 platform: PLATFORM.into(),
                 sender: (*who).into(),
                 event_id: format!("e{n}"),

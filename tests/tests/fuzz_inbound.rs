@@ -116,6 +116,7 @@ proptest! {
         let (rt, app) = app();
         let n = EVENT.fetch_add(1, Ordering::SeqCst);
         let inbound = Inbound {
+            pressed: None,
             platform: PLATFORM.into(),
             sender: who.into(),
             event_id: format!("fuzz{n}"),

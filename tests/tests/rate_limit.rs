@@ -15,6 +15,7 @@ mod suite {
 
     fn msg(who: &str, n: usize, text: &str) -> Inbound {
         Inbound {
+            pressed: None,
             platform: PLATFORM.into(),
             sender: who.into(),
             event_id: format!("{who}-{n}"),

@@ -91,6 +91,7 @@ pub async fn chat(bot: &Carebot, handle: &str) -> Result<()> {
         }
         count += 1;
         let inbound = Inbound {
+            pressed: None,
             platform: PLATFORM.into(),
             sender: me.address.clone(),
             event_id: event_id(count),

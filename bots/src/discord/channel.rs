@@ -18,8 +18,24 @@ use serenity::all::{
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Prefix of a button's `custom_id`; what follows is the answer it gives, as if typed.
-pub const ANSWER_PREFIX: &str = "answer:";
+/// Prefix of a button's `custom_id`: `q:<question>:<answer>`, the question it belongs to
+/// (the engine's token) and the answer it gives, as if typed.
+pub const ANSWER_PREFIX: &str = "q:";
+
+/// The prefix buttons had before they carried their question: a press on one of those is
+/// always on a question that has passed.
+pub const OLD_PREFIX: &str = "answer:";
+
+/// The question and answer a button's `custom_id` carries. A button of ours from before
+/// questions were carried gives an empty question, which never matches the one waiting.
+pub fn read_custom_id(id: &str) -> Option<(String, String)> {
+    if let Some(rest) = id.strip_prefix(ANSWER_PREFIX) {
+        let (question, answer) = rest.split_once(':')?;
+        return Some((question.to_string(), answer.to_string()));
+    }
+    id.strip_prefix(OLD_PREFIX)
+        .map(|answer| (String::new(), answer.to_string()))
+}
 
 /// Discord allows 5 buttons in a row and 5 rows in a message.
 const MAX_BUTTONS: usize = 25;
@@ -79,6 +95,7 @@ impl DiscordChannel {
                 text: self.withheld_notice.clone(),
                 buttons: Vec::new(),
                 chart: None,
+                question: String::new(),
             };
         }
         let buttons = m.choices.len() <= MAX_BUTTONS;
@@ -101,6 +118,7 @@ impl DiscordChannel {
                 Vec::new()
             },
             chart,
+            question: m.question.clone().unwrap_or_default(),
         }
     }
 }
@@ -112,6 +130,8 @@ struct Outgoing {
     buttons: Vec<(String, String)>,
     /// A PNG.
     chart: Option<Vec<u8>>,
+    /// The question the buttons answer.
+    question: String,
 }
 
 impl Channel for DiscordChannel {
@@ -139,7 +159,7 @@ impl Channel for DiscordChannel {
                 .enforce_nonce(true);
             let mut file = None;
             if i == last {
-                msg = msg.components(button_rows(&out.buttons));
+                msg = msg.components(button_rows(&out.question, &out.buttons));
                 if let Some(png) = &out.chart {
                     let attachment = CreateAttachment::bytes(png.clone(), "chart.png");
                     msg = msg.add_file(attachment.clone());
@@ -165,15 +185,15 @@ impl Channel for DiscordChannel {
     }
 }
 
-/// Buttons in rows of five; each answers the question as if its answer had been typed.
-fn button_rows(buttons: &[(String, String)]) -> Vec<CreateActionRow> {
+/// Buttons in rows of five; each answers `question` as if its answer had been typed.
+fn button_rows(question: &str, buttons: &[(String, String)]) -> Vec<CreateActionRow> {
     buttons
         .chunks(5)
         .map(|row| {
             CreateActionRow::Buttons(
                 row.iter()
                     .map(|(answer, label)| {
-                        let id: String = format!("{ANSWER_PREFIX}{answer}")
+                        let id: String = format!("{ANSWER_PREFIX}{question}:{answer}")
                             .chars()
                             .take(100)
                             .collect();
@@ -191,5 +211,24 @@ fn button_rows(buttons: &[(String, String)]) -> Vec<CreateActionRow> {
 fn permanent(reason: &str) -> DeliveryError {
     DeliveryError::Permanent {
         reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_custom_id;
+
+    #[test]
+    fn a_button_carries_its_question_and_an_old_one_carries_none() {
+        assert_eq!(
+            read_custom_id("q:a1b2c3d4e5f6:yes"),
+            Some(("a1b2c3d4e5f6".into(), "yes".into()))
+        );
+        assert_eq!(
+            read_custom_id("answer:yes"),
+            Some((String::new(), "yes".into()))
+        );
+        assert_eq!(read_custom_id("q:no-answer"), None);
+        assert_eq!(read_custom_id("someone-elses"), None);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - A direct message is handed over as it is; the core decides everything (unknown accounts
 //!   are told nothing, `link CODE` links).
-//! - A button press is the answer written on the button. Discord wants an acknowledgement
+//! - A button press is the answer written on the button, with the question it belongs to
+//!   (the core refuses a press on a question that has passed). Discord wants an acknowledgement
 //!   within 3 seconds; it is sent once the turn has committed (so the answer is stored before
 //!   the buttons disappear), or after [`ACK_WITHIN`] if the turn is slow.
 //! - In a server channel only staff commands are read (`!carebot …` from a linked keyworker or
@@ -11,7 +12,7 @@
 //! Message ids and interaction ids are the event ids, so an event the gateway replays after a
 //! resume is recognised by the inbound-event table and handled once.
 
-use super::channel::{DiscordChannel, ANSWER_PREFIX};
+use super::channel::{read_custom_id, DiscordChannel};
 use crate::serve::Service;
 use carebot_core::runtime::Inbound;
 use carebot_core::store::people::Identity;
@@ -74,17 +75,20 @@ impl Handler {
         let Some(service) = self.service() else {
             return;
         };
-        let answer = press.data.custom_id.strip_prefix(ANSWER_PREFIX);
-        let (Some(answer), None) = (answer, press.guild_id) else {
+        let button = read_custom_id(&press.data.custom_id);
+        let (Some((question, answer)), None) = (button, press.guild_id) else {
             // Not one of ours, or in a server: acknowledge so Discord shows no error, do nothing.
             acknowledge(ctx, &press, false).await;
             return;
         };
+        // The core decides whether the question is still the one waiting; a press on one
+        // that has passed changes nothing.
         let inbound = Inbound {
+            pressed: Some(question),
             platform: super::PLATFORM.into(),
             sender: press.user.id.to_string(),
             event_id: format!("interaction-{}", press.id),
-            text: answer.to_string(),
+            text: answer,
         };
         let turn = self.receive(service, inbound);
         tokio::pin!(turn);
@@ -146,6 +150,7 @@ impl EventHandler for Handler {
             command.trim().to_string()
         };
         let inbound = Inbound {
+            pressed: None,
             platform: super::PLATFORM.into(),
             sender,
             event_id: format!("message-{}", msg.id),

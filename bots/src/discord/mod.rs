@@ -8,7 +8,10 @@
 //! - `text.rs`: escaping, splitting, nonces.
 //!
 //! Serenity runs the gateway: it reconnects and resumes by itself, and replays what was missed;
-//! the inbound-event table makes a replayed event a no-op.
+//! the inbound-event table makes a replayed event a no-op. A close Discord means for good (a
+//! token it refuses, 4004; an intent the bot was not granted, 4014) ends `carebot discord`
+//! with the reason and a non-zero exit, rather than sending check-ins it can never hear
+//! answers to.
 
 mod channel;
 mod events;
@@ -46,6 +49,10 @@ pub struct Options {
     pub tick_every: Duration,
     /// How often the outbox is looked at when nothing wakes it.
     pub poll_every: Duration,
+    /// How long one REST call may take.
+    pub rest_timeout: Duration,
+    /// How long a rejected token (401) pauses all sending.
+    pub token_pause: Duration,
 }
 
 impl Options {
@@ -61,6 +68,8 @@ impl Options {
             staff_prefix: config.staff_prefix.clone(),
             tick_every: Duration::from_secs(5),
             poll_every: Duration::from_millis(500),
+            rest_timeout: rest::TIMEOUT,
+            token_pause: rest::TOKEN_PAUSE,
         })
     }
 }
@@ -70,20 +79,33 @@ impl Options {
 pub struct Discord {
     service: Arc<Service<DiscordChannel>>,
     shards: Arc<ShardManager>,
-    gateway: JoinHandle<()>,
+    /// Ends only when the gateway stops for good: the reason.
+    gateway: JoinHandle<String>,
+}
+
+/// Why the gateway stopped, for an operator: what Discord said and what to do.
+fn gateway_stopped(e: &serenity::Error) -> String {
+    use serenity::gateway::GatewayError as G;
+    match e {
+        serenity::Error::Gateway(G::InvalidAuthentication) => "Discord refused the bot token (gateway close 4004): set the bot's current token in CAREBOT_DISCORD_TOKEN or [discord] token (the Developer Portal's Bot page can reset it)".into(),
+        serenity::Error::Gateway(G::DisallowedGatewayIntents) => "Discord refused the Message Content intent (gateway close 4014): in the Developer Portal, open the application's Bot page and switch on Message Content Intent under Privileged Gateway Intents (Carebot reads staff commands in server channels with it)".into(),
+        serenity::Error::Gateway(G::InvalidGatewayIntents) => "Discord refused the gateway intents Carebot asked for (gateway close 4013)".into(),
+        other => format!("the Discord gateway stopped: {other}"),
+    }
 }
 
 impl Discord {
     /// Builds the client and starts the gateway connection.
     pub async fn connect(bot: Arc<Carebot>, options: Options) -> Result<Self> {
         let token = options.token.expose_secret();
+        let http = HttpBuilder::new(token).client(rest::client(options.rest_timeout));
         let http = match &options.api_base {
             // Serenity's rate limiter would send straight to discord.com, ignoring the proxy
             // (serenity #1739); behind a proxy the proxy limits, and `rest.rs` reads 429s.
-            Some(base) => HttpBuilder::new(token)
+            Some(base) => http
                 .proxy(base.trim_end_matches('/'))
                 .ratelimiter_disabled(true),
-            None => HttpBuilder::new(token),
+            None => http,
         }
         .build();
         let slot = Arc::new(OnceLock::new());
@@ -101,7 +123,11 @@ impl Discord {
             .context("setting up the Discord client")?;
         let notice = bot.withheld_notice(Withheld::Platform("Discord"));
         let channel = DiscordChannel::new(
-            rest::Rest::new(client.http.clone()),
+            rest::Rest::new(
+                client.http.clone(),
+                options.rest_timeout,
+                options.token_pause,
+            ),
             options.send_health_content,
             notice,
         );
@@ -112,8 +138,9 @@ impl Discord {
         let _ = slot.set(service.clone());
         let shards = client.shard_manager.clone();
         let gateway = tokio::spawn(async move {
-            if let Err(e) = client.start().await {
-                tracing::error!(error = %e, "the Discord gateway stopped");
+            match client.start().await {
+                Err(e) => gateway_stopped(&e),
+                Ok(()) => "the Discord gateway stopped".to_string(),
             }
         });
         Ok(Self {
@@ -128,14 +155,33 @@ impl Discord {
         &self.service
     }
 
-    /// Runs the scheduler and outbox until `shutdown`, then disconnects.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
-        self.service.run(shutdown).await;
+    /// Runs the scheduler and outbox until `shutdown`, then disconnects. If the gateway stops
+    /// for good first, everything stops and the reason is the error.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let service = self.service.clone();
+        let serving = tokio::spawn(async move { service.run(stopped).await });
+        let mut gateway = self.gateway;
+        let failed = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => None,
+            reason = &mut gateway => Some(reason.unwrap_or_else(|e| format!("the Discord gateway task ended: {e}"))),
+        };
+        let _ = stop.send(true);
+        let _ = serving.await;
         self.shards.shutdown_all().await;
-        let _ = self.gateway.await;
+        if failed.is_none() {
+            let _ = gateway.await;
+        }
         // No more events come in; a button press or message still being handled commits,
         // and its reply goes, before the process ends.
         self.service.finish(Duration::from_secs(10)).await;
+        match failed {
+            None => Ok(()),
+            Some(reason) => {
+                tracing::error!(problem = %reason, "stopping: the Discord gateway is gone");
+                Err(anyhow::anyhow!(reason))
+            }
+        }
     }
 }
 
@@ -147,7 +193,7 @@ pub async fn serve(
 ) -> Result<()> {
     let discord = Discord::connect(Arc::new(bot), options).await?;
     let store = discord.service().bot().store.clone();
-    discord.run(shutdown).await;
+    let ran = discord.run(shutdown).await;
     store.close().await;
-    Ok(())
+    ran
 }

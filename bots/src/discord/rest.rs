@@ -16,23 +16,38 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How long one REST call may take before it is given up on (and retried later): one hung
+/// connection must not hold every delivery up.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// After Discord rejects the token (401), how long no call at all is made. Discord asks bots
+/// to stop, and blocks an address after 10,000 invalid requests in 10 minutes.
+pub const TOKEN_PAUSE: Duration = Duration::from_secs(300);
+
 /// Discord's REST API, as the adapter uses it.
 pub struct Rest {
     /// Serenity's client: token, proxy and (in production) its rate limiter.
     pub(crate) http: Arc<Http>,
     /// Sends requests when serenity's rate limiter is off (a proxy is in front).
     direct: reqwest::Client,
-    /// After a global 429, no call is made before this.
+    /// After a global 429 or a 401, no call is made before this.
     paused_until: Mutex<Option<Instant>>,
+    /// How long a 401 pauses every call.
+    token_pause: Duration,
+    /// Whether the last answer was a 401, so the reason is logged once, not per message.
+    token_refused: std::sync::atomic::AtomicBool,
 }
 
 impl Rest {
-    /// Calls through `http` (and its rate limiter, when it has one).
-    pub fn new(http: Arc<Http>) -> Self {
+    /// Calls through `http` (and its rate limiter, when it has one); each call gives up
+    /// after `timeout`, and a 401 pauses every call for `token_pause`.
+    pub fn new(http: Arc<Http>, timeout: Duration, token_pause: Duration) -> Self {
         Self {
             http,
-            direct: reqwest::Client::new(),
+            direct: client(timeout),
             paused_until: Mutex::new(None),
+            token_pause,
+            token_refused: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -49,6 +64,13 @@ impl Rest {
             reason: format!("{what}: Discord could not be reached ({kind})"),
         })?;
         let status = response.status();
+        if status != StatusCode::UNAUTHORIZED
+            && self
+                .token_refused
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::info!("Discord accepts the bot token again; sending resumes");
+        }
         let headers = response.headers().clone();
         let body = response
             .bytes()
@@ -89,9 +111,7 @@ impl Rest {
             let global = headers.contains_key("x-ratelimit-global")
                 || json["global"].as_bool().unwrap_or(false);
             if global {
-                let until = Instant::now() + after.unwrap_or(Duration::from_secs(1));
-                let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-                *paused = Some(paused.map_or(until, |p| p.max(until)));
+                self.pause_for(after.unwrap_or(Duration::from_secs(1)));
             }
             let scope = if global { "global" } else { "route" };
             return DeliveryError::Retry {
@@ -109,10 +129,21 @@ impl Rest {
                 reason,
             }
         } else if status == StatusCode::UNAUTHORIZED {
-            // A wrong or revoked token: fixing the configuration should let every waiting
+            // A wrong or revoked token: no call at all for a while (one 401, not one per
+            // waiting message), said once; fixing the configuration lets every waiting
             // message through, so none is given up on for it.
+            self.pause_for(self.token_pause);
+            if !self
+                .token_refused
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::error!(
+                    pause_seconds = self.token_pause.as_secs(),
+                    "Discord rejected the bot token (401): all sending is paused; set the bot's current token in CAREBOT_DISCORD_TOKEN or [discord] token and restart"
+                );
+            }
             DeliveryError::Retry {
-                after: None,
+                after: Some(self.token_pause),
                 reason: format!("{what}: Discord rejected the bot token (401)"),
             }
         } else {
@@ -120,13 +151,32 @@ impl Rest {
         }
     }
 
-    /// Sleeps until a global rate limit Discord told us about has passed.
+    /// No call is made for `d` from now (or longer, if already paused longer).
+    fn pause_for(&self, d: Duration) {
+        let until = Instant::now() + d;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        *paused = Some(paused.map_or(until, |p| p.max(until)));
+    }
+
+    /// Sleeps until a global rate limit or a token pause has passed.
     async fn wait_out_global_limit(&self) {
         let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = until {
             tokio::time::sleep_until(until).await;
         }
     }
+}
+
+/// An HTTP client whose every request gives up after `timeout`.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .build()
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "an HTTP client with a timeout could not be built; using the default");
+            reqwest::Client::new()
+        })
 }
 
 /// `Retry-After` (seconds, possibly fractional), else the body's `retry_after`.
@@ -165,12 +215,16 @@ mod tests {
     use reqwest::header::{HeaderMap, HeaderValue};
 
     fn rest() -> Rest {
-        Rest::new(Arc::new(
-            serenity::http::HttpBuilder::new("token")
-                .proxy("http://127.0.0.1:9")
-                .ratelimiter_disabled(true)
-                .build(),
-        ))
+        Rest::new(
+            Arc::new(
+                serenity::http::HttpBuilder::new("token")
+                    .proxy("http://127.0.0.1:9")
+                    .ratelimiter_disabled(true)
+                    .build(),
+            ),
+            TIMEOUT,
+            TOKEN_PAUSE,
+        )
     }
 
     #[tokio::test]

@@ -178,6 +178,7 @@ pub async fn on_event(
         .channel()
         .remember(&ev.sender, room.room_id(), encrypted);
     let inbound = Inbound {
+        pressed: None,
         platform: PLATFORM.into(),
         sender: ev.sender.to_string(),
         event_id: ev.event_id.to_string(),

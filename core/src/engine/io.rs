@@ -26,6 +26,16 @@ pub enum Input {
         /// The run it belongs to: a timer for an earlier run does nothing.
         run: u64,
     },
+    /// The person pressed a quick-answer button. `question` is the token the button was made
+    /// with ([`super::state::Frame::question`]); a press on a question that has passed (an
+    /// old message, yesterday's check-in) changes nothing and is told so: a consent or any
+    /// other answer never comes from a stale button.
+    Pressed {
+        /// The question the button belonged to.
+        question: String,
+        /// What it answers, as if typed.
+        answer: String,
+    },
     /// The person's chat account presented a different cryptographic identity from the one
     /// it was linked with (a reset, or someone else): staff are told. Messages with health
     /// information are held back by the adapter until a fresh link code is used.
@@ -156,6 +166,10 @@ pub struct OutMessage {
     /// A chart of the numbers the text gives in words, for channels that show images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chart: Option<crate::chart::Chart>,
+    /// With `choices`: the question they answer, for a channel's buttons to carry back in
+    /// [`Input::Pressed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
 }
 
 /// One quick answer.

@@ -38,12 +38,17 @@ impl Turn<'_> {
         choices: Vec<ChoiceButton>,
         list: bool,
     ) {
+        // Buttons carry the question they answer, so a press after it has passed is known.
+        let question = (!choices.is_empty())
+            .then(|| self.s.active.as_ref().map(super::state::Frame::question))
+            .flatten();
         let shown = OutMessage {
             text: String::new(),
             sensitive,
             choices,
             list,
             chart: None,
+            question,
         };
         let room = MAX_MESSAGE_CHARS
             .saturating_sub(shown.plain().chars().count())

@@ -55,6 +55,19 @@ pub struct Frame {
     pub flagged: Vec<String>,
 }
 
+impl Frame {
+    /// A short token for the question this frame is waiting on: this run of this flow, this
+    /// step, this item. The same question asked again after an odd answer keeps it; the same
+    /// words asked in tomorrow's run do not.
+    pub fn question(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(
+            format!("{}\n{}\n{}\n{}", self.flow, self.run, self.step, self.item).as_bytes(),
+        );
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Engine-level yes/no questions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]

@@ -56,6 +56,7 @@ pub fn step(
                 }
             }
         }
+        Input::Pressed { question, answer } => t.on_press(&question, &answer),
         Input::Timer { kind, flow, run } => t.on_timer(kind, &flow, run),
         Input::AccountChanged { platform } => t.on_account_changed(&platform),
     }
@@ -76,6 +77,22 @@ pub(super) struct Turn<'a> {
 impl Turn<'_> {
     pub(super) fn lang(&self) -> &str {
         &self.ctx.profile.language
+    }
+
+    /// A button press: the answer, if the button belongs to the question waiting now;
+    /// otherwise "that question has passed", and nothing changes.
+    fn on_press(&mut self, question: &str, answer: &str) {
+        let current = (self.s.awaiting == Awaiting::Nothing)
+            .then(|| self.s.active.as_ref().map(Frame::question))
+            .flatten();
+        if current.as_deref() == Some(question) {
+            return self.on_message(answer);
+        }
+        self.say_system("question_passed", Map::new());
+        // The question waiting now, with its own buttons, so the right one is at hand.
+        if self.s.awaiting == Awaiting::Nothing {
+            self.ask_again();
+        }
     }
 
     fn on_message(&mut self, raw: &str) {

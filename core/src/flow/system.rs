@@ -338,6 +338,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("account_changed", &["platform"]),
     ("unreadable", &[]),
     ("no_words", &[]),
+    ("question_passed", &[]),
     ("review_unclear", &[]),
     ("digest_intro", &["name"]),
     (

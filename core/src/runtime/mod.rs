@@ -43,8 +43,11 @@ pub struct Inbound {
     pub sender: String,
     /// The platform's id of this event, for de-duplication.
     pub event_id: String,
-    /// What they wrote.
+    /// What they wrote (for a button press: the answer written on the button).
     pub text: String,
+    /// For a button press: the question token the button carried
+    /// ([`OutMessage::question`]); `None` for anything typed.
+    pub pressed: Option<String>,
 }
 
 /// What became of an inbound message.
@@ -139,7 +142,8 @@ impl Carebot {
         }
         // A fresh code from staff re-links an account that is already linked (after its
         // identity changed, say); anything else that looks like a code is an ordinary message.
-        if link_code(&msg.text).is_some()
+        if msg.pressed.is_none()
+            && link_code(&msg.text).is_some()
             && self
                 .try_link(&who, &key, &msg.text, now.timestamp_millis())
                 .await?
@@ -157,7 +161,13 @@ impl Carebot {
                 profile,
                 &who,
                 Some(&key),
-                Input::Message(msg.text.clone()),
+                match &msg.pressed {
+                    Some(question) => Input::Pressed {
+                        question: question.clone(),
+                        answer: msg.text.clone(),
+                    },
+                    None => Input::Message(msg.text.clone()),
+                },
                 now,
                 None,
             )

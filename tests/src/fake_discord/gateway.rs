@@ -1,6 +1,8 @@
 //! The fake gateway: one websocket route speaking just enough of Discord's protocol.
 //!
-//! HELLO on connect; IDENTIFY → READY (a new session); HEARTBEAT → HEARTBEAT_ACK (without it
+//! HELLO on connect; IDENTIFY → READY (a new session), or a close as Discord does: 4004 for a
+//! token it does not accept, 4014 for the privileged Message Content intent when the portal
+//! has not granted it; HEARTBEAT → HEARTBEAT_ACK (without it
 //! serenity reconnects); RESUME with the right session → every dispatch after the client's
 //! sequence number, then RESUMED. Dispatches made while no client is connected wait in the
 //! history for that replay, which is how Discord loses nothing across a reconnect.
@@ -89,6 +91,13 @@ async fn connection(shared: Arc<Shared>, mut socket: WebSocket) {
                     Some(Ok(_)) => continue,
                 };
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                if let Some((code, reason)) = refused(&shared, &frame) {
+                    shared.lock().closes.push(code);
+                    let _ = socket
+                        .send(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
+                        .await;
+                    break;
+                }
                 let replies = on_frame(&shared, &frame, &tx);
                 for reply in replies {
                     if !send(&mut socket, &reply).await {
@@ -119,6 +128,25 @@ async fn connection(shared: Arc<Shared>, mut socket: WebSocket) {
     }
     drop(inner);
     shared.changed.notify_waiters();
+}
+
+/// The close Discord answers an IDENTIFY with, if it refuses it: a token it does not know
+/// (4004), or a privileged intent the bot was not granted (4014).
+fn refused(shared: &Shared, frame: &Value) -> Option<(u16, &'static str)> {
+    if frame["op"].as_u64() != Some(2) {
+        return None;
+    }
+    let inner = shared.lock();
+    let d = &frame["d"];
+    let token = d["token"].as_str().unwrap_or_default();
+    if token.trim_start_matches("Bot ") != inner.token {
+        return Some((4004, "Authentication failed."));
+    }
+    let intents = d["intents"].as_u64().unwrap_or(0);
+    if inner.message_content_denied && intents & super::MESSAGE_CONTENT != 0 {
+        return Some((4014, "Disallowed intent(s)."));
+    }
+    None
 }
 
 /// The frames to answer `frame` with. IDENTIFY and RESUME make this the live connection.
@@ -158,5 +186,52 @@ fn on_frame(shared: &Shared, frame: &Value, tx: &mpsc::UnboundedSender<Out>) -> 
             out
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Shared {
+        Shared {
+            inner: std::sync::Mutex::new(Inner {
+                token: "good".into(),
+                ..Inner::default()
+            }),
+            changed: tokio::sync::Notify::new(),
+            ws_url: String::new(),
+        }
+    }
+
+    fn identify(token: &str, intents: u64) -> Value {
+        json!({ "op": 2, "d": { "token": token, "intents": intents } })
+    }
+
+    #[test]
+    fn an_identify_with_a_token_it_does_not_know_is_closed_with_4004() {
+        let s = shared();
+        assert_eq!(refused(&s, &identify("bad", 0)).map(|r| r.0), Some(4004));
+        assert_eq!(refused(&s, &identify("Bot good", 0)), None);
+        assert_eq!(refused(&s, &identify("good", 0)), None);
+    }
+
+    #[test]
+    fn a_privileged_intent_not_granted_is_closed_with_4014() {
+        let s = shared();
+        let content = identify("good", super::super::MESSAGE_CONTENT | 1 << 12);
+        assert_eq!(refused(&s, &content), None, "granted by default");
+        s.lock().message_content_denied = true;
+        assert_eq!(refused(&s, &content).map(|r| r.0), Some(4014));
+        assert_eq!(
+            refused(&s, &identify("good", 1 << 12)),
+            None,
+            "DMs alone need no grant"
+        );
+        assert_eq!(
+            refused(&s, &json!({ "op": 1, "d": null })),
+            None,
+            "only IDENTIFY is checked"
+        );
     }
 }

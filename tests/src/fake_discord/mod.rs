@@ -119,6 +119,17 @@ pub(crate) struct Inner {
     pub replay_overlap: usize,
     /// Ids handed out for channels, messages and interactions.
     pub next_id: u64,
+    /// The bot token Discord accepts; any other in IDENTIFY closes with 4004.
+    pub token: String,
+    /// Whether the bot has the privileged Message Content intent switched on in the portal;
+    /// without it, an IDENTIFY asking for it closes with 4014.
+    pub message_content_denied: bool,
+    /// Close codes the gateway closed with, in order.
+    pub closes: Vec<u16>,
+    /// Users who do not accept the bot's direct messages (sends to them: 403, code 50007).
+    pub refusing_dms: std::collections::HashSet<u64>,
+    /// Message sends to leave hanging (never answered), as a stuck connection does.
+    pub hang_sends: usize,
 }
 
 impl Inner {
@@ -143,6 +154,12 @@ impl Shared {
     }
 }
 
+/// The bot token the fake accepts unless told otherwise.
+pub const TOKEN: &str = "fake-bot-token";
+
+/// Discord's privileged Message Content intent (1 << 15).
+pub const MESSAGE_CONTENT: u64 = 1 << 15;
+
 /// A running fake Discord.
 pub struct FakeDiscord {
     /// Where it listens.
@@ -158,7 +175,10 @@ impl FakeDiscord {
             .expect("bind a local port");
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                token: TOKEN.into(),
+                ..Inner::default()
+            }),
             changed: Notify::new(),
             ws_url: format!("ws://{addr}/gateway"),
         });
@@ -167,6 +187,31 @@ impl FakeDiscord {
             let _ = axum::serve(listener, app).await;
         });
         Self { addr, shared }
+    }
+
+    /// From now on only `token` is accepted (as when the bot's token is reset in the portal).
+    pub fn accept_only_token(&self, token: &str) {
+        self.shared.lock().token = token.into();
+    }
+
+    /// The next `n` message sends get no answer at all (the connection hangs).
+    pub fn hang_next_sends(&self, n: usize) {
+        self.shared.lock().hang_sends = n;
+    }
+
+    /// `user` no longer accepts the bot's direct messages (closed DMs, or blocked the bot).
+    pub fn refuse_dms(&self, user: u64) {
+        self.shared.lock().refusing_dms.insert(user);
+    }
+
+    /// The bot's Message Content intent is switched off in the portal.
+    pub fn deny_message_content(&self) {
+        self.shared.lock().message_content_denied = true;
+    }
+
+    /// The close codes the gateway sent, in order.
+    pub fn closes(&self) -> Vec<u16> {
+        self.shared.lock().closes.clone()
     }
 
     /// What to give serenity's `HttpBuilder::proxy`.

@@ -1,7 +1,10 @@
 //! The fake REST API: the few routes the adapter uses, each recorded.
 //!
 //! Message sends honour `enforce_nonce` as Discord does (the same nonce in the same channel
-//! returns the first message instead of making another) and can be told to answer 429.
+//! returns the first message instead of making another) and can be told to answer 429. Every
+//! bot call must carry `Authorization: Bot <token>` with the token the fake accepts (else 401,
+//! as Discord answers a reset token), and a send to someone who refuses the bot's direct
+//! messages is a 403 with code 50007.
 
 use super::{gateway, Call, SentMessage, Shared};
 use axum::body::Bytes;
@@ -49,6 +52,22 @@ async fn gateway_bot(State(shared): State<Arc<Shared>>) -> Json<Value> {
     }))
 }
 
+/// A 401 for a call without the token the fake accepts.
+fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    let expected = format!("Bot {}", shared.lock().token);
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    (given != expected).then(|| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "message": "401: Unauthorized", "code": 0 })),
+        )
+            .into_response()
+    })
+}
+
 /// A global 429, if the global limit says so.
 fn over_global_limit(shared: &Shared) -> Option<Response> {
     let mut inner = shared.lock();
@@ -82,7 +101,16 @@ fn over_global_limit(shared: &Shared) -> Option<Response> {
     Some(response)
 }
 
-async fn open_dm(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn open_dm(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = unauthorized(&shared, &headers) {
+        record(
+            &shared,
+            "POST /api/v10/users/@me/channels".into(),
+            StatusCode::UNAUTHORIZED,
+            Value::Null,
+        );
+        return refused;
+    }
     if let Some(limited) = over_global_limit(&shared) {
         record(
             &shared,
@@ -132,9 +160,45 @@ async fn send_message(
             Vec::new(),
         ),
     };
+    if let Some(refused) = unauthorized(&shared, &headers) {
+        record(&shared, route, StatusCode::UNAUTHORIZED, payload);
+        return refused;
+    }
+    let hang = {
+        let mut inner = shared.lock();
+        let hang = inner.hang_sends > 0;
+        inner.hang_sends = inner.hang_sends.saturating_sub(1);
+        hang
+    };
+    if hang {
+        // Recorded with status 599: asked, never answered.
+        record(
+            &shared,
+            route,
+            StatusCode::from_u16(599).expect("status"),
+            payload,
+        );
+        // A stuck connection: no answer, ever (the client must give up by itself).
+        return std::future::pending::<Response>().await;
+    }
     if let Some(limited) = over_global_limit(&shared) {
         record(&shared, route, StatusCode::TOO_MANY_REQUESTS, payload);
         return limited;
+    }
+    let refuses = {
+        let inner = shared.lock();
+        inner
+            .dm_channels
+            .iter()
+            .any(|(u, c)| *c == channel && inner.refusing_dms.contains(u))
+    };
+    if refuses {
+        record(&shared, route, StatusCode::FORBIDDEN, payload);
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "message": "Cannot send messages to this user", "code": 50007 })),
+        )
+            .into_response();
     }
     let limit = shared.lock().rate_limits.pop_front();
     if let Some((after, global)) = limit {

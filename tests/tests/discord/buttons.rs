@@ -120,3 +120,76 @@ async fn a_press_pressed_once_is_acknowledged_once_and_answers_once() {
     rig.quiet().await;
     rig.stop().await;
 }
+
+const PRIVACY: &str = "Your information belongs to you, Ava. Staff who care for you can see your check-ins. Your family only hear what you say they can.\nWould you like to choose what your family can hear?";
+const SHARE_MOOD: &str = "May I share how you are feeling with Sam Thompson?";
+const PASSED: &str =
+    "That button was for an earlier question, so I haven't used it. Nothing has changed.";
+
+/// The mood consent Ava has recorded for Sam, if any.
+async fn mood_consent(rig: &Rig) -> Option<carebot_core::domain::Decision> {
+    rig.bot()
+        .store
+        .consents_of(rig.app.id("ava"))
+        .await
+        .expect("consents")
+        .into_iter()
+        .find(|c| c.category == "mood")
+        .map(|c| c.decision)
+}
+
+/// Discord delivers a press on any old message at any time. A "Yes" left on an earlier
+/// question (here: "would you like to choose", answered by typing) must not answer "May I
+/// share how you are feeling with Sam?"; nor may yesterday's "Yes" to that same question
+/// answer today's.
+#[tokio::test]
+async fn a_button_on_a_question_that_has_passed_never_gives_consent() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.fake.dm(AVA, "ava", "privacy");
+    let intro = rig.next(AVA, PRIVACY).await;
+    // Typed, so the buttons stay on the intro.
+    rig.fake.dm(AVA, "ava", "yes");
+    let share = rig.next(AVA, SHARE_MOOD).await;
+    rig.fake.press(AVA, "ava", &intro, "Yes");
+    rig.next(AVA, PASSED).await;
+    // The question waiting is asked again, with its own buttons.
+    let again = rig.next(AVA, SHARE_MOOD).await;
+    assert_eq!(again.buttons().len(), 3);
+    assert_eq!(
+        mood_consent(&rig).await,
+        None,
+        "the stale press recorded nothing"
+    );
+
+    // The buttons of the question waiting (on either copy of it) do answer it.
+    rig.fake.press(AVA, "ava", &share, "No");
+    rig.next(
+        AVA,
+        "May I share how you are getting on with your goals with Sam Thompson?",
+    )
+    .await;
+    assert_eq!(
+        mood_consent(&rig).await,
+        Some(carebot_core::domain::Decision::No)
+    );
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next_to(AVA).await;
+
+    // Later, the same question in a new run: the old message's "Yes" has passed.
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "yes");
+    rig.next(AVA, SHARE_MOOD).await;
+    rig.fake.press(AVA, "ava", &share, "Yes");
+    rig.next(AVA, PASSED).await;
+    rig.next(AVA, SHARE_MOOD).await;
+    assert_eq!(
+        mood_consent(&rig).await,
+        Some(carebot_core::domain::Decision::No),
+        "still the decision she made"
+    );
+    rig.quiet().await;
+    rig.stop().await;
+}

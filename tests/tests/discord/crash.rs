@@ -226,3 +226,56 @@ async fn killed_at_random_moments_the_bot_loses_no_answer_and_repeats_no_reply()
         run_seed(seed).await;
     }
 }
+
+/// Waits for `child` to exit by itself, up to `within`.
+fn exits_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            return Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A close that Discord means for good ends `carebot discord` with a non-zero exit and the
+/// reason an operator can act on: a reset token (4004), and the Message Content intent off in
+/// the portal (4014). Without this the process would run on, sending check-ins it can never
+/// hear answers to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_or_intent_stops_the_binary_with_the_reason() {
+    for (refuse, code, says) in [
+        (0, 4004u16, "refused the bot token (gateway close 4004)"),
+        (1, 4014, "Message Content Intent"),
+    ] {
+        let fake = FakeDiscord::start().await;
+        if refuse == 0 {
+            fake.accept_only_token("a-newer-token");
+        } else {
+            fake.deny_message_content();
+        }
+        let dir = tempfile::tempdir().expect("temp");
+        seed_home(dir.path());
+        let mut bot = start_bot(dir.path(), &fake);
+        let status =
+            tokio::task::block_in_place(|| exits_within(&mut bot, Duration::from_secs(60)));
+        let log = std::fs::read_to_string(dir.path().join("carebot.log")).expect("log");
+        let Some(status) = status else {
+            panic!(
+                "carebot discord did not exit by itself (closes {:?}):\n{log}",
+                fake.closes()
+            );
+        };
+        assert!(!status.success(), "exit status {status}");
+        assert_eq!(fake.closes(), [code]);
+        assert!(
+            log.contains(says),
+            "the reason is not in the output:\n{log}"
+        );
+        assert!(!log.contains("panicked"), "{log}");
+    }
+}

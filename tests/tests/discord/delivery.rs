@@ -110,6 +110,7 @@ async fn a_keyworkers_digest_arrives_with_its_mood_chart_attached() {
     let rig = Rig::start(Setup {
         health: true,
         digest: true,
+        ..Setup::default()
     })
     .await;
     rig.fake.dm(AVA, "ava", "check in");
@@ -249,5 +250,95 @@ async fn a_long_read_back_arrives_in_parts_once_each_even_when_a_response_is_los
         rig.next_to(AVA).await;
     }
     rig.quiet().await;
+    rig.stop().await;
+}
+
+/// Waits until some outbox row has failed `n` times in all (so its retry time is set).
+async fn failures_recorded(rig: &Rig, n: i64) {
+    for _ in 0..200 {
+        if rig
+            .app
+            .count("SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM outbox WHERE platform = 'discord'")
+            .await
+            >= n
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no delivery failure was recorded");
+}
+
+/// A connection that never answers is given up on after the REST timeout, and the message
+/// goes on the next attempt: one stuck call holds nothing up for good.
+#[tokio::test]
+async fn a_hung_request_times_out_and_the_message_is_delivered_later() {
+    let rig = Rig::start(Setup {
+        rest_timeout: Some(Duration::from_secs(1)),
+        ..Setup::default()
+    })
+    .await;
+    rig.fake.hang_next_sends(1);
+    rig.fake.dm(AVA, "ava", "privacy");
+    failures_recorded(&rig, 1).await;
+    assert_eq!(message_sends(&rig), [599], "one send, left hanging");
+    rig.app.clock.advance(chrono::Duration::seconds(3));
+    rig.service.wake();
+    rig.next(AVA, PRIVACY).await;
+    assert_eq!(message_sends(&rig), [599, 200]);
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+/// After Discord rejects the token, no call is made at all for the pause (not one 401 per
+/// waiting message, which would get the bot's address banned); with the token good again,
+/// everything waiting goes.
+#[tokio::test]
+async fn a_rejected_token_pauses_all_sending_after_one_request() {
+    let rig = Rig::start(Setup {
+        token_pause: Some(Duration::from_secs(5)),
+        ..Setup::default()
+    })
+    .await;
+    rig.fake.accept_only_token("a-newer-token");
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.fake.dm(KIM, "kim", "help");
+    rig.fake
+        .wait_until("the 401", |v| v.calls().iter().any(|c| c.status == 401))
+        .await;
+    // Both messages are stored and waiting; the first call's 401 holds every other back.
+    for _ in 0..100 {
+        if rig
+            .app
+            .count("SELECT COUNT(*) FROM outbox WHERE platform = 'discord' AND status = 'pending'")
+            .await
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = |rig: &Rig| {
+        rig.fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.status == 401)
+            .count()
+    };
+    assert_eq!(refused(&rig), 1);
+    // The token is put right (in Discord, as after a restart with the new token).
+    rig.fake
+        .accept_only_token(carebot_tests::fake_discord::TOKEN);
+    rig.app.clock.advance(chrono::Duration::seconds(600));
+    rig.service.wake();
+    // Each person's message arrives (in which order depends on the pause, not on them).
+    let sent = rig.fake.wait_for_messages(2).await;
+    let mut to: Vec<u64> = sent.iter().map(|m| m.to).collect();
+    to.sort_unstable();
+    assert_eq!(to, [AVA, KIM]);
+    assert!(sent
+        .iter()
+        .any(|m| m.to == AVA && m.content == carebot::discord::escape(PRIVACY)));
+    assert_eq!(refused(&rig), 1, "one rejected call in all");
     rig.stop().await;
 }

@@ -182,3 +182,47 @@ async fn a_keyworker_is_reminded_of_a_review_and_records_it_from_a_server_channe
     assert_eq!(to_server, 0, "nothing is ever posted in the server channel");
     rig.stop().await;
 }
+
+/// Discord refuses a direct message with 50007 when the person has closed their DMs or
+/// blocked the bot. An alert that cannot reach the keyworker that way climbs the ladder at
+/// once: the manager is told, without waiting for the acknowledgement time.
+#[tokio::test]
+async fn an_alert_a_keyworker_cannot_be_sent_goes_to_the_manager_at_once() {
+    const MARIA: u64 = 1004;
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    let now = rig.app.clock.now().timestamp_millis();
+    rig.bot()
+        .store
+        .bind_identity(
+            &carebot_core::store::people::Identity {
+                platform: "discord".into(),
+                address: MARIA.to_string(),
+            },
+            rig.app.id("maria"),
+            now,
+        )
+        .await
+        .expect("bind maria");
+    rig.fake.refuse_dms(KIM);
+    rig.fake.dm(AVA, "ava", "the night carer slapped me");
+    let reply = rig.next_to(AVA).await;
+    assert!(
+        reply.content.contains("not your fault"),
+        "{}",
+        reply.content
+    );
+    let escalated = rig.next_to(MARIA).await;
+    assert!(escalated.content.contains("Ava"), "{}", escalated.content);
+    let refused = rig
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.status == 403)
+        .count();
+    assert!(refused >= 1, "Kim's DM was refused");
+    rig.stop().await;
+}

@@ -34,6 +34,10 @@ pub struct Setup {
     pub health: bool,
     /// The keyworkers' morning digest.
     pub digest: bool,
+    /// How long one REST call may take (default: the adapter's own).
+    pub rest_timeout: Option<Duration>,
+    /// How long a 401 pauses all sending (default: the adapter's own).
+    pub token_pause: Option<Duration>,
 }
 
 /// Carebot connected to the fake Discord, its service loop running.
@@ -42,7 +46,7 @@ pub struct Rig {
     pub fake: FakeDiscord,
     pub service: Arc<Service<DiscordChannel>>,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
     /// Messages already looked at by [`Rig::next`].
     seen: AtomicUsize,
 }
@@ -87,6 +91,8 @@ impl Rig {
                 // The scheduler is run by the tests, at the times they set.
                 tick_every: Duration::from_secs(3600),
                 poll_every: Duration::from_millis(50),
+                rest_timeout: setup.rest_timeout.unwrap_or(Duration::from_secs(15)),
+                token_pause: setup.token_pause.unwrap_or(Duration::from_secs(300)),
             },
         )
         .await
@@ -149,7 +155,11 @@ impl Rig {
     /// Discord enforces; and for every button press: acknowledged within Discord's window.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        let ended = tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the adapter stops when told")
+            .expect("the adapter task did not panic");
+        assert!(ended.is_ok(), "the adapter ended with an error: {ended:?}");
         assert_eq!(
             self.fake.late_callbacks(),
             0,

@@ -73,6 +73,7 @@ mod suite {
 /// A message from `who` on the test platform.
 fn inbound(who: &str, event: &str, text: &str) -> carebot_core::runtime::Inbound {
     carebot_core::runtime::Inbound {
+        pressed: None,
         platform: carebot_tests::app::PLATFORM.into(),
         sender: who.into(),
         event_id: event.into(),
