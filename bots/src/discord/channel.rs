@@ -11,6 +11,8 @@ use super::text::{nonce, parts};
 use carebot_core::engine::OutMessage;
 use carebot_core::runtime::{Channel, DeliveryError};
 use carebot_core::store::outbox::OutboxRow;
+use carebot_core::store::people::Identity;
+use carebot_core::store::Store;
 use serenity::all::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
     CreateMessage, LightMethod, Multipart, MultipartUpload, Nonce, Request, Route,
@@ -49,23 +51,58 @@ pub struct DiscordChannel {
     withheld_notice: String,
     /// User id → their DM channel, so each message costs one call, not two.
     dm_channels: Mutex<HashMap<u64, ChannelId>>,
+    /// Where DM channels are remembered across restarts (with the linked identity).
+    store: Store,
 }
 
 impl DiscordChannel {
-    /// A channel sending through `rest`.
-    pub fn new(rest: Rest, send_health_content: bool, withheld_notice: String) -> Self {
+    /// A channel sending through `rest`, remembering DM channels in `store`.
+    pub fn new(
+        rest: Rest,
+        send_health_content: bool,
+        withheld_notice: String,
+        store: Store,
+    ) -> Self {
         Self {
             rest,
             send_health_content,
             withheld_notice,
             dm_channels: Mutex::new(HashMap::new()),
+            store,
         }
     }
 
-    /// The DM channel with `user`, opened once and remembered.
+    /// The REST client (for the adapter's own reads, such as catching up after a new session).
+    pub(crate) fn rest(&self) -> &Rest {
+        &self.rest
+    }
+
+    /// The DM channel with `user`: from memory, else from the store (a linked person's is kept
+    /// there), else opened once and remembered in both. Opening DMs again on every start is
+    /// the mass-DM pattern Discord warns may get a bot limited.
     async fn dm_channel(&self, user: u64) -> Result<ChannelId, DeliveryError> {
         if let Some(id) = self.lock_dms().get(&user) {
             return Ok(*id);
+        }
+        let account = Identity {
+            platform: super::PLATFORM.into(),
+            address: user.to_string(),
+        };
+        let stored =
+            self.store
+                .delivery_channel(&account)
+                .await
+                .map_err(|e| DeliveryError::Retry {
+                    after: None,
+                    reason: format!("looking up a direct message channel: {e}"),
+                })?;
+        if let Some(id) = stored
+            .and_then(|c| c.parse::<u64>().ok())
+            .filter(|id| *id != 0)
+        {
+            let id = ChannelId::new(id);
+            self.lock_dms().insert(user, id);
+            return Ok(id);
         }
         let body = serde_json::to_vec(&serde_json::json!({ "recipient_id": user.to_string() }))
             .map_err(|_| permanent("opening a direct message: bad request"))?;
@@ -80,6 +117,14 @@ impl DiscordChannel {
                 reason: "opening a direct message: Discord's answer had no channel id".into(),
             })?;
         let id = ChannelId::new(id);
+        if let Err(e) = self
+            .store
+            .remember_delivery_channel(&account, &id.to_string())
+            .await
+        {
+            // Only a cost: it is opened again next time.
+            tracing::warn!(error = %e, "a direct message channel could not be remembered");
+        }
         self.lock_dms().insert(user, id);
         Ok(id)
     }

@@ -11,14 +11,20 @@
 //!
 //! Message ids and interaction ids are the event ids, so an event the gateway replays after a
 //! resume is recognised by the inbound-event table and handled once.
+//!
+//! A new session (at start, or after Discord refused to resume an expired one) replays
+//! nothing, so on every READY the adapter reads each linked person's DM channel after the last
+//! message it handled from them (the cursor kept with their identity) and hands over what it
+//! missed, oldest first. What it had already handled is a no-op, as a replay is.
 
 use super::channel::{read_custom_id, DiscordChannel};
 use crate::serve::Service;
-use carebot_core::runtime::Inbound;
+use carebot_core::runtime::{DeliveryError, Handled, Inbound};
 use carebot_core::store::people::Identity;
 use serenity::all::{
-    ComponentInteraction, Context, CreateInteractionResponse, CreateInteractionResponseMessage,
-    EventHandler, Interaction, Message, Ready,
+    ChannelId, ComponentInteraction, Context, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EventHandler, Interaction, LightMethod, Message, Ready,
+    Request, Route,
 };
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -62,13 +68,7 @@ impl Handler {
 
     /// Hands one message to the core, logging (without its text) if it could not be saved.
     async fn receive(&self, service: &Service<DiscordChannel>, inbound: Inbound) -> bool {
-        match service.receive(&inbound).await {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::error!(error = %e, "a Discord message could not be handled");
-                false
-            }
-        }
+        receive(service, &inbound).await.is_some()
     }
 
     async fn button(&self, ctx: &Context, press: ComponentInteraction) {
@@ -103,6 +103,143 @@ impl Handler {
     }
 }
 
+/// Hands one message to the core; `None` (logged, without its text) if it could not be saved.
+async fn receive(service: &Service<DiscordChannel>, inbound: &Inbound) -> Option<Handled> {
+    match service.receive(inbound).await {
+        Ok(handled) => Some(handled),
+        Err(e) => {
+            tracing::error!(error = %e, "a Discord message could not be handled");
+            None
+        }
+    }
+}
+
+/// Moves the sender's cursor past a direct message that was handled (or seen before).
+async fn handled_up_to(service: &Service<DiscordChannel>, sender: &str, message: u64) {
+    let Ok(id) = i64::try_from(message) else {
+        return;
+    };
+    let account = Identity {
+        platform: super::PLATFORM.into(),
+        address: sender.into(),
+    };
+    if let Err(e) = service
+        .bot()
+        .store
+        .advance_delivery_cursor(&account, id)
+        .await
+    {
+        tracing::warn!(error = %e, "the last direct message handled could not be noted");
+    }
+}
+
+/// How many messages one read of a DM channel asks for, and how many reads a catch-up makes
+/// per channel at most.
+const CATCH_UP_PAGE: usize = 50;
+const CATCH_UP_PAGES: usize = 10;
+
+/// Reads every linked person's DM channel after the last message handled from them and hands
+/// over what was missed, oldest first. Returns how many messages were new.
+pub(crate) async fn catch_up(service: &Service<DiscordChannel>) -> usize {
+    let channels = match service.bot().store.delivery_channels(super::PLATFORM).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the DM channels to catch up on could not be read");
+            return 0;
+        }
+    };
+    let mut new = 0;
+    for (address, channel, cursor) in channels {
+        // With no message handled from them yet, there is nothing to be after.
+        let (Ok(channel), Some(mut after)) = (channel.parse::<u64>(), cursor) else {
+            continue;
+        };
+        for _ in 0..CATCH_UP_PAGES {
+            let Some(page) = read_after(service, channel, after).await else {
+                break;
+            };
+            let full = page.len() >= CATCH_UP_PAGE;
+            let mut missed: Vec<(u64, String, String)> = page
+                .iter()
+                .filter(|m| !m["author"]["bot"].as_bool().unwrap_or(false))
+                .filter_map(|m| {
+                    let id = m["id"].as_str()?.parse::<u64>().ok()?;
+                    let author = m["author"]["id"].as_str()?.to_string();
+                    Some((
+                        id,
+                        author,
+                        m["content"].as_str().unwrap_or_default().to_string(),
+                    ))
+                })
+                .filter(|(_, author, _)| *author == address)
+                .collect();
+            missed.sort_by_key(|(id, _, _)| *id);
+            let last = page
+                .iter()
+                .filter_map(|m| m["id"].as_str()?.parse::<i64>().ok())
+                .max();
+            for (id, author, text) in missed {
+                let inbound = Inbound {
+                    pressed: None,
+                    platform: super::PLATFORM.into(),
+                    sender: author.clone(),
+                    event_id: format!("message-{id}"),
+                    text,
+                };
+                match receive(service, &inbound).await {
+                    Some(Handled::Duplicate) => {}
+                    Some(_) => new += 1,
+                    // Not saved: stop here, so the cursor stays before it and it is tried again.
+                    None => return new,
+                }
+                handled_up_to(service, &author, id).await;
+            }
+            match last {
+                Some(l) if full && l > after => after = l,
+                _ => break,
+            }
+        }
+    }
+    if new > 0 {
+        tracing::info!(
+            messages = new,
+            "direct messages missed while disconnected were handled"
+        );
+    }
+    new
+}
+
+/// One page of `channel`'s messages after message `after`.
+async fn read_after(
+    service: &Service<DiscordChannel>,
+    channel: u64,
+    after: i64,
+) -> Option<Vec<serde_json::Value>> {
+    let channel = (channel != 0).then(|| ChannelId::new(channel))?;
+    let req = Request::new(
+        Route::ChannelMessages {
+            channel_id: channel,
+        },
+        LightMethod::Get,
+    )
+    .params(Some(vec![
+        ("after", after.to_string()),
+        ("limit", CATCH_UP_PAGE.to_string()),
+    ]));
+    match service
+        .channel()
+        .rest()
+        .call("catching up on direct messages", req)
+        .await
+    {
+        Ok(body) => serde_json::from_slice(&body).ok(),
+        Err(DeliveryError::Retry { reason, .. } | DeliveryError::Permanent { reason }) => {
+            tracing::warn!(%reason, "a DM channel could not be read to catch up");
+            None
+        }
+    }
+}
+
 /// The command in a server message, if it starts with the prefix as a word of its own.
 fn staff_command<'a>(content: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = content.trim().strip_prefix(prefix)?;
@@ -127,7 +264,12 @@ async fn acknowledge(ctx: &Context, press: &ComponentInteraction, saved: bool) {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
-        tracing::info!(bot = %ready.user.name, "connected to Discord");
+        tracing::info!(bot = %ready.user.name, "connected to Discord (a new session)");
+        // A new session replays nothing: read what was said while there was none.
+        if let Some(service) = self.service() {
+            let service = service.clone();
+            tokio::spawn(async move { catch_up(&service).await });
+        }
     }
 
     async fn message(&self, _ctx: Context, msg: Message) {
@@ -138,7 +280,8 @@ impl EventHandler for Handler {
             return;
         };
         let sender = msg.author.id.to_string();
-        let text = if msg.guild_id.is_none() {
+        let direct = msg.guild_id.is_none();
+        let text = if direct {
             msg.content
         } else {
             let Some(command) = staff_command(&msg.content, &self.staff_prefix) else {
@@ -152,11 +295,13 @@ impl EventHandler for Handler {
         let inbound = Inbound {
             pressed: None,
             platform: super::PLATFORM.into(),
-            sender,
+            sender: sender.clone(),
             event_id: format!("message-{}", msg.id),
             text,
         };
-        self.receive(service, inbound).await;
+        if self.receive(service, inbound).await && direct {
+            handled_up_to(service, &sender, msg.id.get()).await;
+        }
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {

@@ -130,6 +130,7 @@ impl Discord {
             ),
             options.send_health_content,
             notice,
+            bot.store.clone(),
         );
         let mut service = Service::new(bot, Arc::new(channel));
         service.tick_every = options.tick_every;

@@ -34,6 +34,7 @@ pub mod alerts;
 pub mod answers;
 pub mod audit;
 mod batch;
+pub mod channels;
 pub mod consents;
 pub mod digest;
 pub mod erase;

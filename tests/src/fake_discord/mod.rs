@@ -130,6 +130,9 @@ pub(crate) struct Inner {
     pub refusing_dms: std::collections::HashSet<u64>,
     /// Message sends to leave hanging (never answered), as a stuck connection does.
     pub hang_sends: usize,
+    /// What people wrote in DMs, as Discord keeps it (for reading a channel's history):
+    /// (channel, message object).
+    pub written: Vec<(u64, Value)>,
 }
 
 impl Inner {
@@ -317,15 +320,31 @@ impl FakeDiscord {
 
     /// `user` (named `name`) sends a DM saying `text`. Returns the message id (to replay it).
     pub fn dm(&self, user: u64, name: &str, text: &str) -> u64 {
-        let (id, channel) = {
-            let mut i = self.shared.lock();
-            let id = i.id();
-            let channel = gateway::dm_channel(&mut i, user);
-            (id, channel)
-        };
-        let m = payloads::message(id, channel, payloads::user(user, name, false), text, None);
+        let (id, m) = self.write_dm(user, name, text);
         self.dispatch("MESSAGE_CREATE", m);
         id
+    }
+
+    /// `user` sends a DM while the bot has no session: Discord keeps it in the channel, but a
+    /// fresh session (after the old one expired) never delivers it as an event.
+    pub fn dm_while_away(&self, user: u64, name: &str, text: &str) -> u64 {
+        self.write_dm(user, name, text).0
+    }
+
+    fn write_dm(&self, user: u64, name: &str, text: &str) -> (u64, Value) {
+        let mut i = self.shared.lock();
+        let id = i.id();
+        let channel = gateway::dm_channel(&mut i, user);
+        let m = payloads::message(id, channel, payloads::user(user, name, false), text, None);
+        i.written.push((channel, m.clone()));
+        (id, m)
+    }
+
+    /// The session expires: the connection drops and a RESUME is refused (op 9, `false`), so
+    /// the client must IDENTIFY afresh, and nothing from the gap is replayed.
+    pub fn expire_session(&self) {
+        self.shared.lock().session = None;
+        gateway::drop_connection(&self.shared);
     }
 
     /// Sends MESSAGE_CREATE for a message id already delivered (a replay).

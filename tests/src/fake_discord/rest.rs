@@ -22,7 +22,10 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/api/v10/gateway", get(gateway_url))
         .route("/api/v10/gateway/bot", get(gateway_bot))
         .route("/api/v10/users/@me/channels", post(open_dm))
-        .route("/api/v10/channels/{channel}/messages", post(send_message))
+        .route(
+            "/api/v10/channels/{channel}/messages",
+            post(send_message).get(read_messages),
+        )
         .route(
             "/api/v10/interactions/{id}/{token}/callback",
             post(interaction_callback),
@@ -50,6 +53,123 @@ async fn gateway_bot(State(shared): State<Arc<Shared>>) -> Json<Value> {
         "shards": 1,
         "session_start_limit": { "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1 },
     }))
+}
+
+/// A channel's history, as Discord gives it: with `after` (an id), the `limit` messages that
+/// follow it, else the latest `limit` (1 to 100, default 50); newest first either way.
+async fn read_messages(
+    State(shared): State<Arc<Shared>>,
+    Path(channel): Path<u64>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let route = format!("GET /api/v10/channels/{channel}/messages");
+    if let Some(refused) = unauthorized(&shared, &headers) {
+        record(&shared, route, StatusCode::UNAUTHORIZED, Value::Null);
+        return refused;
+    }
+    let after: u64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let limit: usize = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 50,
+        Some(Ok(l)) if (1..=100).contains(&l) => l,
+        _ => {
+            record(&shared, route, StatusCode::BAD_REQUEST, Value::Null);
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "message": "Invalid Form Body", "code": 50035 })),
+            )
+                .into_response();
+        }
+    };
+    let mut found: Vec<Value> = {
+        let inner = shared.lock();
+        let bot = inner
+            .messages
+            .iter()
+            .filter(|m| m.channel_id == channel)
+            .map(|m| {
+                super::payloads::message(
+                    m.id,
+                    channel,
+                    super::payloads::user(super::payloads::BOT_ID, "Carebot", true),
+                    &m.content,
+                    None,
+                )
+            });
+        let people = inner
+            .written
+            .iter()
+            .filter(|(c, _)| *c == channel)
+            .map(|(_, m)| m.clone());
+        bot.chain(people)
+            .filter(|m| {
+                m["id"]
+                    .as_str()
+                    .and_then(|i| i.parse::<u64>().ok())
+                    .is_some_and(|i| i > after)
+            })
+            .collect()
+    };
+    let id = |m: &Value| {
+        m["id"]
+            .as_str()
+            .and_then(|i| i.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // With `after`, the `limit` messages just after it; without, the latest. Newest first.
+    found.sort_by_key(id);
+    if after > 0 {
+        found.truncate(limit);
+    } else {
+        found = found.split_off(found.len().saturating_sub(limit));
+    }
+    found.reverse();
+    record(&shared, route, StatusCode::OK, Value::Null);
+    Json(Value::Array(found)).into_response()
+}
+
+/// Discord's rules for a message it will create; the reason it refuses one (400, 50035 or
+/// 50006), else `None`: content of at most 2,000 characters; not empty unless it has
+/// components or files; at most 5 rows of at most 5 buttons; every `custom_id` 1 to 100
+/// characters and unique in the message; every label at most 80 characters.
+pub(crate) fn refuse_message(payload: &Value, files: usize) -> Option<(&'static str, u32)> {
+    let content = payload["content"].as_str().unwrap_or_default();
+    if content.chars().count() > 2_000 {
+        return Some(("content: Must be 2000 or fewer in length.", 50035));
+    }
+    let rows = payload["components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if content.is_empty() && rows.is_empty() && files == 0 {
+        return Some(("Cannot send an empty message", 50006));
+    }
+    if rows.len() > 5 {
+        return Some(("components: Must be 5 or fewer in length.", 50035));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for row in &rows {
+        let buttons = row["components"].as_array().cloned().unwrap_or_default();
+        if buttons.is_empty() || buttons.len() > 5 {
+            return Some((
+                "components.components: Must be between 1 and 5 in length.",
+                50035,
+            ));
+        }
+        for b in &buttons {
+            let id = b["custom_id"].as_str().unwrap_or_default();
+            if id.is_empty() || id.chars().count() > 100 {
+                return Some(("custom_id: Must be between 1 and 100 in length.", 50035));
+            }
+            if !ids.insert(id.to_string()) {
+                return Some(("custom_id: Component custom id cannot be duplicated", 50035));
+            }
+            if b["label"].as_str().unwrap_or_default().chars().count() > 80 {
+                return Some(("label: Must be 80 or fewer in length.", 50035));
+            }
+        }
+    }
+    None
 }
 
 /// A 401 for a call without the token the fake accepts.
@@ -184,6 +304,14 @@ async fn send_message(
     if let Some(limited) = over_global_limit(&shared) {
         record(&shared, route, StatusCode::TOO_MANY_REQUESTS, payload);
         return limited;
+    }
+    if let Some((why, code)) = refuse_message(&payload, files.len()) {
+        record(&shared, route, StatusCode::BAD_REQUEST, payload);
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "message": why, "code": code })),
+        )
+            .into_response();
     }
     let refuses = {
         let inner = shared.lock();
@@ -352,4 +480,61 @@ fn split<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
     }
     parts.push(body);
     parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_message;
+    use serde_json::json;
+
+    fn buttons(ids: &[&str]) -> serde_json::Value {
+        json!({ "type": 1, "components": ids.iter().map(|i| json!({ "type": 2, "style": 2, "custom_id": i, "label": "Yes" })).collect::<Vec<_>>() })
+    }
+
+    #[test]
+    fn a_message_within_discords_limits_is_accepted() {
+        let ok = json!({ "content": "Hello", "components": [buttons(&["q:1:yes", "q:1:no"])] });
+        assert_eq!(refuse_message(&ok, 0), None);
+        assert_eq!(
+            refuse_message(&json!({ "content": "" }), 1),
+            None,
+            "a file alone"
+        );
+    }
+
+    #[test]
+    fn too_long_or_empty_content_is_refused() {
+        let long = json!({ "content": "x".repeat(2001) });
+        assert_eq!(refuse_message(&long, 0).map(|r| r.1), Some(50035));
+        assert_eq!(
+            refuse_message(&json!({ "content": "" }), 0).map(|r| r.1),
+            Some(50006)
+        );
+    }
+
+    #[test]
+    fn too_many_rows_or_buttons_bad_ids_and_long_labels_are_refused() {
+        let six_rows: Vec<_> = (0..6).map(|i| buttons(&[&format!("q:{i}")])).collect();
+        assert!(refuse_message(&json!({ "content": "a", "components": six_rows }), 0).is_some());
+        let six = buttons(&["a", "b", "c", "d", "e", "f"]);
+        assert!(refuse_message(&json!({ "content": "a", "components": [six] }), 0).is_some());
+        let long_id = "x".repeat(101);
+        assert!(refuse_message(
+            &json!({ "content": "a", "components": [buttons(&[&long_id])] }),
+            0
+        )
+        .is_some());
+        assert!(refuse_message(
+            &json!({ "content": "a", "components": [buttons(&[""])] }),
+            0
+        )
+        .is_some());
+        assert!(refuse_message(
+            &json!({ "content": "a", "components": [buttons(&["same", "same"])] }),
+            0
+        )
+        .is_some());
+        let label = json!({ "type": 1, "components": [{ "type": 2, "custom_id": "a", "label": "y".repeat(81) }] });
+        assert!(refuse_message(&json!({ "content": "a", "components": [label] }), 0).is_some());
+    }
 }

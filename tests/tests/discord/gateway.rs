@@ -91,3 +91,72 @@ async fn a_gateway_disconnect_mid_checkin_resumes_without_losing_or_doubling_a_m
     );
     rig.stop().await;
 }
+
+const NOT_NOW: &str =
+    "That's fine. Say \"privacy\" whenever you want to talk about it, or ask Kim Patel.";
+
+/// Discord expires sessions: a RESUME is refused (op 9, `false`), the bot identifies afresh and
+/// nothing from the gap is replayed. What Ava wrote in the gap is read from her DM channel
+/// after the last message handled from her, and answered once; a later new session finds
+/// nothing new.
+#[tokio::test]
+async fn a_message_written_while_the_session_expired_is_fetched_and_answered_once() {
+    let rig = Rig::start(Setup::default()).await;
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.next(AVA, PRIVACY).await;
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next(AVA, NOT_NOW).await;
+
+    rig.fake.dm_while_away(AVA, "ava", "privacy");
+    rig.fake.expire_session();
+    rig.fake.wait_for_sessions(2, 0).await;
+    rig.next(AVA, PRIVACY).await;
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next(AVA, NOT_NOW).await;
+
+    // Another new session reads the channel again, and answers nothing twice.
+    let reads = |rig: &Rig| {
+        rig.fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.route.starts_with("GET ") && c.route.ends_with("/messages"))
+            .count()
+    };
+    let before = reads(&rig);
+    rig.fake.expire_session();
+    rig.fake.wait_for_sessions(3, 0).await;
+    rig.fake
+        .wait_until("the catch-up read", |v| {
+            v.calls()
+                .iter()
+                .filter(|c| c.route.starts_with("GET ") && c.route.ends_with("/messages"))
+                .count()
+                > before
+        })
+        .await;
+    rig.quiet().await;
+    rig.stop().await;
+}
+
+/// A DM channel opened once is kept with the person's identity: a restarted adapter sends to
+/// it without asking Discord to open it again (the mass-DM pattern Discord may limit).
+#[tokio::test]
+async fn a_restart_opens_no_dm_channel_it_already_knew() {
+    let rig = Rig::start(Setup::default()).await;
+    let opens = |rig: &Rig| {
+        rig.fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.route == "POST /api/v10/users/@me/channels")
+            .count()
+    };
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.next(AVA, PRIVACY).await;
+    assert_eq!(opens(&rig), 1);
+    let rig = rig.restart().await;
+    rig.fake.dm(AVA, "ava", "no");
+    rig.next(AVA, NOT_NOW).await;
+    assert_eq!(opens(&rig), 1, "the stored channel was used");
+    rig.quiet().await;
+    rig.stop().await;
+}

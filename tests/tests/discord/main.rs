@@ -49,6 +49,7 @@ pub struct Rig {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     /// Messages already looked at by [`Rig::next`].
     seen: AtomicUsize,
+    setup: Setup,
 }
 
 impl Rig {
@@ -78,9 +79,15 @@ impl Rig {
                     .expect("bind");
             }
         }
+        let fake = FakeDiscord::start().await;
+        Rig::connect(app, fake, setup).await
+    }
+
+    /// Carebot (a fresh runtime on `app`'s database) connected to `fake`.
+    async fn connect(app: TestApp, fake: FakeDiscord, setup: Setup) -> Rig {
         let mut bot: Carebot = app.restart(None).await;
         bot.schedule.digest = setup.digest;
-        let fake = FakeDiscord::start().await;
+        let sessions = fake.sessions().0;
         let discord = Discord::connect(
             Arc::new(bot),
             Options {
@@ -100,15 +107,25 @@ impl Rig {
         let service = discord.service().clone();
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(discord.run(stopped));
-        fake.wait_for_sessions(1, 0).await;
+        fake.wait_for_sessions(sessions + 1, 0).await;
+        let seen = AtomicUsize::new(fake.messages().len());
         Rig {
             app,
             fake,
             service,
             stop,
             task,
-            seen: AtomicUsize::new(0),
+            seen,
+            setup,
         }
+    }
+
+    /// Stops the adapter (as `stop` does) and starts a new one on the same database and the
+    /// same Discord, as a restart of `carebot discord` would.
+    pub async fn restart(self) -> Rig {
+        let setup = self.setup;
+        let (app, fake) = self.stop_and_keep().await;
+        Rig::connect(app, fake, setup).await
     }
 
     pub fn bot(&self) -> &Carebot {
@@ -154,6 +171,10 @@ impl Rig {
     /// Stops the adapter and checks what holds for every message: mentions off, a nonce
     /// Discord enforces; and for every button press: acknowledged within Discord's window.
     pub async fn stop(self) {
+        self.stop_and_keep().await;
+    }
+
+    async fn stop_and_keep(self) -> (TestApp, FakeDiscord) {
         let _ = self.stop.send(true);
         let ended = tokio::time::timeout(Duration::from_secs(10), self.task)
             .await
@@ -175,5 +196,6 @@ impl Rig {
             assert_eq!(m.payload["enforce_nonce"], true);
             assert_eq!(m.payload["nonce"].as_str().map(str::len), Some(25));
         }
+        (self.app, self.fake)
     }
 }

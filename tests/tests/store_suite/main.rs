@@ -32,6 +32,7 @@ macro_rules! for_each_backend {
 for_each_backend!(
     a_profile_has_active_goals_and_the_keyworker,
     a_revoked_account_becomes_unknown,
+    a_delivery_channel_is_remembered_for_a_linked_account_only,
     a_turn_stores_answer_state_and_reply_together,
     a_replayed_inbound_event_is_processed_once,
     delivery_is_in_order_per_recipient_across_retries,

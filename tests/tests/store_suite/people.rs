@@ -113,3 +113,52 @@ pub async fn profiles_loaded_in_bulk_match_profiles_loaded_one_by_one(app: TestA
     assert_eq!(bulk[&app.id("ava")].consents.len(), 3);
     assert_eq!(bulk[&app.id("ava")].keyworker.as_deref(), Some("Kim Patel"));
 }
+
+pub async fn a_delivery_channel_is_remembered_for_a_linked_account_only(app: TestApp) {
+    let store = &app.bot.store;
+    let sam = Identity {
+        platform: PLATFORM.into(),
+        address: "sam".into(),
+    };
+    let stranger = Identity {
+        platform: PLATFORM.into(),
+        address: "nobody".into(),
+    };
+    assert_eq!(store.delivery_channel(&sam).await.expect("read"), None);
+    store
+        .remember_delivery_channel(&sam, "c-42")
+        .await
+        .expect("remember");
+    store
+        .remember_delivery_channel(&stranger, "c-99")
+        .await
+        .expect("a stranger changes nothing");
+    assert_eq!(
+        store.delivery_channel(&sam).await.expect("read").as_deref(),
+        Some("c-42")
+    );
+    assert_eq!(store.delivery_channel(&stranger).await.expect("read"), None);
+    assert_eq!(
+        store.delivery_channels(PLATFORM).await.expect("list"),
+        [("sam".to_string(), "c-42".to_string(), None)]
+    );
+    // The cursor only moves forward.
+    for id in [7, 9, 8] {
+        store
+            .advance_delivery_cursor(&sam, id)
+            .await
+            .expect("advance");
+    }
+    assert_eq!(
+        store.delivery_channels(PLATFORM).await.expect("list")[0].2,
+        Some(9)
+    );
+    // Unlinked, the account's channel is no longer used.
+    store.revoke_identity(&sam, 1).await.expect("revoke");
+    assert_eq!(store.delivery_channel(&sam).await.expect("read"), None);
+    assert!(store
+        .delivery_channels(PLATFORM)
+        .await
+        .expect("list")
+        .is_empty());
+}
