@@ -15,7 +15,7 @@ use carebot_core::store::people::Identity;
 use carebot_core::store::Store;
 use serenity::all::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
-    CreateMessage, LightMethod, Multipart, MultipartUpload, Nonce, Request, Route,
+    CreateMessage, LightMethod, MessageId, Multipart, MultipartUpload, Nonce, Request, Route,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,6 +39,9 @@ pub fn read_custom_id(id: &str) -> Option<(String, String)> {
         .map(|answer| (String::new(), answer.to_string()))
 }
 
+/// Messages to different people in flight at once.
+pub const CONCURRENCY: usize = 8;
+
 /// Discord allows 5 buttons in a row and 5 rows in a message.
 const MAX_BUTTONS: usize = 25;
 
@@ -53,6 +56,9 @@ pub struct DiscordChannel {
     dm_channels: Mutex<HashMap<u64, ChannelId>>,
     /// Where DM channels are remembered across restarts (with the linked identity).
     store: Store,
+    /// User id → the last message sent to them with buttons, while they may still be on it:
+    /// taken off before the next message goes, so only the question waiting has buttons.
+    buttons_on: Mutex<HashMap<u64, (ChannelId, MessageId)>>,
 }
 
 impl DiscordChannel {
@@ -69,6 +75,43 @@ impl DiscordChannel {
             withheld_notice,
             dm_channels: Mutex::new(HashMap::new()),
             store,
+            buttons_on: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `user` pressed a button on `message`, which lost its buttons with the acknowledgement.
+    pub(crate) fn buttons_removed(&self, user: u64, message: MessageId) {
+        let mut on = self.lock_buttons();
+        if on.get(&user).is_some_and(|(_, m)| *m == message) {
+            on.remove(&user);
+        }
+    }
+
+    fn lock_buttons(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (ChannelId, MessageId)>> {
+        self.buttons_on.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the buttons off the last message to `user` that had them (it was answered, by
+    /// typing, or has passed). Best effort: a press on it would be refused by the core anyway.
+    async fn take_buttons_off(&self, user: u64) {
+        let Some((channel, message)) = self.lock_buttons().remove(&user) else {
+            return;
+        };
+        let body = serde_json::to_vec(&serde_json::json!({ "components": [] })).ok();
+        let req = Request::new(
+            Route::ChannelMessage {
+                channel_id: channel,
+                message_id: message,
+            },
+            LightMethod::Patch,
+        )
+        .body(body);
+        if let Err(DeliveryError::Retry { reason, .. } | DeliveryError::Permanent { reason }) = self
+            .rest
+            .call("taking buttons off an answered question", req)
+            .await
+        {
+            tracing::info!(%reason, "the buttons of an earlier question could not be taken off");
         }
     }
 
@@ -184,6 +227,13 @@ impl Channel for DiscordChannel {
         super::PLATFORM
     }
 
+    /// Different people's messages go at once (each person's in order), so one slow call
+    /// does not hold everyone's; Discord's global limit (50 requests a second) is kept by
+    /// serenity's rate limiter, or the proxy in front.
+    fn concurrency(&self) -> usize {
+        CONCURRENCY
+    }
+
     #[tracing::instrument(skip_all, fields(outbox = %row.id))]
     async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
         let user = row
@@ -193,10 +243,14 @@ impl Channel for DiscordChannel {
             .filter(|id| *id != 0)
             .ok_or_else(|| permanent("the address is not a Discord user id"))?;
         let channel = self.dm_channel(user).await?;
+        self.take_buttons_off(user).await;
         let out = self.outgoing(&row.message);
         let texts = parts(&out.text);
         let last = texts.len().saturating_sub(1);
-        for (i, text) in texts.into_iter().enumerate() {
+        // Parts Discord already accepted on an earlier attempt are not sent again: its nonce
+        // would catch a resend only for a few minutes.
+        let done = usize::try_from(row.parts_sent).unwrap_or(0);
+        for (i, text) in texts.into_iter().enumerate().skip(done) {
             let mut msg = CreateMessage::new()
                 .content(text)
                 .allowed_mentions(CreateAllowedMentions::new())
@@ -224,7 +278,24 @@ impl Channel for DiscordChannel {
                     payload_json: Some(String::from_utf8_lossy(&json).into_owned()),
                 })),
             };
-            self.rest.call("sending a message", req).await?;
+            let answer = self.rest.call("sending a message", req).await?;
+            if i == last && !out.buttons.is_empty() {
+                let id = serde_json::from_slice::<serde_json::Value>(&answer)
+                    .ok()
+                    .and_then(|v| v["id"].as_str()?.parse::<u64>().ok())
+                    .filter(|id| *id != 0);
+                if let Some(id) = id {
+                    self.lock_buttons()
+                        .insert(user, (channel, MessageId::new(id)));
+                }
+            }
+            if i < last {
+                let sent = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                if let Err(e) = self.store.outbox_parts_sent(row.id, sent).await {
+                    // Only a cost: within the nonce window a resend is still caught.
+                    tracing::warn!(error = %e, "the parts sent so far could not be noted");
+                }
+            }
         }
         Ok(())
     }

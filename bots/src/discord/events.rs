@@ -90,6 +90,11 @@ impl Handler {
             event_id: format!("interaction-{}", press.id),
             text: answer,
         };
+        // The acknowledgement takes care of this message's buttons; the next delivery must not
+        // (the reply can go out before the acknowledgement does).
+        service
+            .channel()
+            .buttons_removed(press.user.id.get(), press.message.id);
         let turn = self.receive(service, inbound);
         tokio::pin!(turn);
         match tokio::time::timeout(ACK_WITHIN, &mut turn).await {

@@ -18,7 +18,7 @@ mod events;
 mod rest;
 mod text;
 
-pub use channel::DiscordChannel;
+pub use channel::{DiscordChannel, CONCURRENCY};
 pub use text::{escape, nonce};
 
 use crate::serve::Service;

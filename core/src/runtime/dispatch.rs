@@ -3,6 +3,7 @@
 use super::Carebot;
 use crate::store::outbox::OutboxRow;
 use crate::store::Result;
+use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -15,6 +16,12 @@ pub trait Channel: Send + Sync {
     /// Only messages to this address, when set (the console serves one person at a time).
     fn only_address(&self) -> Option<&str> {
         None
+    }
+
+    /// How many messages (each to a different person) may be in flight at once. One claim
+    /// holds at most one message per person, so order per person holds at any number.
+    fn concurrency(&self) -> usize {
+        1
     }
 
     /// Delivers one message. Must pass `row.key` to the platform as its idempotency key.
@@ -140,31 +147,61 @@ pub async fn dispatch_due<C: Channel>(
             }
             return Ok(report);
         }
-        for row in rows {
-            match channel.deliver(&row).await {
-                Ok(()) => {
-                    bot.store
-                        .outbox_sent(row.id, bot.clock.now().timestamp_millis())
-                        .await?;
-                    report.sent += 1;
-                }
-                Err(DeliveryError::Retry { after, reason })
-                    if row.attempts + 1 < policy.max_attempts =>
-                {
-                    let wait = after
-                        .unwrap_or_else(|| policy.backoff(row.attempts))
-                        .max(Duration::from_millis(100));
-                    let at = bot.clock.now().timestamp_millis() + wait.as_millis() as i64;
-                    tracing::warn!(outbox = %row.id, attempts = row.attempts + 1, %reason, "delivery failed; will retry");
-                    bot.store.outbox_failed(row.id, Some(at), &reason).await?;
-                    report.retrying += 1;
-                }
-                Err(DeliveryError::Retry { reason, .. } | DeliveryError::Permanent { reason }) => {
-                    tracing::error!(outbox = %row.id, %reason, "delivery failed for good; dead-lettered");
-                    bot.store.outbox_failed(row.id, None, &reason).await?;
-                    report.dead += 1;
-                }
+        // A claim holds at most one message per person (the next of each), so they may go
+        // at once, up to the channel's bound. Each stores its own outcome inside its future:
+        // awaiting the store between polls of the others could wait on a connection one of
+        // them holds.
+        let mut results = futures::stream::iter(rows)
+            .map(|row| async move {
+                let outcome = channel.deliver(&row).await;
+                settle(bot, policy, &row, outcome).await
+            })
+            .buffer_unordered(channel.concurrency().max(1));
+        while let Some(settled) = results.next().await {
+            match settled? {
+                Settled::Sent => report.sent += 1,
+                Settled::Retrying => report.retrying += 1,
+                Settled::Dead => report.dead += 1,
             }
+        }
+    }
+}
+
+/// What became of one delivery attempt.
+enum Settled {
+    Sent,
+    Retrying,
+    Dead,
+}
+
+/// Stores the outcome of delivering `row`: sent, to be retried after its backoff (or the
+/// platform's own wait), or dead-lettered.
+async fn settle(
+    bot: &Carebot,
+    policy: &RetryPolicy,
+    row: &OutboxRow,
+    outcome: std::result::Result<(), DeliveryError>,
+) -> Result<Settled> {
+    match outcome {
+        Ok(()) => {
+            bot.store
+                .outbox_sent(row.id, bot.clock.now().timestamp_millis())
+                .await?;
+            Ok(Settled::Sent)
+        }
+        Err(DeliveryError::Retry { after, reason }) if row.attempts + 1 < policy.max_attempts => {
+            let wait = after
+                .unwrap_or_else(|| policy.backoff(row.attempts))
+                .max(Duration::from_millis(100));
+            let at = bot.clock.now().timestamp_millis() + wait.as_millis() as i64;
+            tracing::warn!(outbox = %row.id, attempts = row.attempts + 1, %reason, "delivery failed; will retry");
+            bot.store.outbox_failed(row.id, Some(at), &reason).await?;
+            Ok(Settled::Retrying)
+        }
+        Err(DeliveryError::Retry { reason, .. } | DeliveryError::Permanent { reason }) => {
+            tracing::error!(outbox = %row.id, %reason, "delivery failed for good; dead-lettered");
+            bot.store.outbox_failed(row.id, None, &reason).await?;
+            Ok(Settled::Dead)
         }
     }
 }

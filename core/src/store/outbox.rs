@@ -28,6 +28,8 @@ pub struct OutboxRow {
     pub message: OutMessage,
     /// Earlier attempts.
     pub attempts: i32,
+    /// Parts of the message the platform has already accepted ([`Store::outbox_parts_sent`]).
+    pub parts_sent: i32,
 }
 
 /// Counts per platform and status, for `carebot status`.
@@ -71,7 +73,7 @@ impl Store {
                   AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.platform = o.platform AND e.address = o.address
                                   AND e.status = 'pending' AND e.id < o.id)
                 ORDER BY o.id LIMIT $3 {skip_locked})
-             RETURNING id, idem_key, person_id, platform, address, payload, attempts");
+             RETURNING id, idem_key, person_id, platform, address, payload, attempts, parts_sent");
         let mut out = with_db!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(platform).bind(now_ms).bind(limit).bind(lease_until_ms).bind(address).fetch_all(pool).await?
             .into_iter()
@@ -85,11 +87,21 @@ impl Store {
                     address: r.try_get("address")?,
                     message: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     attempts: r.try_get("attempts")?,
+                    parts_sent: r.try_get("parts_sent")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?);
         out.sort_by_key(|r| r.id.0);
         Ok(out)
+    }
+
+    /// The platform has accepted the first `parts` parts of message `id`: a retry sends only
+    /// the rest (the count only grows).
+    pub async fn outbox_parts_sent(&self, id: OutboxId, parts: i32) -> Result<()> {
+        with_db!(self, pool => sqlx::query(
+            "UPDATE outbox SET parts_sent = $2 WHERE id = $1 AND parts_sent < $2")
+            .bind(id.0).bind(parts).execute(pool).await.map(|_| ())?);
+        Ok(())
     }
 
     /// Delivered. A message about a resident (a family update) is a disclosure: it gets its

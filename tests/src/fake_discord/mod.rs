@@ -130,6 +130,9 @@ pub(crate) struct Inner {
     pub refusing_dms: std::collections::HashSet<u64>,
     /// Message sends to leave hanging (never answered), as a stuck connection does.
     pub hang_sends: usize,
+    /// Message sends counted from the next one: this one (1 = the next) fails with 500
+    /// before anything is made.
+    pub fail_send: Option<usize>,
     /// What people wrote in DMs, as Discord keeps it (for reading a channel's history):
     /// (channel, message object).
     pub written: Vec<(u64, Value)>,
@@ -195,6 +198,17 @@ impl FakeDiscord {
     /// From now on only `token` is accepted (as when the bot's token is reset in the portal).
     pub fn accept_only_token(&self, token: &str) {
         self.shared.lock().token = token.into();
+    }
+
+    /// Message send number `n` from now (1 = the next) fails with a 500, making nothing.
+    pub fn fail_send_number(&self, n: usize) {
+        self.shared.lock().fail_send = Some(n);
+    }
+
+    /// The few minutes for which Discord honours a nonce have passed: a resend is a new
+    /// message again.
+    pub fn forget_nonces(&self) {
+        self.shared.lock().nonces.clear();
     }
 
     /// The next `n` message sends get no answer at all (the connection hangs).

@@ -27,6 +27,10 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
             post(send_message).get(read_messages),
         )
         .route(
+            "/api/v10/channels/{channel}/messages/{message}",
+            axum::routing::patch(edit_message),
+        )
+        .route(
             "/api/v10/interactions/{id}/{token}/callback",
             post(interaction_callback),
         )
@@ -172,6 +176,54 @@ pub(crate) fn refuse_message(payload: &Value, files: usize) -> Option<(&'static 
     None
 }
 
+/// Edits a message the bot made (here: its components, as taking buttons off does).
+async fn edit_message(
+    State(shared): State<Arc<Shared>>,
+    Path((channel, message)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = format!("PATCH /api/v10/channels/{channel}/messages/{message}");
+    if let Some(refused) = unauthorized(&shared, &headers) {
+        record(&shared, route, StatusCode::UNAUTHORIZED, Value::Null);
+        return refused;
+    }
+    let edit: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let found = {
+        let mut inner = shared.lock();
+        match inner
+            .messages
+            .iter_mut()
+            .find(|m| m.id == message && m.channel_id == channel)
+        {
+            Some(m) => {
+                if let Some(c) = edit.get("components") {
+                    m.payload["components"] = c.clone();
+                }
+                Some(m.content.clone())
+            }
+            None => None,
+        }
+    };
+    let Some(content) = found else {
+        record(&shared, route, StatusCode::NOT_FOUND, edit);
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "Unknown Message", "code": 10008 })),
+        )
+            .into_response();
+    };
+    record(&shared, route, StatusCode::OK, edit);
+    Json(super::payloads::message(
+        message,
+        channel,
+        super::payloads::user(super::payloads::BOT_ID, "Carebot", true),
+        &content,
+        None,
+    ))
+    .into_response()
+}
+
 /// A 401 for a call without the token the fake accepts.
 fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     let expected = format!("Bot {}", shared.lock().token);
@@ -283,6 +335,24 @@ async fn send_message(
     if let Some(refused) = unauthorized(&shared, &headers) {
         record(&shared, route, StatusCode::UNAUTHORIZED, payload);
         return refused;
+    }
+    let fail = {
+        let mut inner = shared.lock();
+        match inner.fail_send {
+            Some(1) => {
+                inner.fail_send = None;
+                true
+            }
+            Some(n) => {
+                inner.fail_send = Some(n - 1);
+                false
+            }
+            None => false,
+        }
+    };
+    if fail {
+        record(&shared, route, StatusCode::INTERNAL_SERVER_ERROR, payload);
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     let hang = {
         let mut inner = shared.lock();

@@ -193,3 +193,49 @@ async fn a_button_on_a_question_that_has_passed_never_gives_consent() {
     rig.quiet().await;
     rig.stop().await;
 }
+
+/// A question answered by typing loses its buttons before the next message goes, so only
+/// the question waiting has buttons; one answered by a press lost them with the
+/// acknowledgement and is not edited again.
+#[tokio::test]
+async fn only_the_question_waiting_keeps_its_buttons() {
+    let rig = Rig::start(Setup::default()).await;
+    let edits = |rig: &Rig, id: u64| {
+        rig.fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.route.starts_with("PATCH ") && c.route.ends_with(&format!("/{id}")))
+            .map(|c| c.body)
+            .collect::<Vec<_>>()
+    };
+    rig.fake.dm(AVA, "ava", "privacy");
+    let intro = rig.next(AVA, PRIVACY).await;
+    rig.fake.dm(AVA, "ava", "yes");
+    let share = rig.next(AVA, SHARE_MOOD).await;
+    assert_eq!(
+        edits(&rig, intro.id),
+        [serde_json::json!({ "components": [] })]
+    );
+    let now = rig.fake.messages();
+    let shown = now.iter().find(|m| m.id == intro.id).expect("the intro");
+    assert!(
+        shown.buttons().is_empty(),
+        "the answered question has no buttons"
+    );
+    assert!(
+        !share.buttons().is_empty(),
+        "the question waiting has its buttons"
+    );
+    rig.fake.press(AVA, "ava", &share, "No");
+    rig.next(
+        AVA,
+        "May I share how you are getting on with your goals with Sam Thompson?",
+    )
+    .await;
+    assert!(
+        edits(&rig, share.id).is_empty(),
+        "taken off by the acknowledgement"
+    );
+    rig.quiet().await;
+    rig.stop().await;
+}

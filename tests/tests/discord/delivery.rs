@@ -149,6 +149,36 @@ async fn a_keyworkers_digest_arrives_with_its_mood_chart_attached() {
     rig.stop().await;
 }
 
+/// An answer as long as may be kept whole (1,000 characters), in sentences about `what`;
+/// and how many sentences it has.
+fn sentences(what: &str) -> (String, usize) {
+    let mut text = String::new();
+    for i in 1.. {
+        let next = format!("Sentence {i} about {what} went well.");
+        if text.len() + 1 + next.len() > 1000 {
+            return (text, i - 1);
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&next);
+    }
+    unreachable!()
+}
+
+/// Ava's check-in up to its read-back, answering her two goals with `first` and `second`.
+/// The read-back comes once she answers the last question ("no").
+async fn to_the_read_back(rig: &Rig, first: &str, second: &str) {
+    rig.fake.dm(AVA, "ava", "check in");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", "4");
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", first);
+    rig.next_to(AVA).await;
+    rig.fake.dm(AVA, "ava", second);
+    rig.next_to(AVA).await;
+}
+
 /// A read-back longer than Discord's 2,000 characters goes as several messages, split on
 /// sentences, each with its own nonce, the buttons only on the last; when the response to
 /// the first part is lost, the retry sends the same nonces and Ava sees each part once.
@@ -159,34 +189,12 @@ async fn a_long_read_back_arrives_in_parts_once_each_even_when_a_response_is_los
         ..Setup::default()
     })
     .await;
-    // As long as an answer may be and still be kept whole (1,000 characters), in sentences.
-    let long = |what: &str| {
-        let mut text = String::new();
-        for i in 1.. {
-            let next = format!("Sentence {i} about {what} went well.");
-            if text.len() + 1 + next.len() > 1000 {
-                return (text, i - 1);
-            }
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(&next);
-        }
-        unreachable!()
-    };
-    let ((garden, g), (sister, s)) = (long("the garden"), long("my sister"));
+    let ((garden, g), (sister, s)) = (sentences("the garden"), sentences("my sister"));
     assert!(
         garden.len() + sister.len() > 1900,
         "the read-back needs two parts"
     );
-    rig.fake.dm(AVA, "ava", "check in");
-    rig.next_to(AVA).await;
-    rig.fake.dm(AVA, "ava", "4");
-    rig.next_to(AVA).await;
-    rig.fake.dm(AVA, "ava", &garden);
-    rig.next_to(AVA).await;
-    rig.fake.dm(AVA, "ava", &sister);
-    rig.next_to(AVA).await;
+    to_the_read_back(&rig, &garden, &sister).await;
     let before = rig.fake.messages().len();
     rig.fake.lose_next_responses(1);
     rig.fake.dm(AVA, "ava", "no");
@@ -291,8 +299,9 @@ async fn a_hung_request_times_out_and_the_message_is_delivered_later() {
 }
 
 /// After Discord rejects the token, no call is made at all for the pause (not one 401 per
-/// waiting message, which would get the bot's address banned); with the token good again,
-/// everything waiting goes.
+/// waiting message, which would get the bot's address banned): only the calls already in
+/// flight get a 401 (here at most two, one per person). With the token good again,
+/// everything waiting goes, with no other 401.
 #[tokio::test]
 async fn a_rejected_token_pauses_all_sending_after_one_request() {
     let rig = Rig::start(Setup {
@@ -325,7 +334,8 @@ async fn a_rejected_token_pauses_all_sending_after_one_request() {
             .filter(|c| c.status == 401)
             .count()
     };
-    assert_eq!(refused(&rig), 1);
+    let first = refused(&rig);
+    assert!((1..=2).contains(&first), "{first} rejected calls");
     // The token is put right (in Discord, as after a restart with the new token).
     rig.fake
         .accept_only_token(carebot_tests::fake_discord::TOKEN);
@@ -339,6 +349,68 @@ async fn a_rejected_token_pauses_all_sending_after_one_request() {
     assert!(sent
         .iter()
         .any(|m| m.to == AVA && m.content == carebot::discord::escape(PRIVACY)));
-    assert_eq!(refused(&rig), 1, "one rejected call in all");
+    assert_eq!(refused(&rig), first, "no rejected call after the first");
+    rig.stop().await;
+}
+
+/// Discord honours a nonce for a few minutes only. Escaping Ava's Markdown makes one outbox
+/// message longer than Discord's 2,000 characters, so it goes in two parts: the first is
+/// accepted, the second fails (500) and is retried after the nonce window has passed. The
+/// first part is not posted again, because the adapter noted that Discord had it.
+#[tokio::test]
+async fn a_part_accepted_before_a_failure_is_not_posted_again_after_the_nonce_window() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    // 999 characters, nearly all Markdown: escaped for Discord, the one outbox message the
+    // read-back is becomes longer than 2,000 characters.
+    let stars = vec!["*".repeat(99); 10].join(" ");
+    to_the_read_back(&rig, &stars, "fine").await;
+    let before = rig.fake.messages().len();
+    rig.fake.fail_send_number(2);
+    rig.fake.dm(AVA, "ava", "no");
+    rig.fake
+        .wait_until("the failed part", |v| {
+            v.calls().iter().any(|c| c.status == 500)
+        })
+        .await;
+    // Its retry time is set once the failure is stored.
+    for _ in 0..200 {
+        if rig
+            .app
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND last_error IS NOT NULL",
+            )
+            .await
+            > 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rig.fake.messages().len(), before + 1, "the first part only");
+    rig.fake.forget_nonces();
+    rig.app.clock.advance(chrono::Duration::minutes(20));
+    rig.service.wake();
+    rig.fake
+        .wait_until("the last part", |v| {
+            v.messages()[before..]
+                .iter()
+                .any(|m| !m.buttons().is_empty())
+        })
+        .await;
+    let parts: Vec<String> = rig.fake.messages()[before..]
+        .iter()
+        .map(|m| m.content.clone())
+        .collect();
+    let sizes: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+    assert!(
+        parts.len() >= 3,
+        "the read-back came in parts of {sizes:?}: {parts:#?}"
+    );
+    let distinct: std::collections::HashSet<&String> = parts.iter().collect();
+    assert_eq!(distinct.len(), parts.len(), "each part once: {parts:#?}");
     rig.stop().await;
 }

@@ -55,7 +55,13 @@ async fn a_ten_thousand_resident_fan_out_completes_without_a_429_storm() {
         limited >= n * 2 / 1_000,
         "the limit was hit ({limited} times)"
     );
-    assert_eq!(storm, 0, "calls came while a global 429 held: a 429 storm");
+    // Calls already in flight when a 429 came (at most one fewer than the adapter's
+    // concurrency, for each 429) cannot be called back; any more is a storm.
+    let in_flight = limited * (carebot::discord::CONCURRENCY - 1);
+    assert!(
+        storm <= in_flight,
+        "{storm} calls came while a global 429 held (more than the {in_flight} in flight): a 429 storm"
+    );
     let per_person = rig.fake.messages().len();
     assert_eq!(per_person, n, "one message each, none doubled");
     rig.stop().await;

@@ -17,7 +17,7 @@ use carebot_core::store::people::Identity;
 use carebot_tests::app::{spawn_app, Backend, TestApp, PLATFORM};
 use carebot_tests::fake_discord::{FakeDiscord, SentMessage};
 use chrono::{DateTime, Utc};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -47,8 +47,8 @@ pub struct Rig {
     pub service: Arc<Service<DiscordChannel>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    /// Messages already looked at by [`Rig::next`].
-    seen: AtomicUsize,
+    /// Messages already looked at by [`Rig::next`], by id.
+    seen: std::sync::Mutex<HashSet<u64>>,
     setup: Setup,
 }
 
@@ -108,7 +108,7 @@ impl Rig {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(discord.run(stopped));
         fake.wait_for_sessions(sessions + 1, 0).await;
-        let seen = AtomicUsize::new(fake.messages().len());
+        let seen = std::sync::Mutex::new(fake.messages().iter().map(|m| m.id).collect());
         Rig {
             app,
             fake,
@@ -140,30 +140,48 @@ impl Rig {
         self.service.wake();
     }
 
-    /// The next message the bot sent, which must be to `to` and say `text` (as typed in the
-    /// flows; it arrives escaped for Discord).
+    /// The next message the bot sent to `to`, which must say `text` (as typed in the flows; it
+    /// arrives escaped for Discord). Each person's messages come in order; different people's
+    /// may interleave in any order (they are delivered at once).
     pub async fn next(&self, to: u64, text: &str) -> SentMessage {
-        let n = self.seen.fetch_add(1, Ordering::SeqCst);
-        let all = self.fake.wait_for_messages(n + 1).await;
-        let m = all[n].clone();
-        assert_eq!((m.to, m.content.as_str()), (to, escape(text).as_str()));
+        let m = self.next_to(to).await;
+        assert_eq!(m.content, escape(text), "the next message to {to}");
         m
     }
 
-    /// The next message, whatever it says; it must be to `to`.
+    /// The next message the bot sent to `to`, whatever it says.
     pub async fn next_to(&self, to: u64) -> SentMessage {
-        let n = self.seen.fetch_add(1, Ordering::SeqCst);
-        let m = self.fake.wait_for_messages(n + 1).await[n].clone();
-        assert_eq!(m.to, to, "sent to the wrong person: {}", m.content);
+        let seen = self.lock_seen().clone();
+        let unseen = |m: &SentMessage| m.to == to && !seen.contains(&m.id);
+        self.fake
+            .wait_until(&format!("a message to {to}"), |v| {
+                v.messages().iter().any(unseen)
+            })
+            .await;
+        let m = self
+            .fake
+            .messages()
+            .into_iter()
+            .find(unseen)
+            .expect("the message waited for");
+        self.lock_seen().insert(m.id);
         m
+    }
+
+    fn lock_seen(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Nothing more is sent for a while.
     pub async fn quiet(&self) {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let extra: Vec<String> = self.fake.messages()[self.seen.load(Ordering::SeqCst)..]
+        let seen = self.lock_seen().clone();
+        let extra: Vec<String> = self
+            .fake
+            .messages()
             .iter()
-            .map(|m| m.content.clone())
+            .filter(|m| !seen.contains(&m.id))
+            .map(|m| format!("to {}: {}", m.to, m.content))
             .collect();
         assert!(extra.is_empty(), "unexpected messages: {extra:#?}");
     }
