@@ -224,6 +224,16 @@ async fn edit_message(
     .into_response()
 }
 
+/// Why Discord refuses a response to a button press, if it does: the callback type must be
+/// one a component interaction takes (4 a new message, 5 deferred, 6 deferred update, 7 an
+/// update of the message, 9 a modal); 1 (PONG) is for pings only.
+pub(crate) fn refuse_callback(body: &Value) -> Option<&'static str> {
+    match body["type"].as_u64() {
+        Some(4 | 5 | 6 | 7 | 9) => None,
+        _ => Some("type: Value is not a valid interaction callback type for this interaction"),
+    }
+}
+
 /// A 401 for a call without the token the fake accepts.
 fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     let expected = format!("Bot {}", shared.lock().token);
@@ -480,6 +490,10 @@ async fn interaction_callback(
         inner.callbacks.push((id, body.clone()));
         let sent = inner.pressed.get(&id).copied();
         match sent {
+            _ if refuse_callback(&body).is_some() => (
+                StatusCode::BAD_REQUEST,
+                refuse_callback(&body).map(|why| (50035, why)),
+            ),
             None => (StatusCode::NOT_FOUND, Some((10062, "Unknown interaction"))),
             Some(at) if at.elapsed() > Duration::from_secs(3) => {
                 inner.late_callbacks += 1;
@@ -559,6 +573,16 @@ mod tests {
 
     fn buttons(ids: &[&str]) -> serde_json::Value {
         json!({ "type": 1, "components": ids.iter().map(|i| json!({ "type": 2, "style": 2, "custom_id": i, "label": "Yes" })).collect::<Vec<_>>() })
+    }
+
+    #[test]
+    fn only_callback_types_a_button_press_takes_are_accepted() {
+        for ok in [4, 5, 6, 7, 9] {
+            assert_eq!(super::refuse_callback(&json!({ "type": ok })), None, "{ok}");
+        }
+        for bad in [json!({ "type": 1 }), json!({ "type": 8 }), json!({})] {
+            assert!(super::refuse_callback(&bad).is_some(), "{bad}");
+        }
     }
 
     #[test]
