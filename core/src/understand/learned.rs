@@ -82,7 +82,7 @@ impl Model {
     pub fn train(
         examples: &[(Label, Vec<String>)],
         settings: &Settings,
-        cues: &HashSet<String>,
+        cues: &[String],
         mark: impl Fn(&[String]) -> Vec<String>,
     ) -> Self {
         let mut model = Model {
@@ -95,6 +95,10 @@ impl Model {
             urgent_at: settings.urgent_at,
             trained_on: examples.len(),
         };
+        let cues: HashSet<String> = cues
+            .iter()
+            .map(|c| model.stemmer.stem(c).into_owned())
+            .collect();
         let mut docs = [0usize; 3];
         let mut counts: HashMap<String, [usize; 3]> = HashMap::new();
         for (label, words) in examples {
@@ -275,8 +279,7 @@ mod tests {
             ex.push((Label::None, words(s)));
         }
         ex.push((Label::Intent("help".into()), words("what can you do")));
-        let cues = ["not".to_string()].into_iter().collect();
-        Model::train(&ex, &settings(), &cues, mark)
+        Model::train(&ex, &settings(), &["not".to_string()], mark)
     }
 
     #[test]
@@ -306,7 +309,7 @@ mod tests {
 
     #[test]
     fn with_no_examples_it_never_alerts() {
-        let m = Model::train(&[], &settings(), &HashSet::new(), |w| w.to_vec());
+        let m = Model::train(&[], &settings(), &[], |w| w.to_vec());
         assert_eq!(m.verdict(&words("the room keeps spinning")), None);
     }
 }

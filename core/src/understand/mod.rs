@@ -113,14 +113,12 @@ impl Matcher {
                     (e.expected.clone(), words)
                 })
                 .collect();
-            let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
-            let cues: std::collections::HashSet<String> = concerns
+            let cues: Vec<String> = concerns
                 .negation
                 .before
                 .iter()
                 .chain(&concerns.negation.after)
                 .flat_map(|c| text::tokenize(c).words)
-                .map(|w| stemmer.stem(&w).into_owned())
                 .collect();
             Learned {
                 model: learned::Model::train(&examples, settings, &cues, |w| compiled.marked(w)),

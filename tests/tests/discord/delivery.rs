@@ -261,21 +261,18 @@ async fn a_long_read_back_arrives_in_parts_once_each_even_when_a_response_is_los
     rig.stop().await;
 }
 
-/// Waits until some outbox row has failed `n` times in all (so its retry time is set).
-async fn failures_recorded(rig: &Rig, n: i64) {
-    for _ in 0..200 {
-        if rig
-            .app
-            .count("SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM outbox WHERE platform = 'discord'")
-            .await
-            >= n
-        {
-            return;
-        }
+/// Waits (up to 10 s) until `sql`, a count over the test database, is at least `n`.
+async fn until_stored(rig: &Rig, what: &str, sql: &str, n: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while rig.app.count(sql).await < n {
+        assert!(std::time::Instant::now() < deadline, "never stored: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no delivery failure was recorded");
 }
+
+/// A failed delivery stored with its retry time.
+const FAILED: &str =
+    "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND last_error IS NOT NULL";
 
 /// A connection that never answers is given up on after the REST timeout, and the message
 /// goes on the next attempt: one stuck call holds nothing up for good.
@@ -288,7 +285,7 @@ async fn a_hung_request_times_out_and_the_message_is_delivered_later() {
     .await;
     rig.fake.hang_next_sends(1);
     rig.fake.dm(AVA, "ava", "privacy");
-    failures_recorded(&rig, 1).await;
+    until_stored(&rig, "the failed delivery", FAILED, 1).await;
     assert_eq!(message_sends(&rig), [599], "one send, left hanging");
     rig.app.clock.advance(chrono::Duration::seconds(3));
     rig.service.wake();
@@ -316,17 +313,13 @@ async fn a_rejected_token_pauses_all_sending_after_one_request() {
         .wait_until("the 401", |v| v.calls().iter().any(|c| c.status == 401))
         .await;
     // Both messages are stored and waiting; the first call's 401 holds every other back.
-    for _ in 0..100 {
-        if rig
-            .app
-            .count("SELECT COUNT(*) FROM outbox WHERE platform = 'discord' AND status = 'pending'")
-            .await
-            >= 2
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_stored(
+        &rig,
+        "both replies",
+        "SELECT COUNT(*) FROM outbox WHERE platform = 'discord' AND status = 'pending'",
+        2,
+    )
+    .await;
     let refused = |rig: &Rig| {
         rig.fake
             .calls()
@@ -377,19 +370,7 @@ async fn a_part_accepted_before_a_failure_is_not_posted_again_after_the_nonce_wi
         })
         .await;
     // Its retry time is set once the failure is stored.
-    for _ in 0..200 {
-        if rig
-            .app
-            .count(
-                "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND last_error IS NOT NULL",
-            )
-            .await
-            > 0
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_stored(&rig, "the failed part", FAILED, 1).await;
     assert_eq!(rig.fake.messages().len(), before + 1, "the first part only");
     rig.fake.forget_nonces();
     rig.app.clock.advance(chrono::Duration::minutes(20));
