@@ -31,6 +31,8 @@ pub struct Service<C> {
     /// Turns handed to the core and not yet returned: a stop waits for them, so the reply to
     /// an answer already being stored is sent before the process ends.
     in_flight: AtomicUsize,
+    /// Scheduler runs finished since the service started (the first comes at once).
+    ticks: AtomicU64,
 }
 
 impl<C: Channel> Service<C> {
@@ -45,6 +47,7 @@ impl<C: Channel> Service<C> {
             poll_every: Duration::from_millis(500),
             replays: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            ticks: AtomicU64::new(0),
         }
     }
 
@@ -95,6 +98,13 @@ impl<C: Channel> Service<C> {
         self.replays.load(Ordering::Relaxed)
     }
 
+    /// How many scheduler runs have finished since the service started. The first runs as
+    /// soon as [`Service::run`] starts (catching up on what fell due while stopped); a test
+    /// waits for it before it moves its clock, so that run cannot interleave with its own.
+    pub fn ticks_run(&self) -> u64 {
+        self.ticks.load(Ordering::SeqCst)
+    }
+
     /// Wakes the outbox loop (after something was queued from outside a turn).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -127,6 +137,7 @@ impl<C: Channel> Service<C> {
                     if let Err(e) = self.bot.tick().await {
                         tracing::error!(error = %e, "the scheduler could not run");
                     }
+                    self.ticks.fetch_add(1, Ordering::SeqCst);
                 }
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.poll_every) => {}

@@ -62,7 +62,30 @@ async fn a_ten_thousand_resident_fan_out_completes_without_a_429_storm() {
         storm <= in_flight,
         "{storm} calls came while a global 429 held (more than the {in_flight} in flight): a 429 storm"
     );
-    let per_person = rig.fake.messages().len();
-    assert_eq!(per_person, n, "one message each, none doubled");
+    let messages = rig.fake.messages();
+    assert_eq!(
+        messages.len(),
+        n,
+        "one message each, none doubled; what was sent: {}",
+        what_was_sent(&messages)
+    );
     rig.stop().await;
+}
+
+/// A summary of a fan-out for a failure message: how many messages of each kind (first words
+/// of the text), to how many people, and how many people got more than one.
+fn what_was_sent(messages: &[carebot_tests::fake_discord::SentMessage]) -> String {
+    use std::collections::BTreeMap;
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_person: BTreeMap<u64, usize> = BTreeMap::new();
+    for m in messages {
+        let words: String = m.content.chars().take(40).collect();
+        *kinds.entry(words).or_default() += 1;
+        *per_person.entry(m.to).or_default() += 1;
+    }
+    let doubled = per_person.values().filter(|&&c| c > 1).count();
+    format!(
+        "{} people, {doubled} of them more than once; by text: {kinds:?}",
+        per_person.len()
+    )
 }

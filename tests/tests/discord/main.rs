@@ -95,7 +95,8 @@ impl Rig {
                 api_base: Some(fake.api_base()),
                 send_health_content: setup.health,
                 staff_prefix: "!carebot".into(),
-                // The scheduler is run by the tests, at the times they set.
+                // After its one run at start, the scheduler is run by the tests, at the
+                // times they set.
                 tick_every: Duration::from_secs(3600),
                 poll_every: Duration::from_millis(50),
                 rest_timeout: setup.rest_timeout.unwrap_or(Duration::from_secs(15)),
@@ -108,6 +109,17 @@ impl Rig {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(discord.run(stopped));
         fake.wait_for_sessions(sessions + 1, 0).await;
+        // The service runs the scheduler once as it starts. Until that run is over, a test
+        // that adds people and moves the clock could race it: a run that read the old time
+        // and the new people starts check-ins for a day the test never meant.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while service.ticks_run() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service's first scheduler run never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let seen = std::sync::Mutex::new(fake.messages().iter().map(|m| m.id).collect());
         Rig {
             app,
