@@ -19,6 +19,7 @@ mod rest;
 mod text;
 
 pub use channel::{DiscordChannel, CONCURRENCY};
+pub use rest::PER_SECOND;
 pub use text::{escape, nonce};
 
 use crate::serve::Service;
@@ -53,6 +54,8 @@ pub struct Options {
     pub rest_timeout: Duration,
     /// How long a rejected token (401) pauses all sending.
     pub token_pause: Duration,
+    /// REST calls a second at most (under Discord's global limit of 50).
+    pub per_second: u32,
 }
 
 impl Options {
@@ -70,6 +73,7 @@ impl Options {
             poll_every: Duration::from_millis(500),
             rest_timeout: rest::TIMEOUT,
             token_pause: rest::TOKEN_PAUSE,
+            per_second: rest::PER_SECOND,
         })
     }
 }
@@ -127,6 +131,7 @@ impl Discord {
                 client.http.clone(),
                 options.rest_timeout,
                 options.token_pause,
+                options.per_second,
             ),
             options.send_health_content,
             notice,

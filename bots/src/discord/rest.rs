@@ -7,7 +7,9 @@
 //! out buckets and the global limit before and after a 429); behind a proxy (and the fake
 //! Discord in tests) the request goes straight to the proxy, which must do that job, and a
 //! global 429 pauses every call here until it has passed, so a large fan-out does not keep
-//! hitting a limit it has already been told about.
+//! hitting a limit it has already been told about. Either way calls are paced evenly below
+//! Discord's global limit of 50 a second (serenity only reacts to a global 429), so a morning
+//! fan-out to thousands of people meets none.
 
 use carebot_core::runtime::DeliveryError;
 use reqwest::StatusCode;
@@ -24,6 +26,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// to stop, and blocks an address after 10,000 invalid requests in 10 minutes.
 pub const TOKEN_PAUSE: Duration = Duration::from_secs(300);
 
+/// REST calls a second the adapter makes at most: Discord allows 50 in all, and interaction
+/// responses (which do not count) are not paced.
+pub const PER_SECOND: u32 = 45;
+
 /// Discord's REST API, as the adapter uses it.
 pub struct Rest {
     /// Serenity's client: token, proxy and (in production) its rate limiter.
@@ -36,18 +42,26 @@ pub struct Rest {
     token_pause: Duration,
     /// Whether the last answer was a 401, so the reason is logged once, not per message.
     token_refused: std::sync::atomic::AtomicBool,
+    /// Spaces calls evenly at no more than the configured rate (no bursts: any one second
+    /// holds at most one more call than the rate).
+    pace: governor::DefaultDirectRateLimiter,
 }
 
 impl Rest {
-    /// Calls through `http` (and its rate limiter, when it has one); each call gives up
-    /// after `timeout`, and a 401 pauses every call for `token_pause`.
-    pub fn new(http: Arc<Http>, timeout: Duration, token_pause: Duration) -> Self {
+    /// Calls through `http` (and its rate limiter, when it has one), at most `per_second`
+    /// a second; each call gives up after `timeout`, and a 401 pauses every call for
+    /// `token_pause`.
+    pub fn new(http: Arc<Http>, timeout: Duration, token_pause: Duration, per_second: u32) -> Self {
+        let every = Duration::from_secs(1) / per_second.max(1);
+        let quota = governor::Quota::with_period(every)
+            .unwrap_or_else(|| governor::Quota::per_second(std::num::NonZeroU32::MAX));
         Self {
             http,
             direct: client(timeout),
             paused_until: Mutex::new(None),
             token_pause,
             token_refused: std::sync::atomic::AtomicBool::new(false),
+            pace: governor::RateLimiter::direct(quota),
         }
     }
 
@@ -55,6 +69,7 @@ impl Rest {
     /// operators ("sending a message"); reasons never include bodies or the token.
     pub async fn call(&self, what: &str, req: Request<'_>) -> Result<Vec<u8>, DeliveryError> {
         self.wait_out_global_limit().await;
+        self.pace.until_ready().await;
         let sent = match &self.http.ratelimiter {
             Some(limiter) => limiter.perform(req).await.map_err(|e| error_kind(&e)),
             None => self.send_direct(req).await,
@@ -224,6 +239,7 @@ mod tests {
             ),
             TIMEOUT,
             TOKEN_PAUSE,
+            PER_SECOND,
         )
     }
 

@@ -74,8 +74,10 @@ pub(crate) struct Inner {
     pub calls: Vec<Call>,
     /// Messages created.
     pub messages: Vec<SentMessage>,
-    /// (channel, nonce) → message id, for `enforce_nonce`.
-    pub nonces: HashMap<(u64, String), u64>,
+    /// (channel, nonce) → (message id, when), for `enforce_nonce`.
+    pub nonces: HashMap<(u64, String), (u64, tokio::time::Instant)>,
+    /// How long a nonce is remembered: Discord honours `enforce_nonce` for a few minutes.
+    pub nonce_window: Duration,
     /// User → DM channel.
     pub dm_channels: HashMap<u64, u64>,
     /// Interaction callbacks: (interaction id, body), every attempt, refused ones too.
@@ -96,6 +98,13 @@ pub(crate) struct Inner {
     pub global_limit: Option<(usize, Duration)>,
     /// REST calls since the last global 429.
     pub limited_calls: usize,
+    /// Discord's global limit in time: at most this many REST calls (interaction responses
+    /// aside) in any one second; more are answered with a global 429.
+    pub per_second: Option<usize>,
+    /// When the REST calls of the last second came.
+    pub recent_calls: VecDeque<tokio::time::Instant>,
+    /// Global 429s served because calls came faster than `per_second`.
+    pub too_fast: usize,
     /// Until when the last global 429 holds.
     pub blocked_until: Option<tokio::time::Instant>,
     /// Global 429s served.
@@ -103,10 +112,21 @@ pub(crate) struct Inner {
     /// Calls that came while a global 429 still held: a client that honours `Retry-After`
     /// makes none, so any here is the start of a 429 storm.
     pub calls_after_429: usize,
-    /// Every dispatch sent, for RESUME: (sequence number, frame).
+    /// Every dispatch of the current session, for RESUME: (sequence number, frame).
     pub history: Vec<(u64, Value)>,
-    /// The last sequence number used.
+    /// The last sequence number of the current session (each session counts from 1).
     pub seq: u64,
+    /// The intents the current session identified with: what they do not cover is not sent.
+    pub intents: u64,
+    /// The heartbeat interval HELLO gives; a connection that sends no heartbeat for longer
+    /// (with a little grace) is closed, as Discord closes a client that has gone quiet.
+    pub heartbeat_interval: Duration,
+    /// Heartbeats received, on every connection.
+    pub heartbeats: usize,
+    /// How long after its connection drops a session can still be resumed (`None`: always).
+    pub session_ttl: Option<Duration>,
+    /// When the live connection last went away.
+    pub dropped_at: Option<tokio::time::Instant>,
     /// The live, identified connection's outgoing queue.
     pub conn: Option<mpsc::UnboundedSender<gateway::Out>>,
     /// The current session.
@@ -126,8 +146,9 @@ pub(crate) struct Inner {
     pub message_content_denied: bool,
     /// Close codes the gateway closed with, in order.
     pub closes: Vec<u16>,
-    /// Users who do not accept the bot's direct messages (sends to them: 403, code 50007).
-    pub refusing_dms: std::collections::HashSet<u64>,
+    /// Users who do not accept the bot's direct messages, with the code a send to them gets
+    /// (403): 50007 (DMs closed, or the bot blocked) or 50278 (no server in common).
+    pub refusing_dms: HashMap<u64, u64>,
     /// Message sends to leave hanging (never answered), as a stuck connection does.
     pub hang_sends: usize,
     /// Message sends counted from the next one: this one (1 = the next) fails with 500
@@ -138,7 +159,28 @@ pub(crate) struct Inner {
     pub written: Vec<(u64, Value)>,
 }
 
+/// Discord's global limit: REST calls per second.
+pub const PER_SECOND: usize = 50;
+
+/// How long the fake remembers a nonce unless told otherwise (Discord: "a few minutes").
+pub const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+/// Discord's heartbeat interval, as its HELLO gives it.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(41_250);
+
 impl Inner {
+    /// A fake as strict as Discord: its token, its global limit, its nonce window and
+    /// heartbeat interval.
+    pub(crate) fn new() -> Self {
+        Self {
+            token: TOKEN.into(),
+            per_second: Some(PER_SECOND),
+            nonce_window: NONCE_WINDOW,
+            heartbeat_interval: HEARTBEAT_INTERVAL,
+            ..Inner::default()
+        }
+    }
+
     pub(crate) fn id(&mut self) -> u64 {
         self.next_id += 1;
         500_000_000_000_000_000 + self.next_id
@@ -181,10 +223,7 @@ impl FakeDiscord {
             .expect("bind a local port");
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                token: TOKEN.into(),
-                ..Inner::default()
-            }),
+            inner: Mutex::new(Inner::new()),
             changed: Notify::new(),
             ws_url: format!("ws://{addr}/gateway"),
         });
@@ -216,9 +255,42 @@ impl FakeDiscord {
         self.shared.lock().hang_sends = n;
     }
 
-    /// `user` no longer accepts the bot's direct messages (closed DMs, or blocked the bot).
+    /// `user` no longer accepts the bot's direct messages (closed DMs, or blocked the bot):
+    /// sends to them get 403 with code 50007.
     pub fn refuse_dms(&self, user: u64) {
-        self.shared.lock().refusing_dms.insert(user);
+        self.shared.lock().refusing_dms.insert(user, 50007);
+    }
+
+    /// `user` shares no server with the bot (it was removed, or they left): sends to them get
+    /// 403 with code 50278.
+    pub fn share_no_server_with(&self, user: u64) {
+        self.shared.lock().refusing_dms.insert(user, 50278);
+    }
+
+    /// Nonces are remembered for `window` from now on (Discord: a few minutes).
+    pub fn remember_nonces_for(&self, window: Duration) {
+        self.shared.lock().nonce_window = window;
+    }
+
+    /// Discord's global limit, per second, from now on (`None`: no limit in time).
+    pub fn allow_per_second(&self, calls: Option<usize>) {
+        self.shared.lock().per_second = calls;
+    }
+
+    /// Global 429s served because calls came faster than the per-second limit.
+    pub fn too_fast(&self) -> usize {
+        self.shared.lock().too_fast
+    }
+
+    /// HELLO gives `interval` from the next connection on, and a connection that stops
+    /// heartbeating for longer is closed.
+    pub fn heartbeat_every(&self, interval: Duration) {
+        self.shared.lock().heartbeat_interval = interval;
+    }
+
+    /// Heartbeats received so far.
+    pub fn heartbeats(&self) -> usize {
+        self.shared.lock().heartbeats
     }
 
     /// The bot's Message Content intent is switched off in the portal.
@@ -294,7 +366,18 @@ impl FakeDiscord {
 
     /// Waits (up to 10 s) until `done` holds, panicking with `what` if it never does.
     pub async fn wait_until(&self, what: &str, done: impl Fn(&FakeView<'_>) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.wait_until_within(what, Duration::from_secs(10), done)
+            .await;
+    }
+
+    /// Waits (up to `patience`) until `done` holds, panicking with `what` if it never does.
+    pub async fn wait_until_within(
+        &self,
+        what: &str,
+        patience: Duration,
+        done: impl Fn(&FakeView<'_>) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + patience;
         loop {
             let notified = self.shared.changed.notified();
             {
@@ -361,6 +444,12 @@ impl FakeDiscord {
         gateway::drop_connection(&self.shared);
     }
 
+    /// From now on a session can be resumed only within `ttl` of its connection dropping;
+    /// later, RESUME gets op 9 (`false`) and the client must identify afresh.
+    pub fn expire_sessions_after(&self, ttl: Duration) {
+        self.shared.lock().session_ttl = Some(ttl);
+    }
+
     /// Sends MESSAGE_CREATE for a message id already delivered (a replay).
     pub fn replay_dm(&self, id: u64, user: u64, name: &str, text: &str) {
         let channel = gateway::dm_channel(&mut self.shared.lock(), user);
@@ -419,6 +508,11 @@ impl FakeDiscord {
 pub struct FakeView<'a>(&'a Inner);
 
 impl FakeView<'_> {
+    /// Heartbeats received.
+    pub fn heartbeats(&self) -> usize {
+        self.0.heartbeats
+    }
+
     /// Messages created.
     pub fn messages(&self) -> &[SentMessage] {
         &self.0.messages
@@ -432,5 +526,179 @@ impl FakeView<'_> {
     /// Interaction callbacks: (interaction id, body).
     pub fn callbacks(&self) -> &[(u64, Value)] {
         &self.0.callbacks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fake's rules, tried from outside as a client would: each refuses what Discord does.
+
+    use super::*;
+    use futures::{SinkExt, StreamExt};
+    use serde_json::json;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+
+    /// POSTs `body` to `path` with the fake's token; returns the status and the JSON answer.
+    async fn post(fake: &FakeDiscord, path: &str, body: Value) -> (u16, Value) {
+        let answer = reqwest::Client::new()
+            .post(format!("{}/api/v10{path}", fake.api_base()))
+            .header("authorization", format!("Bot {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the fake answers");
+        let status = answer.status().as_u16();
+        let bytes = answer.bytes().await.expect("a body");
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    /// Opens the DM channel with `user`.
+    async fn dm_channel(fake: &FakeDiscord, user: u64) -> String {
+        let (status, channel) = post(
+            fake,
+            "/users/@me/channels",
+            json!({ "recipient_id": user.to_string() }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        channel["id"].as_str().expect("an id").to_string()
+    }
+
+    fn with_nonce(text: &str, nonce: &str) -> Value {
+        json!({ "content": text, "nonce": nonce, "enforce_nonce": true })
+    }
+
+    #[tokio::test]
+    async fn a_nonce_is_honoured_only_within_its_window() {
+        let fake = FakeDiscord::start().await;
+        let channel = dm_channel(&fake, 7).await;
+        let path = format!("/channels/{channel}/messages");
+        let (_, first) = post(&fake, &path, with_nonce("Hello", "n1")).await;
+        let (_, again) = post(&fake, &path, with_nonce("Hello", "n1")).await;
+        assert_eq!(
+            first["id"], again["id"],
+            "within the window: the same message"
+        );
+        assert_eq!(fake.messages().len(), 1);
+        fake.remember_nonces_for(Duration::ZERO);
+        let (_, late) = post(&fake, &path, with_nonce("Hello", "n1")).await;
+        assert_ne!(first["id"], late["id"], "past the window: a second message");
+        assert_eq!(fake.messages().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_send_to_someone_who_refuses_dms_is_403_with_discords_code() {
+        let fake = FakeDiscord::start().await;
+        fake.refuse_dms(7);
+        fake.share_no_server_with(8);
+        for (user, code) in [(7, 50007), (8, 50278)] {
+            let channel = dm_channel(&fake, user).await;
+            let path = format!("/channels/{channel}/messages");
+            let (status, error) = post(&fake, &path, json!({ "content": "Hello" })).await;
+            assert_eq!((status, error["code"].as_u64()), (403, Some(code)));
+        }
+        assert!(fake.messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn calls_faster_than_the_global_limit_get_a_global_429_saying_how_long() {
+        let fake = FakeDiscord::start().await;
+        fake.allow_per_second(Some(3));
+        let mut statuses = Vec::new();
+        let mut retry_after = None;
+        for user in 0..4 {
+            let (status, answer) = post(
+                &fake,
+                "/users/@me/channels",
+                json!({ "recipient_id": (100 + user).to_string() }),
+            )
+            .await;
+            statuses.push(status);
+            if status == 429 {
+                assert_eq!(answer["global"], true);
+                retry_after = answer["retry_after"].as_f64();
+            }
+        }
+        assert_eq!(statuses, [200, 200, 200, 429], "the fourth within a second");
+        let wait = retry_after.expect("a wait");
+        assert!(wait > 0.0 && wait <= 1.0, "told to wait {wait} s");
+        assert_eq!(fake.too_fast(), 1);
+    }
+
+    #[test]
+    fn the_limit_counts_the_last_second_only() {
+        let mut inner = Inner::new();
+        inner.per_second = Some(2);
+        let t0 = tokio::time::Instant::now();
+        assert_eq!(rest::too_fast(&mut inner, t0), None);
+        assert_eq!(rest::too_fast(&mut inner, t0), None);
+        let wait = rest::too_fast(&mut inner, t0 + Duration::from_millis(400));
+        assert_eq!(wait, Some(Duration::from_millis(600)));
+        assert_eq!(
+            rest::too_fast(&mut inner, t0 + Duration::from_secs(1)),
+            None,
+            "a second later the first two no longer count"
+        );
+    }
+
+    /// Connects a bare client to the fake's gateway; returns it with HELLO's interval.
+    async fn connect(
+        fake: &FakeDiscord,
+    ) -> (
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        u64,
+    ) {
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/gateway", fake.addr))
+            .await
+            .expect("the gateway takes the connection");
+        let Some(Ok(Ws::Text(hello))) = ws.next().await else {
+            panic!("no HELLO");
+        };
+        let hello: Value = serde_json::from_str(&hello).expect("JSON");
+        let interval = hello["d"]["heartbeat_interval"].as_u64().expect("interval");
+        (ws, interval)
+    }
+
+    /// Reads until the fake closes the connection; returns the close code.
+    async fn close_code(
+        ws: &mut tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    ) -> Option<u16> {
+        while let Some(frame) = ws.next().await {
+            if let Ok(Ws::Close(close)) = frame {
+                return close.map(|c| u16::from(c.code));
+            }
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_stops_heartbeating_is_closed() {
+        let fake = FakeDiscord::start().await;
+        fake.heartbeat_every(Duration::from_millis(100));
+        let (mut ws, interval) = connect(&fake).await;
+        assert_eq!(interval, 100, "HELLO gives the interval");
+        let started = tokio::time::Instant::now();
+        // Heartbeats on time keep it open past the point a silent one is closed...
+        for _ in 0..5 {
+            ws.send(Ws::Text(json!({ "op": 1, "d": null }).to_string().into()))
+                .await
+                .expect("sent");
+            let Some(Ok(Ws::Text(ack))) = ws.next().await else {
+                panic!("no HEARTBEAT_ACK");
+            };
+            assert_eq!(serde_json::from_str::<Value>(&ack).expect("JSON")["op"], 11);
+            tokio::time::sleep(Duration::from_millis(interval / 2)).await;
+        }
+        assert!(started.elapsed() >= Duration::from_millis(2 * interval));
+        assert!(fake.closes().is_empty(), "still open while it heartbeats");
+        // ...and then silence closes it.
+        assert_eq!(close_code(&mut ws).await, Some(4000));
+        assert_eq!(fake.closes(), [4000]);
+        assert_eq!(fake.heartbeats(), 5);
     }
 }

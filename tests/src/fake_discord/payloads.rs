@@ -17,9 +17,9 @@ pub fn dispatch(t: &str, s: u64, d: Value) -> Value {
     json!({ "op": 0, "t": t, "s": s, "d": d })
 }
 
-/// HELLO, with a heartbeat interval long enough that tests are not about heartbeats.
-pub fn hello() -> Value {
-    json!({ "op": 10, "d": { "heartbeat_interval": 41_250 } })
+/// HELLO, giving the heartbeat interval in milliseconds.
+pub fn hello(interval: std::time::Duration) -> Value {
+    json!({ "op": 10, "d": { "heartbeat_interval": interval.as_millis() as u64 } })
 }
 
 /// HEARTBEAT_ACK.
@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn hello_and_heartbeat_ack_are_read() {
-        assert!(matches!(parse(hello()), GatewayEvent::Hello(41_250)));
+        assert!(matches!(
+            parse(hello(std::time::Duration::from_millis(41_250))),
+            GatewayEvent::Hello(41_250)
+        ));
         assert!(matches!(parse(heartbeat_ack()), GatewayEvent::HeartbeatAck));
         assert!(matches!(
             parse(invalid_session()),

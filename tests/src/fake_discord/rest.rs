@@ -4,7 +4,10 @@
 //! returns the first message instead of making another) and can be told to answer 429. Every
 //! bot call must carry `Authorization: Bot <token>` with the token the fake accepts (else 401,
 //! as Discord answers a reset token), and a send to someone who refuses the bot's direct
-//! messages is a 403 with code 50007.
+//! messages is a 403 with code 50007 (or 50278 with no server in common). Nonces are
+//! remembered only for a window (five minutes unless told), and every call but an
+//! interaction response counts towards Discord's global limit of 50 a second: a call over it
+//! is a global 429 saying how long to wait.
 
 use super::{gateway, Call, SentMessage, Shared};
 use axum::body::Bytes;
@@ -71,6 +74,10 @@ async fn read_messages(
     if let Some(refused) = unauthorized(&shared, &headers) {
         record(&shared, route, StatusCode::UNAUTHORIZED, Value::Null);
         return refused;
+    }
+    if let Some(limited) = over_global_limit(&shared) {
+        record(&shared, route, StatusCode::TOO_MANY_REQUESTS, Value::Null);
+        return limited;
     }
     let after: u64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
     let limit: usize = match q.get("limit").map(|l| l.parse::<usize>()) {
@@ -188,6 +195,10 @@ async fn edit_message(
         record(&shared, route, StatusCode::UNAUTHORIZED, Value::Null);
         return refused;
     }
+    if let Some(limited) = over_global_limit(&shared) {
+        record(&shared, route, StatusCode::TOO_MANY_REQUESTS, Value::Null);
+        return limited;
+    }
     let edit: Value = serde_json::from_slice(&body).unwrap_or_default();
     let found = {
         let mut inner = shared.lock();
@@ -253,8 +264,13 @@ fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
 /// A global 429, if the global limit says so.
 fn over_global_limit(shared: &Shared) -> Option<Response> {
     let mut inner = shared.lock();
-    let (every, retry_after) = inner.global_limit?;
     let now = tokio::time::Instant::now();
+    if let Some(after) = too_fast(&mut inner, now) {
+        inner.too_fast += 1;
+        inner.global_429s += 1;
+        return Some(global_429(after));
+    }
+    let (every, retry_after) = inner.global_limit?;
     let after = match inner.blocked_until {
         Some(until) if now < until => {
             inner.calls_after_429 += 1;
@@ -271,6 +287,31 @@ fn over_global_limit(shared: &Shared) -> Option<Response> {
         }
     };
     inner.global_429s += 1;
+    Some(global_429(after))
+}
+
+/// Discord's limit in time: a call that would be more than `per_second` in the last second
+/// is refused, and told how long until the oldest of them is a second old.
+pub(crate) fn too_fast(inner: &mut super::Inner, now: tokio::time::Instant) -> Option<Duration> {
+    let limit = inner.per_second?;
+    let second = Duration::from_secs(1);
+    while inner
+        .recent_calls
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= second)
+    {
+        inner.recent_calls.pop_front();
+    }
+    if inner.recent_calls.len() >= limit {
+        let oldest = *inner.recent_calls.front()?;
+        return Some(second.saturating_sub(now.duration_since(oldest)));
+    }
+    inner.recent_calls.push_back(now);
+    None
+}
+
+/// A global 429 asking the client to wait `after`.
+fn global_429(after: Duration) -> Response {
     let after = after.as_secs_f64();
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
@@ -280,7 +321,7 @@ fn over_global_limit(shared: &Shared) -> Option<Response> {
     let h = response.headers_mut();
     h.insert("retry-after", after.to_string().parse().expect("header"));
     h.insert("x-ratelimit-global", "true".parse().expect("header"));
-    Some(response)
+    response
 }
 
 async fn open_dm(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -398,13 +439,18 @@ async fn send_message(
         inner
             .dm_channels
             .iter()
-            .any(|(u, c)| *c == channel && inner.refusing_dms.contains(u))
+            .find(|(_, c)| **c == channel)
+            .and_then(|(u, _)| inner.refusing_dms.get(u).copied())
     };
-    if refuses {
+    if let Some(code) = refuses {
         record(&shared, route, StatusCode::FORBIDDEN, payload);
+        let message = match code {
+            50278 => "Cannot send messages to this user: no mutual guilds",
+            _ => "Cannot send messages to this user",
+        };
         return (
             StatusCode::FORBIDDEN,
-            Json(json!({ "message": "Cannot send messages to this user", "code": 50007 })),
+            Json(json!({ "message": message, "code": code })),
         )
             .into_response();
     }
@@ -427,10 +473,13 @@ async fn send_message(
         let mut inner = shared.lock();
         let nonce = payload["nonce"].as_str().map(str::to_string);
         let enforce = payload["enforce_nonce"].as_bool().unwrap_or(false);
+        let window = inner.nonce_window;
         let earlier = nonce
             .as_ref()
             .filter(|_| enforce)
-            .and_then(|n| inner.nonces.get(&(channel, n.clone())).copied());
+            .and_then(|n| inner.nonces.get(&(channel, n.clone())).copied())
+            .filter(|(_, at)| at.elapsed() < window)
+            .map(|(id, _)| id);
         match earlier.and_then(|id| inner.messages.iter().find(|m| m.id == id).cloned()) {
             Some(m) => m,
             None => {
@@ -449,7 +498,9 @@ async fn send_message(
                     files,
                 };
                 if let (Some(n), true) = (nonce, enforce) {
-                    inner.nonces.insert((channel, n), m.id);
+                    inner
+                        .nonces
+                        .insert((channel, n), (m.id, tokio::time::Instant::now()));
                 }
                 inner.messages.push(m.clone());
                 m

@@ -3,6 +3,7 @@
 
 use super::{Rig, Setup, AVA, KIM, SAM};
 use carebot_core::clock::Clock as _;
+use carebot_tests::fake_discord::FakeDiscord;
 
 const UNKNOWN: &str = "Hello. I don't know this account yet. If a member of staff gave you a link code, send: link CODE";
 
@@ -188,6 +189,18 @@ async fn a_keyworker_is_reminded_of_a_review_and_records_it_from_a_server_channe
 /// once: the manager is told, without waiting for the acknowledgement time.
 #[tokio::test]
 async fn an_alert_a_keyworker_cannot_be_sent_goes_to_the_manager_at_once() {
+    alert_with_kim_unreachable(FakeDiscord::refuse_dms, 50007).await;
+}
+
+/// The same when Kim shares no server with the bot any more (Discord lets a bot DM only
+/// people it shares a server with).
+#[tokio::test]
+async fn an_alert_to_a_keyworker_the_bot_shares_no_server_with_goes_to_the_manager() {
+    alert_with_kim_unreachable(FakeDiscord::share_no_server_with, 50278).await;
+}
+
+/// Ava raises an alert while `refuse` makes Kim unreachable with Discord's `code`.
+async fn alert_with_kim_unreachable(refuse: fn(&FakeDiscord, u64), code: u64) {
     const MARIA: u64 = 1004;
     let rig = Rig::start(Setup {
         health: true,
@@ -207,7 +220,7 @@ async fn an_alert_a_keyworker_cannot_be_sent_goes_to_the_manager_at_once() {
         )
         .await
         .expect("bind maria");
-    rig.fake.refuse_dms(KIM);
+    refuse(&rig.fake, KIM);
     rig.fake.dm(AVA, "ava", "the night carer slapped me");
     let reply = rig.next_to(AVA).await;
     assert!(
@@ -224,5 +237,15 @@ async fn an_alert_a_keyworker_cannot_be_sent_goes_to_the_manager_at_once() {
         .filter(|c| c.status == 403)
         .count();
     assert!(refused >= 1, "Kim's DM was refused");
+    let dead = rig
+        .app
+        .count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'dead' AND last_error LIKE '%(code {code})'"
+        ))
+        .await;
+    assert_eq!(
+        dead, 1,
+        "Kim's alert dead-lettered with Discord's code {code}"
+    );
     rig.stop().await;
 }

@@ -123,7 +123,10 @@ async fn a_message_written_while_the_session_expired_is_fetched_and_answered_onc
             .count()
     };
     let before = reads(&rig);
-    rig.fake.expire_session();
+    // This time the session runs out as Discord's do: the connection drops, and by the time
+    // the client asks to resume, the session is gone.
+    rig.fake.expire_sessions_after(std::time::Duration::ZERO);
+    rig.fake.drop_connection();
     rig.fake.wait_for_sessions(3, 0).await;
     rig.fake
         .wait_until("the catch-up read", |v| {
@@ -158,5 +161,30 @@ async fn a_restart_opens_no_dm_channel_it_already_knew() {
     rig.next(AVA, NOT_NOW).await;
     assert_eq!(opens(&rig), 1, "the stored channel was used");
     rig.quiet().await;
+    rig.stop().await;
+}
+
+/// The fake closes a connection that stops heartbeating, as Discord does; the adapter keeps
+/// to the interval HELLO gives, so its one session lasts with nothing to resume.
+#[tokio::test]
+async fn the_adapter_heartbeats_on_the_interval_discord_gives() {
+    let rig = Rig::start(Setup {
+        heartbeat: Some(std::time::Duration::from_millis(500)),
+        ..Setup::default()
+    })
+    .await;
+    rig.fake
+        .wait_until_within("six heartbeats", std::time::Duration::from_secs(20), |v| {
+            v.heartbeats() >= 6
+        })
+        .await;
+    assert_eq!(
+        rig.fake.closes(),
+        Vec::<u16>::new(),
+        "never closed for silence"
+    );
+    assert_eq!(rig.fake.sessions(), (1, 0), "one session, never resumed");
+    rig.fake.dm(AVA, "ava", "privacy");
+    rig.next(AVA, PRIVACY).await;
     rig.stop().await;
 }

@@ -38,6 +38,10 @@ pub struct Setup {
     pub rest_timeout: Option<Duration>,
     /// How long a 401 pauses all sending (default: the adapter's own).
     pub token_pause: Option<Duration>,
+    /// REST calls a second the adapter makes at most (default: its own, under Discord's 50).
+    pub per_second: Option<u32>,
+    /// The gateway's heartbeat interval (default: Discord's).
+    pub heartbeat: Option<Duration>,
 }
 
 /// Carebot connected to the fake Discord, its service loop running.
@@ -80,6 +84,9 @@ impl Rig {
             }
         }
         let fake = FakeDiscord::start().await;
+        if let Some(interval) = setup.heartbeat {
+            fake.heartbeat_every(interval);
+        }
         Rig::connect(app, fake, setup).await
     }
 
@@ -101,6 +108,7 @@ impl Rig {
                 poll_every: Duration::from_millis(50),
                 rest_timeout: setup.rest_timeout.unwrap_or(Duration::from_secs(15)),
                 token_pause: setup.token_pause.unwrap_or(Duration::from_secs(300)),
+                per_second: setup.per_second.unwrap_or(carebot::discord::PER_SECOND),
             },
         )
         .await
