@@ -22,15 +22,7 @@ async fn a_ten_thousand_resident_fan_out_completes_without_a_429_storm() {
     })
     .await;
     rig.fake.allow_per_second(None);
-    carebot_core::demo::add_residents(&rig.app.bot.store, n, carebot::discord::PLATFORM)
-        .await
-        .expect("residents");
-    rig.app
-        .raw_sql(
-            "UPDATE identities SET address = CAST(2000000 + person_id AS TEXT)
-             WHERE platform = 'discord' AND address LIKE 'r%'",
-        )
-        .await;
+    add_residents(&rig, n).await;
     // Discord's global limit, hit about twenty times on the way: every 1,000th call is told
     // to wait a quarter of a second.
     rig.fake.global_limit(1_000, Duration::from_millis(250));
@@ -85,15 +77,7 @@ async fn a_ten_thousand_resident_fan_out_completes_without_a_429_storm() {
 async fn a_morning_fan_out_is_paced_under_discords_global_limit() {
     let n = 200;
     let rig = Rig::start(Setup::default()).await;
-    carebot_core::demo::add_residents(&rig.app.bot.store, n, carebot::discord::PLATFORM)
-        .await
-        .expect("residents");
-    rig.app
-        .raw_sql(
-            "UPDATE identities SET address = CAST(2000000 + person_id AS TEXT)
-             WHERE platform = 'discord' AND address LIKE 'r%'",
-        )
-        .await;
+    add_residents(&rig, n).await;
     let started = Instant::now();
     rig.tick_at("2026-11-24T09:00:30Z").await;
     // Two calls each (open the DM, send): about nine seconds at 45 a second.
@@ -129,4 +113,17 @@ fn what_was_sent(messages: &[carebot_tests::fake_discord::SentMessage]) -> Strin
         "{} people, {doubled} of them more than once; by text: {kinds:?}",
         per_person.len()
     )
+}
+
+/// Adds `n` residents who check in at 09:00, each linked to a Discord user id from 2,000,000.
+async fn add_residents(rig: &Rig, n: usize) {
+    carebot_core::demo::add_residents(&rig.app.bot.store, n, carebot::discord::PLATFORM)
+        .await
+        .expect("residents");
+    rig.app
+        .raw_sql(
+            "UPDATE identities SET address = CAST(2000000 + person_id AS TEXT)
+             WHERE platform = 'discord' AND address LIKE 'r%'",
+        )
+        .await;
 }
