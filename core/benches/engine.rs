@@ -52,6 +52,7 @@ fn resident() -> Profile {
         caring_for: Vec::new(),
         recent: Vec::new(),
         open_alerts: Vec::new(),
+        expected_checkins: Vec::new(),
     }
 }
 

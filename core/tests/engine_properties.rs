@@ -39,6 +39,7 @@ fn profile(goals: usize) -> Profile {
         consents: Vec::new(),
         family_of: Vec::new(),
         open_alerts: Vec::new(),
+        expected_checkins: Vec::new(),
         recent: Vec::new(),
         caring_for: Vec::new(),
     }

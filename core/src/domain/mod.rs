@@ -109,6 +109,11 @@ pub struct Profile {
     /// residents they look after, so `ack` says truthfully whether it did anything.
     #[serde(default)]
     pub open_alerts: Vec<i64>,
+    /// For a keyworker or manager: each resident they look after who has a daily check-in
+    /// time, with the local date ("YYYY-MM-DD") of their last completed check-in, so "who
+    /// hasn't checked in" can be answered.
+    #[serde(default)]
+    pub expected_checkins: Vec<(PersonId, Option<String>)>,
 }
 
 /// A number a person gave recently.

@@ -199,6 +199,32 @@ impl Turn<'_> {
                     );
                 }
             }
+            IntentAction::NotCheckedIn if !self.may_write_for_residents(Resource::Alerts) => {
+                self.say_system("fallback", Map::new());
+            }
+            IntentAction::NotCheckedIn => {
+                let tz = self.ctx.settings.timezone;
+                let today = self.now.with_timezone(&tz).format("%Y-%m-%d").to_string();
+                let p = &self.ctx.profile;
+                let names: Vec<&str> = p
+                    .expected_checkins
+                    .iter()
+                    .filter(|(_, done)| done.as_deref() != Some(today.as_str()))
+                    .filter_map(|(who, _)| p.caring_for.iter().find(|r| r.id == *who))
+                    .map(|r| r.name.as_str())
+                    .collect();
+                if names.is_empty() {
+                    self.say_system("not_checked_in_none", Map::new());
+                } else {
+                    self.say_system(
+                        "not_checked_in_list",
+                        vars([
+                            ("count", json!(names.len())),
+                            ("names", json!(names.join(", "))),
+                        ]),
+                    );
+                }
+            }
             IntentAction::Request { to, reason, reply } => {
                 self.fx.push(Effect::Alert {
                     to,

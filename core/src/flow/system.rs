@@ -200,6 +200,7 @@ impl Intent {
             },
             IntentKind::Greeting => IntentAction::Greeting,
             IntentKind::Alerts => IntentAction::Alerts,
+            IntentKind::NotCheckedIn => IntentAction::NotCheckedIn,
             IntentKind::Request => IntentAction::Request {
                 to: self.to.unwrap_or(super::Target::Keyworker),
                 reason: self
@@ -241,6 +242,8 @@ pub enum IntentKind {
     Greeting,
     /// Staff ask which alerts about their residents are still open.
     Alerts,
+    /// Staff ask which of their residents have not checked in today.
+    NotCheckedIn,
     /// Something to pass to a person (a complaint, an advocate, a review, a new goal): an
     /// alert-like request to `to`, acknowledged and escalated like any alert.
     Request,
@@ -285,6 +288,8 @@ pub enum IntentAction {
     Greeting,
     /// List the open alerts about the speaker's residents.
     Alerts,
+    /// List the speaker's residents who have not checked in today.
+    NotCheckedIn,
     /// Pass a request to staff.
     Request {
         /// Who hears.
@@ -364,6 +369,8 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("request_passed", &[]),
     ("alerts_none", &[]),
     ("alerts_open", &["count", "numbers"]),
+    ("not_checked_in_none", &[]),
+    ("not_checked_in_list", &["count", "names"]),
 ];
 
 /// Variables every text may use, whatever its key.

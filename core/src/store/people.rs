@@ -229,6 +229,7 @@ impl Store {
                     recent: Vec::new(),
                     caring_for: Vec::new(),
                     open_alerts: Vec::new(),
+                    expected_checkins: Vec::new(),
                 });
             }
             for r in sqlx::query("SELECT person_id, id, text FROM goals WHERE active = TRUE ORDER BY id").fetch_all(pool).await? {

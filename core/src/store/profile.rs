@@ -140,8 +140,24 @@ impl Store {
             } else {
                 Vec::new()
             };
+            let expected_checkins: Vec<(PersonId, Option<String>)> = if matches!(role, Role::Keyworker | Role::Manager) {
+                sqlx::query(
+                    "SELECT p.id, (SELECT MAX(c.local_date) FROM checkins c
+                                   WHERE c.person_id = p.id AND c.status = 'completed') AS last_done
+                     FROM relations r JOIN people p ON p.id = r.resident_id
+                     WHERE r.person_id = $1 AND r.relation IN ('keyworker', 'manager') AND r.revoked_ms IS NULL
+                       AND p.checkin_time IS NOT NULL AND p.erased_ms IS NULL
+                     ORDER BY r.id")
+                    .bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|r| Ok((PersonId(r.try_get("id")?), r.try_get("last_done")?)))
+                    .collect::<Result<Vec<_>>>()?
+            } else {
+                Vec::new()
+            };
             Ok(Some(Profile {
                 open_alerts,
+                expected_checkins,
                 caring_for,
                 recent,
                 family,

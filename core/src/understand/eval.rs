@@ -175,6 +175,7 @@ fn profile(role: Role) -> Profile {
         caring_for: Vec::new(),
         recent: Vec::new(),
         open_alerts: Vec::new(),
+        expected_checkins: Vec::new(),
     };
     match role {
         Role::Resident => {}
