@@ -120,6 +120,12 @@ enum DialogsCommand {
         /// The dialogs folder and/or example files and folders.
         paths: Vec<PathBuf>,
     },
+    /// Write the dialogs built into this carebot to a folder, for staff to read and edit
+    /// (point `[dialogs] dir` at it); nothing already there is overwritten.
+    Init {
+        /// The folder to write (made if need be).
+        dir: PathBuf,
+    },
 }
 
 impl Cli {
@@ -167,6 +173,22 @@ impl Cli {
                 };
                 crate::dialogs_test::run(&dir, &files)
             }
+            Command::Dialogs {
+                command: DialogsCommand::Init { dir },
+            } => match crate::shipped::write_to(dir) {
+                Ok(n) => {
+                    println!(
+                        "Wrote the {n} files of the built-in dialogs to {}. Edit them, then run `carebot dialogs check {}`.",
+                        dir.display(),
+                        dir.display()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("carebot dialogs init: {e:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            },
             Command::Admin(cmd) => {
                 let config = self.config()?;
                 let store = setup::store(config.database_url()).await?;

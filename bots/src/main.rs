@@ -9,6 +9,7 @@ mod demo;
 mod dialogs_test;
 mod export;
 mod setup;
+mod shipped;
 mod status;
 mod telemetry;
 

@@ -10,8 +10,23 @@ use carebot_core::store::{redact, Store};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Loads and checks the dialogs folder, listing every problem.
+/// Loads and checks the dialogs folder, listing every problem; when the default folder
+/// (`dialogs`) is not there, the copy built into this binary.
 pub fn dialogs(dir: &Path) -> Result<Dialogs> {
+    if dir == Path::new(DEFAULT_DIALOGS) && !dir.exists() {
+        tracing::info!(
+            "no dialogs folder here: using the dialogs built into this carebot (`carebot dialogs init dialogs` writes a copy to edit)"
+        );
+        return crate::shipped::load();
+    }
+    dialogs_in(dir)
+}
+
+/// The folder a configuration names when it names none.
+const DEFAULT_DIALOGS: &str = "dialogs";
+
+/// Loads and checks the dialogs in `dir`, naming every problem.
+pub fn dialogs_in(dir: &Path) -> Result<Dialogs> {
     load_dir(dir).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         anyhow::anyhow!(

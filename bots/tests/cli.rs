@@ -862,3 +862,47 @@ fn a_bad_time_of_day_names_its_line_before_any_database_is_made() {
         );
     }
 }
+
+/// An installed carebot has no dialogs folder beside it: its demo runs on the dialogs built
+/// into it.
+#[test]
+fn an_installed_binary_runs_its_demo_with_no_dialogs_folder() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = carebot(dir.path(), &["demo"], b"check in\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("How are you feeling today?"), "{said}");
+    assert!(
+        !dir.path().join("dialogs").exists(),
+        "nothing written beside it"
+    );
+    assert_no_panic(&out);
+}
+
+/// `dialogs init` writes the built-in dialogs for staff to edit; they check clean, and a
+/// second init overwrites nothing.
+#[test]
+fn dialogs_init_writes_a_copy_that_checks_clean_and_overwrites_nothing() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = carebot(dir.path(), &["dialogs", "init", "ours"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours = dir.path().join("ours");
+    assert!(ours.join("system.toml").exists());
+    assert!(ours.join("examples/risk.tsv").exists());
+    let check = carebot(dir.path(), &["dialogs", "check", "ours"], b"");
+    assert!(check.status.success(), "{}", text(&check.stdout));
+    std::fs::write(ours.join("help.toml"), "edited by staff").expect("edit");
+    let again = carebot(dir.path(), &["dialogs", "init", "ours"], b"");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already there"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(ours.join("help.toml")).expect("read"),
+        "edited by staff",
+        "nothing overwritten"
+    );
+    assert_no_panic(&again);
+}

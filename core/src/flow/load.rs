@@ -304,7 +304,7 @@ fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Vec<Problem>> {
         vec![Problem::file(
             dir,
             format!("cannot be read as a dialogs folder: {e}"),
-            "pass the folder that holds the flow files, e.g. dialogs/",
+            "pass the folder that holds the flow files, e.g. dialogs/ (`carebot dialogs init dialogs` writes the built-in ones)",
         )]
     })?;
     let mut files: Vec<PathBuf> = entries
