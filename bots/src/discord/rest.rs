@@ -52,9 +52,8 @@ impl Rest {
     /// a second; each call gives up after `timeout`, and a 401 pauses every call for
     /// `token_pause`.
     pub fn new(http: Arc<Http>, timeout: Duration, token_pause: Duration, per_second: u32) -> Self {
-        let every = Duration::from_secs(1) / per_second.max(1);
-        let quota = governor::Quota::with_period(every)
-            .unwrap_or_else(|| governor::Quota::per_second(std::num::NonZeroU32::MAX));
+        let rate = std::num::NonZeroU32::new(per_second).unwrap_or(std::num::NonZeroU32::MIN);
+        let quota = governor::Quota::per_second(rate).allow_burst(std::num::NonZeroU32::MIN);
         Self {
             http,
             direct: client(timeout),

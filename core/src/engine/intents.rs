@@ -203,8 +203,9 @@ impl Turn<'_> {
                 self.say_system("fallback", Map::new());
             }
             IntentAction::NotCheckedIn => {
-                let tz = self.ctx.settings.timezone;
-                let today = self.now.with_timezone(&tz).format("%Y-%m-%d").to_string();
+                let today = crate::scheduler::local_date(self.now, self.ctx.settings.timezone)
+                    .format("%Y-%m-%d")
+                    .to_string();
                 let p = &self.ctx.profile;
                 let names: Vec<&str> = p
                     .expected_checkins

@@ -9,7 +9,8 @@
 //! interaction response counts towards Discord's global limit of 50 a second: a call over it
 //! is a global 429 saying how long to wait.
 
-use super::{gateway, Call, SentMessage, Shared};
+use super::limits::{over_global_limit, unauthorized};
+use super::{gateway, Call, Inner, SentMessage, Shared};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -245,83 +246,13 @@ pub(crate) fn refuse_callback(body: &Value) -> Option<&'static str> {
     }
 }
 
-/// A 401 for a call without the token the fake accepts.
-fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
-    let expected = format!("Bot {}", shared.lock().token);
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    (given != expected).then(|| {
-        (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "message": "401: Unauthorized", "code": 0 })),
-        )
-            .into_response()
-    })
-}
-
-/// A global 429, if the global limit says so.
-fn over_global_limit(shared: &Shared) -> Option<Response> {
-    let mut inner = shared.lock();
-    let now = tokio::time::Instant::now();
-    if let Some(after) = too_fast(&mut inner, now) {
-        inner.too_fast += 1;
-        inner.global_429s += 1;
-        return Some(global_429(after));
-    }
-    let (every, retry_after) = inner.global_limit?;
-    let after = match inner.blocked_until {
-        Some(until) if now < until => {
-            inner.calls_after_429 += 1;
-            until - now
-        }
-        _ => {
-            inner.limited_calls += 1;
-            if inner.limited_calls < every {
-                return None;
-            }
-            inner.limited_calls = 0;
-            inner.blocked_until = Some(now + retry_after);
-            retry_after
-        }
-    };
-    inner.global_429s += 1;
-    Some(global_429(after))
-}
-
-/// Discord's limit in time: a call that would be more than `per_second` in the last second
-/// is refused, and told how long until the oldest of them is a second old.
-pub(crate) fn too_fast(inner: &mut super::Inner, now: tokio::time::Instant) -> Option<Duration> {
-    let limit = inner.per_second?;
-    let second = Duration::from_secs(1);
-    while inner
-        .recent_calls
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= second)
-    {
-        inner.recent_calls.pop_front();
-    }
-    if inner.recent_calls.len() >= limit {
-        let oldest = *inner.recent_calls.front()?;
-        return Some(second.saturating_sub(now.duration_since(oldest)));
-    }
-    inner.recent_calls.push_back(now);
-    None
-}
-
-/// A global 429 asking the client to wait `after`.
-fn global_429(after: Duration) -> Response {
-    let after = after.as_secs_f64();
-    let mut response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        Json(json!({ "message": "You are being rate limited.", "retry_after": after, "global": true })),
-    )
-        .into_response();
-    let h = response.headers_mut();
-    h.insert("retry-after", after.to_string().parse().expect("header"));
-    h.insert("x-ratelimit-global", "true".parse().expect("header"));
-    response
+/// The user whose DM channel `channel` is.
+fn user_of(inner: &Inner, channel: u64) -> Option<u64> {
+    inner
+        .dm_channels
+        .iter()
+        .find(|(_, c)| **c == channel)
+        .map(|(u, _)| *u)
 }
 
 async fn open_dm(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -436,11 +367,7 @@ async fn send_message(
     }
     let refuses = {
         let inner = shared.lock();
-        inner
-            .dm_channels
-            .iter()
-            .find(|(_, c)| **c == channel)
-            .and_then(|(u, _)| inner.refusing_dms.get(u).copied())
+        user_of(&inner, channel).and_then(|u| inner.refusing_dms.get(&u).copied())
     };
     if let Some(code) = refuses {
         record(&shared, route, StatusCode::FORBIDDEN, payload);
@@ -483,12 +410,7 @@ async fn send_message(
         match earlier.and_then(|id| inner.messages.iter().find(|m| m.id == id).cloned()) {
             Some(m) => m,
             None => {
-                let to = inner
-                    .dm_channels
-                    .iter()
-                    .find(|(_, c)| **c == channel)
-                    .map(|(u, _)| *u)
-                    .unwrap_or(0);
+                let to = user_of(&inner, channel).unwrap_or(0);
                 let m = SentMessage {
                     id: inner.id(),
                     channel_id: channel,
