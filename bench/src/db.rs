@@ -1,7 +1,7 @@
 //! A fresh database for a run, filled with residents in bulk.
 
 use anyhow::{Context, Result};
-use carebot_core::store::Store;
+use carebot_store::Store;
 use chrono::Utc;
 
 /// The platform the benchmark's residents talk on.
@@ -59,13 +59,13 @@ impl BenchDb {
     }
 
     /// Creates the schema, a home, and `n` residents (r1…rn) with accounts and a 09:00 check-in
-    /// (see `carebot_core::demo::add_residents`).
+    /// (see `carebot_runtime::demo::add_residents`).
     pub async fn fill(&self, n: usize) -> Result<()> {
         let store = Store::open(&self.url).await?;
         store
             .add_home("Bench House", "Europe/London", "01632 960000")
             .await?;
-        carebot_core::demo::add_residents(&store, n, PLATFORM).await?;
+        carebot_runtime::demo::add_residents(&store, n, PLATFORM).await?;
         store.close().await;
         Ok(())
     }

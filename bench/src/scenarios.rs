@@ -5,10 +5,10 @@
 use crate::db::{BenchDb, PLATFORM};
 use crate::report::{peak_rss, rss, Row};
 use anyhow::{ensure, Result};
-use carebot_core::clock::{Clock, ManualClock, SystemClock};
-use carebot_core::engine::Settings;
-use carebot_core::flow::load_dir;
-use carebot_core::runtime::{Carebot, Inbound};
+use carebot_runtime::clock::{Clock, ManualClock, SystemClock};
+use carebot_engine::engine::Settings;
+use carebot_engine::flow::load_dir;
+use carebot_runtime::{Carebot, Inbound};
 use chrono::{TimeZone, Utc};
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub const CHECKIN: [&str; 4] = ["check in", "4", "no", "yes"];
 
 async fn carebot(db: &BenchDb, dialogs: &Path, clock: Arc<dyn Clock>) -> Result<Carebot> {
     let dialogs = Arc::new(load_dir(dialogs).map_err(|p| anyhow::anyhow!("dialogs: {p:?}"))?);
-    let store = carebot_core::store::Store::open(&db.url).await?;
+    let store = carebot_store::Store::open(&db.url).await?;
     let mut bot = Carebot::new(store, dialogs, clock, Settings::default()).await?;
     bot.schedule.digest = false;
     Ok(bot)
@@ -254,7 +254,7 @@ pub async fn cold_start(db: &BenchDb, dialogs: &Path, residents: usize) -> Resul
 /// What the cold-start probe process does: get ready to serve, then exit.
 pub async fn probe(url: &str, dialogs: &Path) -> Result<()> {
     let dialogs = Arc::new(load_dir(dialogs).map_err(|p| anyhow::anyhow!("dialogs: {p:?}"))?);
-    let store = carebot_core::store::Store::open(url).await?;
+    let store = carebot_store::Store::open(url).await?;
     let bot = Carebot::new(store, dialogs, Arc::new(SystemClock), Settings::default()).await?;
     bot.store.close().await;
     Ok(())

@@ -1,13 +1,13 @@
 //! Admin subcommands: set up a home, its people and who is whose; issue link codes; check the
-//! audit chain. Each only parses arguments and calls `carebot_core::admin` or the store.
+//! audit chain. Each only parses arguments and calls `carebot_runtime::admin` or the store.
 
 use anyhow::{bail, Context, Result};
-use carebot_core::admin;
-use carebot_core::domain::{Basis, Decision, Role};
-use carebot_core::flow::Dialogs;
-use carebot_core::store::audit::ChainCheck;
-use carebot_core::store::people::NewPerson;
-use carebot_core::store::Store;
+use carebot_runtime::admin;
+use carebot_engine::domain::{Basis, Decision, Role};
+use carebot_engine::flow::Dialogs;
+use carebot_store::audit::ChainCheck;
+use carebot_store::people::NewPerson;
+use carebot_store::Store;
 use clap::{Subcommand, ValueEnum};
 use std::process::ExitCode;
 
@@ -217,7 +217,7 @@ pub async fn run(
         }
         AdminCommand::People => {
             for (handle, name, role) in store.people().await? {
-                println!("{handle:<12} {role:<10} {}", crate::console::visible(&name));
+                println!("{handle:<12} {role:<10} {}", carebot_console::visible(&name));
             }
         }
         AdminCommand::Relate {

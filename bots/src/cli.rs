@@ -1,8 +1,10 @@
 //! The command line.
 
-use crate::{admin, console, demo, setup};
+use crate::{admin, demo};
+use carebot::globals::Globals;
+use carebot::setup;
+use carebot_console as console;
 use anyhow::{Context, Result};
-use carebot_core::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,23 +13,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "carebot", version, about)]
 pub struct Cli {
-    /// Configuration file (default: ./carebot.toml when present).
-    #[arg(long, global = true)]
-    config: Option<PathBuf>,
-    /// Database URL, overriding the config: sqlite://PATH or postgres://...
-    #[arg(
-        long,
-        global = true,
-        env = "CAREBOT_DATABASE_URL",
-        hide_env_values = true
-    )]
-    db: Option<String>,
-    /// Folder of flow files, overriding the config.
-    #[arg(long, global = true)]
-    dialogs: Option<PathBuf>,
-    /// Print more about what Carebot is doing (never message contents).
-    #[arg(long, short, global = true)]
-    verbose: bool,
+    #[command(flatten)]
+    globals: Globals,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,7 +109,8 @@ enum DialogsCommand {
     },
     /// Write the dialogs built into this carebot to a folder, for staff to read and edit
     /// (point `[dialogs] dir` at it); nothing already there is overwritten.
-    Init {
+    #[command(visible_alias = "init")]
+    Export {
         /// The folder to write (made if need be).
         dir: PathBuf,
     },
@@ -131,24 +119,11 @@ enum DialogsCommand {
 impl Cli {
     /// The log level unless `RUST_LOG` says otherwise.
     pub fn log_level(&self) -> &'static str {
-        if self.verbose {
-            "info"
-        } else {
-            "warn"
-        }
+        self.globals.log_level()
     }
 
-    fn config(&self) -> Result<Config> {
-        let mut config = Config::load(self.config.as_deref(), |k| std::env::var(k).ok())
-            .map_err(|p| anyhow::anyhow!("{p}"))
-            .context("reading the configuration")?;
-        if let Some(db) = &self.db {
-            config.database.url = db.clone().into();
-        }
-        if let Some(dir) = &self.dialogs {
-            config.dialogs.dir = dir.clone();
-        }
-        Ok(config)
+    fn config(&self) -> Result<carebot::config::Config> {
+        self.globals.config()
     }
 
     /// Runs the chosen command.
@@ -174,8 +149,8 @@ impl Cli {
                 crate::dialogs_test::run(&dir, &files)
             }
             Command::Dialogs {
-                command: DialogsCommand::Init { dir },
-            } => match crate::shipped::write_to(dir) {
+                command: DialogsCommand::Export { dir },
+            } => match carebot::shipped::write_to(dir) {
                 Ok(n) => {
                     println!(
                         "Wrote the {n} files of the built-in dialogs to {}. Edit them, then run `carebot dialogs check {}`.",
@@ -185,7 +160,7 @@ impl Cli {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("carebot dialogs init: {e:#}");
+                    eprintln!("carebot dialogs export: {e:#}");
                     Ok(ExitCode::FAILURE)
                 }
             },
@@ -202,12 +177,12 @@ impl Cli {
                     "cli:{}",
                     std::env::var("USER").unwrap_or_else(|_| "unknown".into())
                 );
-                let owner = carebot_core::admin::person_id(&store, person).await?;
-                let actor = carebot_core::admin::records_requester(
+                let owner = carebot_runtime::admin::person_id(&store, person).await?;
+                let actor = carebot_runtime::admin::records_requester(
                     &store,
                     owner,
                     by.as_deref(),
-                    carebot_core::access::Action::Read,
+                    carebot_engine::access::Action::Read,
                     &operator,
                 )
                 .await?;
@@ -244,7 +219,7 @@ impl Cli {
                 );
                 let now = chrono::Utc::now().timestamp_millis();
                 let done =
-                    carebot_core::admin::erase(&store, person, by.as_deref(), &operator, now).await;
+                    carebot_runtime::admin::erase(&store, person, by.as_deref(), &operator, now).await;
                 store.close().await;
                 let done = done?;
                 println!("Erased {person}.\nRemoved:");
@@ -308,33 +283,8 @@ impl Cli {
                     ExitCode::FAILURE
                 })
             }
-            Command::Matrix => {
-                // Listening first: a stop asked for while starting up is a clean stop too.
-                let shutdown = carebot::serve::shutdown_on_signals();
-                let config = self.config()?;
-                let bot = std::sync::Arc::new(setup::carebot(&config).await?);
-                setup::ready_to_serve(&bot).await?;
-                carebot::matrix::run(
-                    bot.clone(),
-                    &config.matrix,
-                    carebot::matrix::Options::default(),
-                    shutdown,
-                )
-                .await?;
-                bot.store.close().await;
-                Ok(ExitCode::SUCCESS)
-            }
-            Command::Discord => {
-                // Listening first: a stop asked for while starting up is a clean stop too.
-                let shutdown = carebot::serve::shutdown_on_signals();
-                let config = self.config()?;
-                // The token is checked before anything is opened.
-                let options = carebot::discord::Options::from_config(&config.discord)?;
-                let bot = setup::carebot(&config).await?;
-                setup::ready_to_serve(&bot).await?;
-                carebot::discord::serve(bot, options, shutdown).await?;
-                Ok(ExitCode::SUCCESS)
-            }
+            Command::Matrix => crate::adapter::hand_over(crate::adapter::MATRIX, &self.globals),
+            Command::Discord => crate::adapter::hand_over(crate::adapter::DISCORD, &self.globals),
             Command::Chat { who } => {
                 let mut bot = setup::carebot(&self.config()?).await?;
                 setup::ready_to_serve(&bot).await?;
@@ -344,7 +294,7 @@ impl Cli {
             }
             Command::Demo { who } => {
                 let mut config = self.config()?;
-                if self.db.is_none() {
+                if self.globals.db.is_none() {
                     config.database.url = demo::DEMO_DB.to_string().into();
                 }
                 let mut bot = setup::carebot(&config).await?;
@@ -359,15 +309,15 @@ impl Cli {
 
 /// The console is the operator's own terminal (often a script piping many lines at once), not
 /// an account on a shared network: there is nobody else for a limit to protect.
-fn console_limiter() -> carebot_core::runtime::RateLimiter {
-    carebot_core::runtime::RateLimiter::new(carebot_core::runtime::RateLimit {
+fn console_limiter() -> carebot_runtime::RateLimiter {
+    carebot_runtime::RateLimiter::new(carebot_runtime::RateLimit {
         burst: u32::MAX,
         per_minute: u32::MAX,
     })
 }
 
 fn check_dialogs(dir: &std::path::Path) -> ExitCode {
-    match carebot_core::flow::load_dir(dir) {
+    match carebot_engine::flow::load_dir(dir) {
         Ok(d) => {
             let flows = d.flows();
             let names: Vec<&str> = flows.iter().map(|f| f.id()).collect();

@@ -1,8 +1,8 @@
-//! The demo care home (see `carebot_core::demo`). Seeding happens once; rerunning the demo
+//! The demo care home (see `carebot_runtime::demo`). Seeding happens once; rerunning the demo
 //! reopens the same file and carries on.
 
 use anyhow::Result;
-use carebot_core::runtime::Carebot;
+use carebot_runtime::Carebot;
 
 /// Where the demo lives.
 pub const DEMO_DB: &str = "sqlite://carebot-demo.db";
@@ -14,6 +14,6 @@ pub async fn seed(bot: &Carebot) -> Result<()> {
         return Ok(());
     }
     let now = bot.clock.now().timestamp_millis();
-    carebot_core::demo::seed(store, crate::console::PLATFORM, now).await?;
+    carebot_runtime::demo::seed(store, carebot_console::PLATFORM, now).await?;
     Ok(())
 }

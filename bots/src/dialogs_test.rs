@@ -1,7 +1,7 @@
 //! `carebot dialogs test`: reads the example files and prints the understanding report.
 
 use anyhow::{Context, Result};
-use carebot_core::understand::{eval, report};
+use carebot_engine::understand::{eval, report};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +14,7 @@ pub fn split(paths: &[PathBuf]) -> (Option<PathBuf>, Vec<PathBuf>) {
     let mut dir = None;
     let mut files = Vec::new();
     for p in paths {
-        if dir.is_none() && p.join(carebot_core::flow::load::SYSTEM_FILE).is_file() {
+        if dir.is_none() && p.join(carebot_engine::flow::load::SYSTEM_FILE).is_file() {
             dir = Some(p.clone());
         } else {
             files.push(p.clone());
@@ -35,7 +35,7 @@ fn tsv_in(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The name `[learned]` gives `path`, if the learned model is trained on it.
-fn learned_from(dir: &Path, dialogs: &carebot_core::flow::Dialogs, path: &Path) -> Option<String> {
+fn learned_from(dir: &Path, dialogs: &carebot_engine::flow::Dialogs, path: &Path) -> Option<String> {
     let path = path.canonicalize().ok()?;
     let learned = dialogs.concerns.learned.as_ref()?;
     learned
@@ -48,7 +48,7 @@ fn learned_from(dir: &Path, dialogs: &carebot_core::flow::Dialogs, path: &Path) 
 
 /// Loads `dir`, runs the examples in `files` (or `dir/examples/`), prints the report.
 pub fn run(dir: &Path, files: &[PathBuf]) -> Result<ExitCode> {
-    let dialogs = match carebot_core::flow::load_dir(dir) {
+    let dialogs = match carebot_engine::flow::load_dir(dir) {
         Ok(d) => d,
         Err(problems) => {
             for p in &problems {

@@ -9,8 +9,8 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use carebot_core::store::status::Status;
-use carebot_core::store::Store;
+use carebot_store::status::Status;
+use carebot_store::Store;
 use std::fmt::Write;
 
 /// The router: `GET /metrics`.

@@ -6,10 +6,10 @@
 //! [`Service::run`] loop drains it through the adapter's [`Channel`] as soon as a turn wakes it,
 //! and runs the scheduler every few seconds. Neither holds any care logic.
 
-use carebot_core::runtime::{
+use carebot_runtime::{
     dispatch_due, resume_deliveries, Carebot, Channel, Handled, Inbound, RetryPolicy,
 };
-use carebot_core::store::Result;
+use carebot_store::Result;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,11 +2,11 @@
 //! record flow versions. Every failure here names what to fix.
 
 use anyhow::{Context, Result};
-use carebot_core::clock::SystemClock;
-use carebot_core::config::Config;
-use carebot_core::flow::{load_dir, Dialogs};
-use carebot_core::runtime::Carebot;
-use carebot_core::store::{redact, Store};
+use carebot_runtime::clock::SystemClock;
+use crate::config::Config;
+use carebot_engine::flow::{load_dir, Dialogs};
+use carebot_runtime::Carebot;
+use carebot_store::{redact, Store};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub fn dialogs(dir: &Path) -> Result<Dialogs> {
     if dir == Path::new(DEFAULT_DIALOGS) && !dir.exists() {
         tracing::info!(
-            "no dialogs folder here: using the dialogs built into this carebot (`carebot dialogs init dialogs` writes a copy to edit)"
+            "no dialogs folder here: using the dialogs built into this carebot (`carebot dialogs export dialogs` writes a copy to edit)"
         );
         return crate::shipped::load();
     }
@@ -57,7 +57,7 @@ pub async fn carebot(config: &Config) -> Result<Carebot> {
         .await
         .context("recording the current flow versions")?;
     bot.schedule = schedule;
-    bot.limiter = carebot_core::runtime::RateLimiter::new(config.rate_limit());
+    bot.limiter = carebot_runtime::RateLimiter::new(config.rate_limit());
     Ok(bot)
 }
 

@@ -3,11 +3,11 @@
 //! Flows, texts, rules and examples live in `dialogs/` so care staff can read and change them.
 //! A `carebot` installed on its own (with `cargo install`, or copied to a server) has no such
 //! folder beside it: when the configured folder is the default `dialogs` and it is not there,
-//! the copy built into the binary is used, and `carebot dialogs init DIR` writes that copy out
+//! the copy built into the binary is used, and `carebot dialogs export DIR` writes that copy out
 //! for staff to edit.
 
 use anyhow::{bail, Context, Result};
-use carebot_core::flow::Dialogs;
+use carebot_engine::flow::Dialogs;
 use include_dir::{include_dir, Dir};
 use std::path::Path;
 

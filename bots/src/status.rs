@@ -1,6 +1,6 @@
 //! `carebot status`, as text for an operator.
 
-use carebot_core::store::status::Status;
+use carebot_store::status::Status;
 use chrono::DateTime;
 
 /// The status as lines of text.

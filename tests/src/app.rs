@@ -1,17 +1,17 @@
 //! `spawn_app`: a Carebot with a fresh database, a controlled clock and a channel that
 //! records what it delivers (and can be told to fail).
 
-use carebot_core::clock::ManualClock;
-use carebot_core::domain::Role;
-use carebot_core::engine::{OutMessage, Settings};
-use carebot_core::flow::load_dir;
-use carebot_core::ids::PersonId;
-use carebot_core::runtime::{
+use carebot_runtime::clock::ManualClock;
+use carebot_engine::domain::Role;
+use carebot_engine::engine::{OutMessage, Settings};
+use carebot_engine::flow::load_dir;
+use carebot_engine::ids::PersonId;
+use carebot_runtime::{
     dispatch_due, Carebot, Channel, DeliveryError, Handled, Inbound, RetryPolicy,
 };
-use carebot_core::store::outbox::OutboxRow;
-use carebot_core::store::people::{Identity, NewPerson};
-use carebot_core::store::Store;
+use carebot_store::outbox::OutboxRow;
+use carebot_store::people::{Identity, NewPerson};
+use carebot_store::Store;
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -270,14 +270,14 @@ pub trait NowMs {
 }
 impl NowMs for ManualClock {
     fn now_ms(&self) -> i64 {
-        carebot_core::clock::Clock::now(self).timestamp_millis()
+        carebot_runtime::clock::Clock::now(self).timestamp_millis()
     }
 }
 
 /// The demo home, plus zed: a keyworker with no residents (to prove alerts stay with a
 /// resident's own keyworker).
 async fn seed(store: &Store, now: i64) -> HashMap<String, PersonId> {
-    let mut people: HashMap<String, PersonId> = carebot_core::demo::seed(store, PLATFORM, now)
+    let mut people: HashMap<String, PersonId> = carebot_runtime::demo::seed(store, PLATFORM, now)
         .await
         .expect("demo home")
         .into_iter()
@@ -454,7 +454,7 @@ impl TestApp {
 
     /// Adds `n` residents (handles r1…rn) who check in at 09:00, each with a chat account.
     pub async fn add_residents(&self, n: usize) {
-        carebot_core::demo::add_residents(&self.bot.store, n, PLATFORM)
+        carebot_runtime::demo::add_residents(&self.bot.store, n, PLATFORM)
             .await
             .expect("residents");
     }

@@ -22,7 +22,8 @@ pub fn dialogs_dir() -> std::path::PathBuf {
 }
 
 /// The `carebot` binary cargo built beside this test binary (or `CAREBOT_BIN`, to test an
-/// installed one).
+/// installed one). `carebot matrix` and `carebot discord` run the adapter programs beside it,
+/// so those must be there too.
 pub fn carebot_binary() -> std::path::PathBuf {
     if let Some(bin) = std::env::var_os("CAREBOT_BIN") {
         return std::path::PathBuf::from(bin);
@@ -33,11 +34,14 @@ pub fn carebot_binary() -> std::path::PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target dir");
     let bin = dir.join("carebot");
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
-        bin.display()
-    );
+    for program in ["carebot", "carebot-matrix", "carebot-discord"] {
+        let path = dir.join(program);
+        assert!(
+            path.exists(),
+            "{} is missing: run the tests with `cargo test --workspace`, which builds it",
+            path.display()
+        );
+    }
     bin
 }
 

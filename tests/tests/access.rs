@@ -1,7 +1,7 @@
-//! The access table (`core/src/access.rs`) as the running Carebot applies it, on both
+//! The access table (`core/engine/src/access.rs`) as the running Carebot applies it, on both
 //! backends: roles and relations read from the database, and each place that acts on someone's
 //! behalf refusing what the table refuses. Every cell of the table itself is checked in
-//! `core/src/access/tests.rs`.
+//! `core/engine/src/access/tests.rs`.
 
 carebot_tests::for_each_backend!(
     the_store_answers_the_table_for_every_person_and_resident,
@@ -13,10 +13,10 @@ carebot_tests::for_each_backend!(
 );
 
 mod suite {
-    use carebot_core::access::{allowed, Action, Actor, Decision, Relation, RESOURCES};
-    use carebot_core::admin;
-    use carebot_core::domain::{Basis, Decision as Consent};
-    use carebot_core::runtime::{Handled, Inbound};
+    use carebot_engine::access::{allowed, Action, Actor, Decision, Relation, RESOURCES};
+    use carebot_runtime::admin;
+    use carebot_engine::domain::{Basis, Decision as Consent};
+    use carebot_runtime::{Handled, Inbound};
     use carebot_tests::app::{NowMs, TestApp, PLATFORM};
 
     /// What each seeded person is to Ava and to Ben, by hand.
@@ -101,7 +101,7 @@ mod suite {
             .access(
                 Some(app.id("sam")),
                 Action::Read,
-                carebot_core::access::Resource::CheckinAnswers,
+                carebot_engine::access::Resource::CheckinAnswers,
                 app.id("ben"),
             )
             .await
@@ -239,7 +239,7 @@ mod suite {
             && d["accounts"] == 1));
         assert!(matches!(
             store.verify_audit().await.expect("verify"),
-            carebot_core::store::audit::ChainCheck::Intact { .. }
+            carebot_store::audit::ChainCheck::Intact { .. }
         ));
     }
 

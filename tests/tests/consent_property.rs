@@ -6,8 +6,8 @@
 //! the text and in the audit log, with it. Updates Sam asks for and the weekly ones the
 //! scheduler queues are both covered, including a decision made between queueing and sending.
 
-use carebot_core::domain::{Basis, Decision};
-use carebot_core::store::turn::NewConsent;
+use carebot_engine::domain::{Basis, Decision};
+use carebot_store::turn::NewConsent;
 use carebot_tests::app::{spawn_app, Backend, NowMs, TestApp};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;

@@ -11,9 +11,9 @@ carebot_tests::for_each_backend!(
 );
 
 mod suite {
-    use carebot_core::admin;
-    use carebot_core::runtime::{DeliveryError, Handled, Inbound};
-    use carebot_core::store::audit::ChainCheck;
+    use carebot_runtime::admin;
+    use carebot_runtime::{DeliveryError, Handled, Inbound};
+    use carebot_store::audit::ChainCheck;
     use carebot_tests::app::{NowMs, TestApp, PLATFORM};
     use chrono::Duration;
 

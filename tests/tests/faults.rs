@@ -10,7 +10,7 @@ carebot_tests::for_each_backend!(
 );
 
 mod suite {
-    use carebot_core::runtime::{dispatch_due, DeliveryError, Inbound};
+    use carebot_runtime::{dispatch_due, DeliveryError, Inbound};
     use carebot_tests::app::TestApp;
     use carebot_tests::app::PLATFORM;
     use chrono::Duration;

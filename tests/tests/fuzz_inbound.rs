@@ -4,7 +4,7 @@
 //! message, never an error text), and sends nothing to anyone the sender has no business
 //! reaching. SQLite, with a modest case count so it runs in every test run.
 
-use carebot_core::runtime::{Handled, Inbound, RateLimit, RateLimiter};
+use carebot_runtime::{Handled, Inbound, RateLimit, RateLimiter};
 use carebot_tests::app::{spawn_app, Backend, TestApp, PLATFORM};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};

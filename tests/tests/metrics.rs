@@ -17,7 +17,7 @@ async fn metrics_count_what_status_counts_and_name_nobody() {
     let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
     app.channel.down(
         "kim",
-        carebot_core::runtime::DeliveryError::Permanent {
+        carebot_runtime::DeliveryError::Permanent {
             reason: "HTTP 403".into(),
         },
     );

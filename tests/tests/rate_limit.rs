@@ -9,7 +9,7 @@ carebot_tests::for_each_backend!(
 );
 
 mod suite {
-    use carebot_core::runtime::{Handled, Inbound, RateLimit, RateLimiter};
+    use carebot_runtime::{Handled, Inbound, RateLimit, RateLimiter};
     use carebot_tests::app::{TestApp, PLATFORM};
     use chrono::Duration;
 

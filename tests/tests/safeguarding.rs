@@ -13,7 +13,7 @@ carebot_tests::for_each_backend!(
 );
 
 mod suite {
-    use carebot_core::runtime::DeliveryError;
+    use carebot_runtime::DeliveryError;
     use carebot_tests::app::TestApp;
     use chrono::Duration;
 
@@ -161,7 +161,7 @@ mod suite {
         quiet(&mut app).await;
         app.bot.schedule.phone = Some("07700 900123".into());
         for who in ["kim", "maria"] {
-            carebot_core::admin::unlink(&app.bot.store, who, "cli:test", 0)
+            carebot_runtime::admin::unlink(&app.bot.store, who, "cli:test", 0)
                 .await
                 .expect("unlink");
         }

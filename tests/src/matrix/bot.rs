@@ -2,9 +2,9 @@
 //! the real `carebot matrix` binary (so a test can kill it with SIGKILL).
 
 use super::Synapse;
-use carebot::matrix::Options;
-use carebot_core::config::MatrixConfig;
-use carebot_core::runtime::Carebot;
+use carebot_matrix::Options;
+use carebot::config::MatrixConfig;
+use carebot_runtime::Carebot;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::{OwnedUserId, RoomId};
@@ -204,7 +204,7 @@ impl InProcess {
     pub fn start_with(bot: Arc<Carebot>, config: MatrixConfig, options: Options) -> Self {
         let (stop, rx) = watch::channel(false);
         let task =
-            tokio::spawn(async move { carebot::matrix::run(bot, &config, options, rx).await });
+            tokio::spawn(async move { carebot_matrix::run(bot, &config, options, rx).await });
         Self { stop, task }
     }
 

@@ -127,7 +127,7 @@ const PASSED: &str =
     "That button was for an earlier question, so I haven't used it. Nothing has changed.";
 
 /// The mood consent Ava has recorded for Sam, if any.
-async fn mood_consent(rig: &Rig) -> Option<carebot_core::domain::Decision> {
+async fn mood_consent(rig: &Rig) -> Option<carebot_engine::domain::Decision> {
     rig.bot()
         .store
         .consents_of(rig.app.id("ava"))
@@ -170,7 +170,7 @@ async fn a_button_on_a_question_that_has_passed_never_gives_consent() {
     .await;
     assert_eq!(
         mood_consent(&rig).await,
-        Some(carebot_core::domain::Decision::No)
+        Some(carebot_engine::domain::Decision::No)
     );
     rig.fake.dm(AVA, "ava", "no");
     rig.next_to(AVA).await;
@@ -187,7 +187,7 @@ async fn a_button_on_a_question_that_has_passed_never_gives_consent() {
     rig.next(AVA, SHARE_MOOD).await;
     assert_eq!(
         mood_consent(&rig).await,
-        Some(carebot_core::domain::Decision::No),
+        Some(carebot_engine::domain::Decision::No),
         "still the decision she made"
     );
     rig.quiet().await;

@@ -341,7 +341,7 @@ async fn a_rejected_token_pauses_all_sending_after_one_request() {
     assert_eq!(to, [AVA, KIM]);
     assert!(sent
         .iter()
-        .any(|m| m.to == AVA && m.content == carebot::discord::escape(PRIVACY)));
+        .any(|m| m.to == AVA && m.content == carebot_discord::escape(PRIVACY)));
     assert_eq!(refused(&rig), first, "no rejected call after the first");
     rig.stop().await;
 }

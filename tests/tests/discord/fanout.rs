@@ -56,7 +56,7 @@ async fn a_ten_thousand_resident_fan_out_completes_without_a_429_storm() {
     );
     // Calls already in flight when a 429 came (at most one fewer than the adapter's
     // concurrency, for each 429) cannot be called back; any more is a storm.
-    let in_flight = limited * (carebot::discord::CONCURRENCY - 1);
+    let in_flight = limited * (carebot_discord::CONCURRENCY - 1);
     assert!(
         storm <= in_flight,
         "{storm} calls came while a global 429 held (more than the {in_flight} in flight): a 429 storm"
@@ -117,7 +117,7 @@ fn what_was_sent(messages: &[carebot_tests::fake_discord::SentMessage]) -> Strin
 
 /// Adds `n` residents who check in at 09:00, each linked to a Discord user id from 2,000,000.
 async fn add_residents(rig: &Rig, n: usize) {
-    carebot_core::demo::add_residents(&rig.app.bot.store, n, carebot::discord::PLATFORM)
+    carebot_runtime::demo::add_residents(&rig.app.bot.store, n, carebot_discord::PLATFORM)
         .await
         .expect("residents");
     rig.app

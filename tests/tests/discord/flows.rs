@@ -2,7 +2,7 @@
 //! a keyworker's review reminder answered from a server channel.
 
 use super::{Rig, Setup, AVA, KIM, SAM};
-use carebot_core::clock::Clock as _;
+use carebot_runtime::clock::Clock as _;
 use carebot_tests::fake_discord::FakeDiscord;
 
 const UNKNOWN: &str = "Hello. I don't know this account yet. If a member of staff gave you a link code, send: link CODE";
@@ -24,7 +24,7 @@ async fn a_family_member_links_their_discord_account_with_a_code() {
         "Thank you, Sam. This account is now linked to you. Say \"help\" to see what you can do.",
     )
     .await;
-    let me = carebot_core::store::people::Identity {
+    let me = carebot_store::people::Identity {
         platform: "discord".into(),
         address: SAM.to_string(),
     };
@@ -98,8 +98,8 @@ async fn health_questions_are_held_back_by_default_and_the_person_is_told_where_
     let notice = rig.next_to(AVA).await;
     let expected = rig
         .bot()
-        .withheld_notice(carebot_core::runtime::Withheld::Platform("Discord"));
-    assert_eq!(notice.content, carebot::discord::escape(&expected));
+        .withheld_notice(carebot_runtime::Withheld::Platform("Discord"));
+    assert_eq!(notice.content, carebot_discord::escape(&expected));
     assert!(!notice.content.contains("feeling"), "{}", notice.content);
     assert!(
         notice.buttons().is_empty(),
@@ -211,7 +211,7 @@ async fn alert_with_kim_unreachable(refuse: fn(&FakeDiscord, u64), code: u64) {
     rig.bot()
         .store
         .bind_identity(
-            &carebot_core::store::people::Identity {
+            &carebot_store::people::Identity {
                 platform: "discord".into(),
                 address: MARIA.to_string(),
             },

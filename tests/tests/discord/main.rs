@@ -9,11 +9,11 @@ mod fanout;
 mod flows;
 mod gateway;
 
-use carebot::discord::{escape, Discord, DiscordChannel, Options};
+use carebot_discord::{escape, Discord, DiscordChannel, Options};
 use carebot::serve::Service;
-use carebot_core::clock::Clock as _;
-use carebot_core::runtime::Carebot;
-use carebot_core::store::people::Identity;
+use carebot_runtime::clock::Clock as _;
+use carebot_runtime::Carebot;
+use carebot_store::people::Identity;
 use carebot_tests::app::{spawn_app, Backend, TestApp, PLATFORM};
 use carebot_tests::fake_discord::{FakeDiscord, SentMessage};
 use chrono::{DateTime, Utc};
@@ -73,7 +73,7 @@ impl Rig {
                 .expect("revoke");
             if let Some(id) = id {
                 let discord = Identity {
-                    platform: carebot::discord::PLATFORM.into(),
+                    platform: carebot_discord::PLATFORM.into(),
                     address: id.to_string(),
                 };
                 app.bot
@@ -108,7 +108,7 @@ impl Rig {
                 poll_every: Duration::from_millis(50),
                 rest_timeout: setup.rest_timeout.unwrap_or(Duration::from_secs(15)),
                 token_pause: setup.token_pause.unwrap_or(Duration::from_secs(300)),
-                per_second: setup.per_second.unwrap_or(carebot::discord::PER_SECOND),
+                per_second: setup.per_second.unwrap_or(carebot_discord::PER_SECOND),
             },
         )
         .await

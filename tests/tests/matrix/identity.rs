@@ -79,7 +79,7 @@ async fn a_residents_identity_reset_holds_health_text_back_until_a_fresh_link_co
         let store = app.bot.store.clone();
         let now = app.clock.now_ms() + n;
         async move {
-            carebot_core::admin::issue_link_code(&store, "ava", 7, "test", now)
+            carebot_runtime::admin::issue_link_code(&store, "ava", 7, "test", now)
                 .await
                 .expect("code")
         }
@@ -123,7 +123,7 @@ async fn a_new_device_of_the_same_identity_changes_nothing() {
     let me = &account.user_id;
     let ava = Person::new(synapse::shared(), "ava-phone").await;
     let code =
-        carebot_core::admin::issue_link_code(&app.bot.store, "ava", 7, "test", app.clock.now_ms())
+        carebot_runtime::admin::issue_link_code(&app.bot.store, "ava", 7, "test", app.clock.now_ms())
             .await
             .expect("code");
     let room = ava.open_chat(me, true).await;

@@ -6,9 +6,9 @@ mod flows;
 mod identity;
 mod recovery;
 
-use carebot::matrix::{Options, PLATFORM};
-use carebot_core::runtime::{Carebot, RetryPolicy};
-use carebot_core::store::people::Identity;
+use carebot_matrix::{Options, PLATFORM};
+use carebot_runtime::{Carebot, RetryPolicy};
+use carebot_store::people::Identity;
 use carebot_tests::app::{spawn_app, Backend, NowMs, TestApp};
 use carebot_tests::matrix::bot::{BotAccount, InProcess};
 use carebot_tests::matrix::{synapse, Person};

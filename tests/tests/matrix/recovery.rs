@@ -167,7 +167,7 @@ async fn interrupted_mid_checkin_the_bot_finishes_its_turn_and_stops_cleanly() {
         first.interrupt(Duration::from_secs(20)),
         "carebot did not stop cleanly on SIGINT"
     );
-    let stored = |answers: &[carebot_core::store::answers::StoredAnswer]| {
+    let stored = |answers: &[carebot_store::answers::StoredAnswer]| {
         answers
             .iter()
             .filter(|a| a.raw.contains("sigint-5512"))

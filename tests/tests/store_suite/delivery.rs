@@ -1,7 +1,7 @@
 //! The outbox and the scheduler: order, leases, dead letters, alerts, two instances.
 
 use super::*;
-use carebot_core::runtime::{dispatch_due, resume_deliveries, DeliveryError};
+use carebot_runtime::{dispatch_due, resume_deliveries, DeliveryError};
 use carebot_tests::app::PLATFORM;
 use chrono::Duration;
 
@@ -36,7 +36,7 @@ pub async fn delivery_is_in_order_per_recipient_across_retries(app: TestApp) {
 async fn claim_for_a_minute(
     app: &TestApp,
     now: i64,
-) -> Vec<carebot_core::store::outbox::OutboxRow> {
+) -> Vec<carebot_store::outbox::OutboxRow> {
     app.bot
         .store
         .claim_outbox(PLATFORM, None, now, now + 60_000, 10)
@@ -183,7 +183,7 @@ pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
     assert!(!detail.to_string().contains("help now"), "{detail}");
     assert_eq!(
         app.bot.store.verify_audit().await.expect("verify"),
-        carebot_core::store::audit::ChainCheck::Intact {
+        carebot_store::audit::ChainCheck::Intact {
             rows: audit_rows(&app).await
         }
     );
@@ -217,7 +217,7 @@ pub async fn the_status_counts_what_an_operator_needs(app: TestApp) {
     let store = &app.bot.store;
     let today = "2026-11-23";
     let empty = store.status(today).await.expect("status");
-    assert_eq!(empty, carebot_core::store::status::Status::default());
+    assert_eq!(empty, carebot_store::status::Status::default());
 
     app.say("ava", "help").await; // delivered at once
     let delivered_at = app.clock.now_ms();

@@ -72,8 +72,8 @@ mod suite {
 }
 
 /// A message from `who` on the test platform.
-fn inbound(who: &str, event: &str, text: &str) -> carebot_core::runtime::Inbound {
-    carebot_core::runtime::Inbound {
+fn inbound(who: &str, event: &str, text: &str) -> carebot_runtime::Inbound {
+    carebot_runtime::Inbound {
         pressed: None,
         platform: carebot_tests::app::PLATFORM.into(),
         sender: who.into(),

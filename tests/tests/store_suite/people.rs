@@ -1,8 +1,8 @@
 //! Who is who: profiles, accounts and link codes.
 
 use super::*;
-use carebot_core::runtime::Handled;
-use carebot_core::store::people::Identity;
+use carebot_runtime::Handled;
+use carebot_store::people::Identity;
 use carebot_tests::app::PLATFORM;
 
 pub async fn a_profile_has_active_goals_and_the_keyworker(app: TestApp) {

@@ -1,11 +1,11 @@
 //! Consent, disclosure and audit: what family and staff may be told, and the record of it.
 
 use super::*;
-use carebot_core::runtime::dispatch_due;
+use carebot_runtime::dispatch_due;
 use carebot_tests::app::PLATFORM;
 
 pub async fn the_audit_chain_shows_a_changed_row(app: TestApp) {
-    use carebot_core::store::audit::{AuditEntry, ChainCheck};
+    use carebot_store::audit::{AuditEntry, ChainCheck};
     for i in 0..3 {
         let e = AuditEntry {
             actor: "test".into(),
@@ -182,7 +182,7 @@ pub async fn a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared(mut a
         .expect("an update for Sam");
     let chart = update.1.chart.as_ref().expect("a mood chart");
     assert_eq!(chart.series[0].label, "Ava");
-    assert!(carebot_core::chart::png(chart).is_ok());
+    assert!(carebot_engine::chart::png(chart).is_ok());
 }
 
 pub async fn an_export_holds_every_kind_of_record_on_every_backend(app: TestApp) {
@@ -247,5 +247,5 @@ pub async fn the_keyworker_digest_carries_a_mood_chart_of_her_residents(app: Tes
         "the same number in words: {}",
         digest.1.text
     );
-    assert!(carebot_core::chart::png(chart).is_ok());
+    assert!(carebot_engine::chart::png(chart).is_ok());
 }

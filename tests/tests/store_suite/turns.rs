@@ -1,7 +1,7 @@
 //! A turn: an answer, the conversation's state and the reply stored together, once.
 
 use super::*;
-use carebot_core::runtime::Handled;
+use carebot_runtime::Handled;
 use std::sync::Arc;
 
 pub async fn a_turn_stores_answer_state_and_reply_together(app: TestApp) {

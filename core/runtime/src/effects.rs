@@ -1,0 +1,210 @@
+//! Turning the engine's effects into store writes: replies to the account that spoke, alerts
+//! fanned out to staff, answers kept as given, and the scheduler's bookkeeping.
+
+use super::schedule::SchedulePolicy;
+use carebot_engine::domain::Basis;
+use carebot_engine::engine::render::{base_vars, render};
+use carebot_engine::engine::turn::CHECKIN;
+use carebot_engine::engine::{Context, Conversation, Effect, OutMessage, TimerKind};
+use carebot_engine::flow::Target;
+use carebot_store::people::Identity;
+use carebot_store::turn::{CheckinChange, NewAlert, NewConsent, NewOutbox, NewTimer, TurnWrites};
+use serde_json::json;
+
+/// What the runtime knows about a turn besides the engine's effects.
+pub(super) struct Extras<'a> {
+    /// Follow-up delays and the missed-check-in alert threshold.
+    pub policy: &'a SchedulePolicy,
+    /// When the turn happens.
+    pub now_ms: i64,
+    /// The home's local date at that moment ("YYYY-MM-DD").
+    pub local_date: String,
+    /// Scheduled check-ins missed in a row before this turn.
+    pub missed_before: u32,
+    /// The timer this turn handles, if it is a timer turn.
+    pub timer: Option<i64>,
+    /// For a family member: the updates they would get if they asked now.
+    pub family_updates: Vec<super::updates::Prepared>,
+}
+
+pub(super) fn to_writes(
+    ctx: &Context<'_>,
+    to: &Identity,
+    state: Conversation,
+    fx: Vec<Effect>,
+    x: &Extras<'_>,
+) -> TurnWrites {
+    let person = ctx.profile.id;
+    let mut w = TurnWrites {
+        state,
+        ..Default::default()
+    };
+    w.timers_done.extend(x.timer);
+    for effect in fx {
+        match effect {
+            Effect::Send(message) => {
+                reply(&mut w, person, to, message);
+            }
+            Effect::Store(answer) => w.answers.push(answer),
+            Effect::Alert {
+                to: target,
+                reason,
+                words,
+                copy_to,
+                ..
+            } => {
+                let mut a = alert(ctx, target, reason, words);
+                a.copy_to_manager = copy_to.contains(&Target::Manager);
+                w.alerts.push(a);
+            }
+            Effect::Intent(_) => {}
+            Effect::Started { flow, run } => {
+                if flow == CHECKIN {
+                    w.checkins.push(CheckinChange::Started {
+                        run,
+                        local_date: x.local_date.clone(),
+                    });
+                }
+                for (kind, after) in [
+                    (TimerKind::Nudge, x.policy.nudge_after),
+                    (TimerKind::Missed, x.policy.missed_after),
+                ] {
+                    let due_ms = x.now_ms + after.num_milliseconds();
+                    w.timers.push(NewTimer {
+                        kind: kind.as_str(),
+                        flow: flow.clone(),
+                        run,
+                        due_ms,
+                    });
+                }
+            }
+            Effect::Missed { flow, run } => {
+                if flow == CHECKIN {
+                    w.checkins.push(CheckinChange::Ended {
+                        run,
+                        status: "missed",
+                    });
+                    let in_a_row = x.missed_before + 1;
+                    if in_a_row >= x.policy.alert_after_misses {
+                        let reason = format!("has missed {in_a_row} check-ins in a row");
+                        w.alerts.push(alert(ctx, Target::Keyworker, reason, None));
+                    }
+                }
+            }
+            Effect::FlowEnded { flow, run } => {
+                if flow == CHECKIN {
+                    w.checkins.push(CheckinChange::Ended {
+                        run,
+                        status: "completed",
+                    });
+                }
+            }
+            Effect::SkipToday => {
+                w.checkins.push(CheckinChange::Skipped {
+                    local_date: x.local_date.clone(),
+                });
+                w.claim
+                    .push(super::schedule::checkin_key(person, &x.local_date));
+            }
+            Effect::SetCheckinTime(time) => w.checkin_time = Some(time),
+            Effect::Consent {
+                family,
+                category,
+                decision,
+                wording,
+                version,
+            } => w.consents.push(NewConsent {
+                family,
+                category,
+                decision,
+                wording,
+                wording_version: version,
+                channel: to.platform.clone(),
+                basis: Basis::Resident,
+                recorded_by: person,
+            }),
+            Effect::Ack(alert) => w.acks.push(alert),
+            Effect::SetUpdateCadence(c) => w.update_cadence = Some(c),
+            Effect::ReviewDone {
+                resident,
+                date,
+                took_part,
+                next_due,
+            } => w.reviews.push((resident, date, took_part, next_due)),
+            Effect::UpdateRequested => {
+                if x.family_updates.is_empty() {
+                    let text = render(
+                        ctx.dialogs
+                            .system
+                            .text("update_none", &ctx.profile.language),
+                        &base_vars(ctx, None),
+                    );
+                    let message = OutMessage {
+                        text,
+                        ..Default::default()
+                    };
+                    reply(&mut w, person, to, message);
+                }
+                for p in &x.family_updates {
+                    let message = OutMessage {
+                        text: p.update.text.clone(),
+                        sensitive: true,
+                        ..Default::default()
+                    };
+                    let queued = reply(&mut w, person, to, message);
+                    queued.about = Some(p.resident.id);
+                    queued.categories = p.update.categories.clone();
+                    w.audits.push(super::updates::disclosure(person, p));
+                }
+            }
+        }
+    }
+    w
+}
+
+/// Queues `message` to the account that spoke. `person.turn.n` is unique and stable: the
+/// platform's idempotency key.
+fn reply<'w>(
+    w: &'w mut TurnWrites,
+    person: carebot_engine::ids::PersonId,
+    to: &Identity,
+    message: OutMessage,
+) -> &'w mut NewOutbox {
+    let key = format!("{person}.{}.{}", w.state.turn, w.outbox.len());
+    w.outbox.push(NewOutbox {
+        key,
+        person: Some(person),
+        platform: to.platform.clone(),
+        address: to.address.clone(),
+        message,
+        ..Default::default()
+    });
+    let last = w.outbox.len() - 1;
+    &mut w.outbox[last]
+}
+
+fn alert(ctx: &Context<'_>, target: Target, reason: String, words: Option<String>) -> NewAlert {
+    let mut vars = base_vars(ctx, None);
+    vars.insert("resident".into(), json!(ctx.profile.name));
+    vars.insert("reason".into(), json!(reason));
+    vars.insert("words".into(), json!(words.clone().unwrap_or_default()));
+    let text = render(
+        ctx.dialogs
+            .system
+            .text("staff_alert", &ctx.profile.language),
+        &vars,
+    );
+    let message = OutMessage {
+        text,
+        sensitive: true,
+        ..Default::default()
+    };
+    NewAlert {
+        about: ctx.profile.id,
+        target,
+        reason,
+        words,
+        message,
+        copy_to_manager: false,
+    }
+}

@@ -1,0 +1,111 @@
+//! Alerts to staff: which are still unacknowledged, and passing one on to the resident's
+//! manager when its keyworker has not acknowledged it in time.
+
+use super::audit::{append_audit, AuditEntry};
+use super::turn::payload;
+use super::sql::{outbox_insert, reachable_staff};
+use super::{with_db, with_read, Result, Store};
+use carebot_engine::engine::OutMessage;
+use carebot_engine::ids::{AlertId, PersonId};
+use sqlx::Row;
+
+/// An alert nobody has acknowledged yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAlert {
+    /// Its number (what staff type after "ack").
+    pub id: AlertId,
+    /// The resident it is about.
+    pub resident: PersonId,
+    /// Their name.
+    pub resident_name: String,
+    /// Why.
+    pub reason: String,
+    /// The resident's own words.
+    pub words: Option<String>,
+    /// When it was raised.
+    pub created_ms: i64,
+}
+
+impl Store {
+    /// Keyworker alerts to pass on: unacknowledged, not yet escalated, and either raised at or
+    /// before `cutoff_ms` or with no keyworker message still able to arrive (none was queued
+    /// because no keyworker has an account, or every one was dead-lettered). Those are not
+    /// left to wait out the acknowledgement time.
+    pub async fn alerts_to_escalate(&self, cutoff_ms: i64) -> Result<Vec<OpenAlert>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT a.id, a.person_id, p.display_name, a.reason, a.words, a.created_ms FROM alerts a JOIN people p ON p.id = a.person_id
+             WHERE a.acked_ms IS NULL AND a.escalated_ms IS NULL AND a.target = 'keyworker'
+               AND (a.created_ms <= $1 OR NOT EXISTS (SELECT 1 FROM outbox o
+                    WHERE o.idem_key LIKE 'alert.' || CAST(a.id AS TEXT) || '.%' AND o.status IN ('pending', 'sent')))
+             ORDER BY a.id")
+            .bind(cutoff_ms).fetch_all(pool).await?
+            .into_iter()
+            .map(|r| Ok(OpenAlert {
+                id: AlertId(r.try_get("id")?),
+                resident: PersonId(r.try_get("person_id")?),
+                resident_name: r.try_get("display_name")?,
+                reason: r.try_get("reason")?,
+                words: r.try_get("words")?,
+                created_ms: r.try_get("created_ms")?,
+            }))
+            .collect())
+    }
+
+    /// Passes `alert` to the resident's managers and to the on-call member of staff
+    /// (`on_call`, a handle; only a keyworker or manager, and not twice to someone who is also
+    /// the resident's manager), once, with `message`, audited. Returns how many accounts it was
+    /// queued for (0: nobody could be reached; the alert still counts as escalated, and the
+    /// resident is told separately).
+    pub async fn escalate_alert(
+        &self,
+        alert: &OpenAlert,
+        message: &OutMessage,
+        on_call: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let first = sqlx::query("UPDATE alerts SET escalated_ms = $2 WHERE id = $1 AND escalated_ms IS NULL AND acked_ms IS NULL")
+                .bind(alert.id.0).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 1;
+            if !first {
+                return Ok(0);
+            }
+            let managers = sqlx::query(
+                concat!(
+                    outbox_insert!(),
+                    "SELECT 'esc.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, TRUE, 'pending', $3, $3, NULL, NULL",
+                    reachable_staff!(resident = "$4", relation = "r.relation = 'manager'"),
+                    "ON CONFLICT (idem_key) DO NOTHING"
+                ))
+                .bind(alert.id.0.to_string()).bind(payload(message)?).bind(now_ms).bind(alert.resident.0)
+                .execute(&mut *tx).await?.rows_affected();
+            let on_call_queued = match on_call {
+                None => 0,
+                Some(handle) => sqlx::query(
+                    concat!(outbox_insert!(), "SELECT 'oncall.' || $1 || '.' || i.platform || '.' || i.address, p.id, i.platform, i.address, $2, TRUE, 'pending', $3, $3, NULL, NULL
+                     FROM people p JOIN identities i ON i.person_id = p.id AND i.revoked_ms IS NULL
+                     WHERE p.handle = $5 AND p.role IN ('keyworker', 'manager') AND p.erased_ms IS NULL
+                       AND p.id NOT IN (SELECT person_id FROM relations WHERE resident_id = $4 AND relation = 'manager' AND revoked_ms IS NULL)
+                     ON CONFLICT (idem_key) DO NOTHING"))
+                    .bind(alert.id.0.to_string()).bind(payload(message)?).bind(now_ms).bind(alert.resident.0).bind(handle)
+                    .execute(&mut *tx).await?.rows_affected(),
+            };
+            let entry = AuditEntry {
+                actor: "carebot".into(),
+                action: "alert.escalated".into(),
+                subject: Some(alert.resident),
+                detail: serde_json::json!({ "alert": alert.id.0, "to": "manager", "queued": managers, "on_call_queued": on_call_queued }),
+            };
+            append_audit!(self, tx, entry, now_ms);
+            tx.commit().await?;
+            Ok(managers + on_call_queued)
+        })
+    }
+
+    /// How many alerts are unacknowledged.
+    pub async fn unacknowledged_alerts(&self) -> Result<i64> {
+        Ok(
+            with_read!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE acked_ms IS NULL").fetch_one(pool).await?),
+        )
+    }
+}

@@ -1,0 +1,120 @@
+//! Consent records: reading them back, and staff recording a decision for a resident who
+//! cannot make it themselves (with its lawful basis). Decisions a resident makes in chat are
+//! written by the turn that heard them (`store::turn`).
+
+use super::turn::NewConsent;
+use super::{with_db, with_read, Result, Store, StoreError};
+use carebot_engine::domain::Decision;
+use carebot_engine::ids::PersonId;
+use sqlx::Row;
+
+/// A consent decision as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// The family member.
+    pub family: PersonId,
+    /// Category id.
+    pub category: String,
+    /// The decision.
+    pub decision: Decision,
+    /// What the resident was asked, or said.
+    pub wording: String,
+    /// Version of that wording.
+    pub wording_version: String,
+    /// Where it was given.
+    pub channel: String,
+    /// "self", "lpa", "deputy" or "best_interests".
+    pub basis: String,
+    /// The attorney or deputy, or the best-interests reasons.
+    pub basis_detail: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: Option<PersonId>,
+    /// When.
+    pub decided_ms: i64,
+}
+
+/// Writes consent decision `$c` (a [`NewConsent`]) about `$resident` inside `$tx`: the
+/// decision, an audit row, and, for anything but a yes, the withdrawal of every queued update
+/// to that family member that carries the category. The one place consent is written.
+macro_rules! write_consent {
+    ($store:expr, $tx:expr, $resident:expr, $c:expr, $now:expr) => {{
+        let c: &$crate::turn::NewConsent = $c;
+        sqlx::query(
+            "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($resident.0).bind(c.family.0).bind(&c.category).bind(c.decision.as_str()).bind(&c.wording_version)
+        .bind(&c.wording).bind(&c.channel).bind(c.basis.as_str()).bind(c.basis.detail()).bind(c.recorded_by.0).bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        let mut withdrawn = 0;
+        if c.decision != ::carebot_engine::domain::Decision::Yes {
+            // Takes effect at once, also on updates queued but not yet sent.
+            withdrawn = sqlx::query(
+                "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
+                 WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3",
+            )
+            .bind($resident.0).bind(c.family.0).bind(format!("%\"{}\"%", c.category))
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        }
+        // The basis's names and reasons stay in the consent row, not in the audit row: audit
+        // rows hold no personal text, so an erasure never has to touch the hash chain.
+        let entry = $crate::audit::AuditEntry {
+            actor: format!("person:{}", c.recorded_by),
+            action: "consent.recorded".into(),
+            subject: Some($resident),
+            detail: serde_json::json!({
+                "family": c.family, "category": c.category, "decision": c.decision.as_str(),
+                "basis": c.basis.as_str(), "channel": c.channel,
+                "wording_version": c.wording_version, "queued_updates_withdrawn": withdrawn,
+            }),
+        };
+        $crate::audit::append_audit!($store, $tx, entry, $now);
+    }};
+}
+pub(crate) use write_consent;
+
+impl Store {
+    /// Every consent decision about `resident`, oldest first (the history, not just the latest).
+    pub async fn consents_of(&self, resident: PersonId) -> Result<Vec<ConsentRecord>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT family_id, category, decision, wording, wording_version, channel, basis, basis_detail, recorded_by, decided_ms
+             FROM consents WHERE resident_id = $1 ORDER BY id")
+            .bind(resident.0).fetch_all(pool).await?
+            .into_iter()
+            .map(|r| {
+                let decision: String = r.try_get("decision")?;
+                Ok(ConsentRecord {
+                    family: PersonId(r.try_get("family_id")?),
+                    category: r.try_get("category")?,
+                    decision: decision.parse().map_err(StoreError::Corrupt)?,
+                    wording: r.try_get("wording")?,
+                    wording_version: r.try_get("wording_version")?,
+                    channel: r.try_get("channel")?,
+                    basis: r.try_get("basis")?,
+                    basis_detail: r.try_get("basis_detail")?,
+                    recorded_by: r.try_get::<Option<i64>, _>("recorded_by")?.map(PersonId),
+                    decided_ms: r.try_get("decided_ms")?,
+                })
+            })
+            .collect())
+    }
+
+    /// Records a decision made on a resident's behalf by staff (see `admin`), in its own
+    /// transaction.
+    pub async fn record_consent_on_behalf(
+        &self,
+        resident: PersonId,
+        consent: &NewConsent,
+        now_ms: i64,
+    ) -> Result<()> {
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            write_consent!(self, tx, resident, consent, now_ms);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}

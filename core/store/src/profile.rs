@@ -1,0 +1,177 @@
+//! The engine's profile of a person, loaded before each turn: who they are, their home and
+//! keyworker, and what their role's conversations use (a resident's goals, family, consents
+//! and recent numbers; a family member's residents; a keyworker's residents and open alerts).
+
+use super::people::Identity;
+use super::{with_read, Result, Store, StoreError};
+use carebot_engine::domain::{ConsentState, Goal, Profile, RecentNumber, Relative, Role};
+use carebot_engine::ids::{GoalId, PersonId};
+use sqlx::Row;
+
+/// Whose profile to load: by person, or by the chat account they wrote from.
+enum Whose<'a> {
+    Person(PersonId),
+    Account(&'a Identity),
+}
+
+impl Store {
+    /// What the engine may know about `person` for a turn.
+    pub async fn profile(&self, person: PersonId) -> Result<Profile> {
+        self.load_profile(Whose::Person(person))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no person with id {person}")))
+    }
+
+    /// The profile of whoever holds the active chat account `id` (`None`: nobody does): what
+    /// [`Store::person_for`] and [`Store::profile`] give, one round trip sooner.
+    pub async fn profile_for(&self, id: &Identity) -> Result<Option<Profile>> {
+        self.load_profile(Whose::Account(id)).await
+    }
+
+    async fn load_profile(&self, whose: Whose<'_>) -> Result<Option<Profile>> {
+        with_read!(self, pool => {
+            // Every query here is a round trip (on SQLite, a hand-off to sqlx's connection
+            // thread): the person, home and keyworker come in one row, and a resident's goals,
+            // family and recent numbers in one more (the bulk of turns are residents').
+            macro_rules! person_row {
+                () => {
+                    "SELECT p.id, p.display_name, p.role, p.language, h.name AS home_name, h.phone,
+                        (SELECT k.display_name FROM relations r JOIN people k ON k.id = r.person_id
+                         WHERE r.resident_id = p.id AND r.relation = 'keyworker' AND r.revoked_ms IS NULL
+                         ORDER BY r.id LIMIT 1) AS keyworker
+                     FROM people p JOIN homes h ON h.id = p.home_id"
+                };
+            }
+            let row = match whose {
+                Whose::Person(person) => sqlx::query(concat!(person_row!(), " WHERE p.id = $1"))
+                    .bind(person.0).fetch_optional(pool).await?,
+                Whose::Account(id) => sqlx::query(concat!(person_row!(),
+                    " WHERE p.id = (SELECT person_id FROM identities WHERE platform = $1 AND address = $2 AND revoked_ms IS NULL)"))
+                    .bind(&id.platform).bind(&id.address).fetch_optional(pool).await?,
+            };
+            let Some(row) = row else { return Ok(None) };
+            let person = PersonId(row.try_get("id")?);
+            let keyworker: Option<String> = row.try_get("keyworker")?;
+            let relatives = |sql: &'static str| async move {
+                sqlx::query(sql).bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|r| Ok(Relative { id: PersonId(r.try_get("id")?), name: r.try_get("display_name")? }))
+                    .collect::<Result<Vec<_>>>()
+            };
+            let role: Role = row.try_get::<String, _>("role")?.parse().map_err(StoreError::Corrupt)?;
+            let (mut goals, mut family, mut recent) = (Vec::new(), Vec::new(), Vec::new());
+            if role == Role::Resident {
+                let rows = sqlx::query(
+                    "SELECT 'g' AS kind, g.id AS id, g.text AS text, CAST(NULL AS TEXT) AS value, CAST(NULL AS BIGINT) AS at_ms, g.id AS ord
+                       FROM goals g WHERE g.person_id = $1 AND g.active = TRUE
+                     UNION ALL
+                     SELECT 'f', p.id, p.display_name, NULL, NULL, r.id FROM relations r JOIN people p ON p.id = r.person_id
+                       WHERE r.resident_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL
+                     UNION ALL
+                     SELECT 'r', a.id, a.answer_key, a.value, a.answered_ms, -a.id
+                       FROM (SELECT id, answer_key, value, answered_ms FROM answers WHERE person_id = $1 ORDER BY id DESC LIMIT 60) a
+                     ORDER BY kind, ord")
+                    .bind(person.0).fetch_all(pool).await?;
+                for r in rows {
+                    let kind: String = r.try_get("kind")?;
+                    match kind.as_str() {
+                        "g" => goals.push(Goal { id: GoalId(r.try_get("id")?), text: r.try_get("text")? }),
+                        "f" => family.push(Relative { id: PersonId(r.try_get("id")?), name: r.try_get("text")? }),
+                        _ => {
+                            // Only numbers count towards rules like "low three days running".
+                            let value: Option<String> = r.try_get("value")?;
+                            if let (Some(value), Ok(key), Ok(at_ms)) = (value.and_then(|v| v.parse().ok()), r.try_get("text"), r.try_get("at_ms")) {
+                                recent.push(RecentNumber { key, value, at_ms });
+                            }
+                        }
+                    }
+                }
+            } else {
+                goals = sqlx::query("SELECT id, text FROM goals WHERE person_id = $1 AND active = TRUE ORDER BY id")
+                    .bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|g| Ok(Goal { id: GoalId(g.try_get("id")?), text: g.try_get("text")? }))
+                    .collect::<Result<Vec<_>>>()?;
+            }
+            // Only what this role's conversations can use is loaded.
+            let (consents, family_of, caring_for) = match role {
+                Role::Resident => {
+                    let consents = if family.is_empty() { Vec::new() } else {
+                        sqlx::query(
+                            "SELECT c.family_id, c.category, c.decision FROM consents c
+                             WHERE c.resident_id = $1 AND c.id = (SELECT MAX(id) FROM consents l
+                                 WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
+                             ORDER BY c.family_id, c.category")
+                            .bind(person.0).fetch_all(pool).await?
+                            .into_iter()
+                            .map(|r| {
+                                let decision: String = r.try_get("decision")?;
+                                Ok(ConsentState {
+                                    family: PersonId(r.try_get("family_id")?),
+                                    category: r.try_get("category")?,
+                                    decision: decision.parse().map_err(StoreError::Corrupt)?,
+                                })
+                            })
+                            .collect::<Result<Vec<_>>>()?
+                    };
+                    (consents, Vec::new(), Vec::new())
+                }
+                Role::Family => {
+                    let family_of = relatives(
+                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
+                         WHERE r.person_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL ORDER BY r.id").await?;
+                    (Vec::new(), family_of, Vec::new())
+                }
+                Role::Keyworker | Role::Manager => {
+                    let caring_for = relatives(
+                        "SELECT p.id, p.display_name FROM relations r JOIN people p ON p.id = r.resident_id
+                         WHERE r.person_id = $1 AND r.relation IN ('keyworker', 'manager') AND r.revoked_ms IS NULL ORDER BY r.id").await?;
+                    (Vec::new(), Vec::new(), caring_for)
+                }
+                Role::Admin => (Vec::new(), Vec::new(), Vec::new()),
+            };
+            let open_alerts: Vec<i64> = if matches!(role, Role::Keyworker | Role::Manager) {
+                sqlx::query_scalar(
+                    "SELECT a.id FROM alerts a WHERE a.acked_ms IS NULL AND a.person_id IN
+                        (SELECT resident_id FROM relations WHERE person_id = $1
+                         AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
+                     ORDER BY a.id")
+                    .bind(person.0).fetch_all(pool).await?
+            } else {
+                Vec::new()
+            };
+            let expected_checkins: Vec<(PersonId, Option<String>)> = if matches!(role, Role::Keyworker | Role::Manager) {
+                sqlx::query(
+                    "SELECT p.id, (SELECT MAX(c.local_date) FROM checkins c
+                                   WHERE c.person_id = p.id AND c.status = 'completed') AS last_done
+                     FROM relations r JOIN people p ON p.id = r.resident_id
+                     WHERE r.person_id = $1 AND r.relation IN ('keyworker', 'manager') AND r.revoked_ms IS NULL
+                       AND p.checkin_time IS NOT NULL AND p.erased_ms IS NULL
+                     ORDER BY r.id")
+                    .bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|r| Ok((PersonId(r.try_get("id")?), r.try_get("last_done")?)))
+                    .collect::<Result<Vec<_>>>()?
+            } else {
+                Vec::new()
+            };
+            Ok(Some(Profile {
+                open_alerts,
+                expected_checkins,
+                caring_for,
+                recent,
+                family,
+                family_of,
+                consents,
+                id: person,
+                name: row.try_get("display_name")?,
+                role,
+                language: row.try_get("language")?,
+                goals,
+                keyworker,
+                home_name: row.try_get("home_name")?,
+                home_phone: row.try_get("phone")?,
+            }))
+        })
+    }
+}

@@ -1,0 +1,305 @@
+//! One conversation turn in one transaction: the transactional outbox.
+//!
+//! Inside a single transaction the store records the inbound event (a replay stops here),
+//! locks and loads the conversation, lets the caller step the engine, then writes the answers,
+//! alerts, outgoing messages and the new state. Nothing is sent until this commits, so every
+//! answer is stored before it is acknowledged, and a crash at any point leaves either the
+//! whole turn or none of it.
+
+use super::audit::AuditEntry;
+use super::{with_db, PgDb, Result, SqliteDb, Store, StoreError};
+use carebot_engine::domain::{Basis, Decision};
+use carebot_engine::engine::{AnswerRecord, Conversation, OutMessage};
+use carebot_engine::flow::Target;
+use carebot_engine::ids::PersonId;
+
+/// A platform event id, unique per platform.
+#[derive(Clone, Debug)]
+pub struct InboundKey {
+    /// "console", "matrix", "discord".
+    pub platform: String,
+    /// The platform's id for the event (Matrix event id, Discord message or interaction id).
+    pub event_id: String,
+}
+
+/// A message to queue.
+#[derive(Clone, Debug, Default)]
+pub struct NewOutbox {
+    /// Idempotency key, passed to the platform (Matrix txn id, Discord nonce).
+    pub key: String,
+    /// Recipient, when known.
+    pub person: Option<PersonId>,
+    /// Platform.
+    pub platform: String,
+    /// Where on the platform.
+    pub address: String,
+    /// What.
+    pub message: OutMessage,
+    /// For messages about a resident (family updates): whom.
+    pub about: Option<PersonId>,
+    /// For family updates: the consent categories it carries, so a withdrawal can stop it.
+    pub categories: Vec<String>,
+}
+
+/// A consent decision to record.
+#[derive(Clone, Debug)]
+pub struct NewConsent {
+    /// The family member.
+    pub family: PersonId,
+    /// Category id.
+    pub category: String,
+    /// The decision.
+    pub decision: Decision,
+    /// What the resident was asked (or said).
+    pub wording: String,
+    /// Version of that wording.
+    pub wording_version: String,
+    /// Where: the platform.
+    pub channel: String,
+    /// On what basis.
+    pub basis: Basis,
+    /// Who recorded it (the resident themselves, or staff).
+    pub recorded_by: PersonId,
+}
+
+/// An alert to raise. The store fans it out to every active staff member of the target role
+/// for the resident who has a chat account, in the same transaction.
+#[derive(Clone, Debug)]
+pub struct NewAlert {
+    /// The resident it is about.
+    pub about: PersonId,
+    /// Who must hear about it.
+    pub target: Target,
+    /// Why.
+    pub reason: String,
+    /// The resident's own words.
+    pub words: Option<String>,
+    /// The message staff receive.
+    pub message: OutMessage,
+    /// The resident's managers are told at once too (an urgent concern).
+    pub copy_to_manager: bool,
+}
+
+/// A follow-up timer to set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTimer {
+    /// "nudge" or "missed".
+    pub kind: &'static str,
+    /// Flow it follows up.
+    pub flow: String,
+    /// Run it follows up.
+    pub run: u64,
+    /// When it fires.
+    pub due_ms: i64,
+}
+
+/// A change to the record of scheduled check-ins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckinChange {
+    /// A scheduled check-in began, for the home's local date.
+    Started {
+        /// Run id.
+        run: u64,
+        /// "YYYY-MM-DD".
+        local_date: String,
+    },
+    /// It ended: "completed" or "missed".
+    Ended {
+        /// Run id.
+        run: u64,
+        /// New status.
+        status: &'static str,
+    },
+    /// The person skipped the check-in of this local date.
+    Skipped {
+        /// "YYYY-MM-DD".
+        local_date: String,
+    },
+}
+
+/// One turn of a batch (see [`Store::run_turns`]).
+pub struct BatchTurn<'a> {
+    /// Whose conversation.
+    pub person: PersonId,
+    /// Its once-only key.
+    pub key: InboundKey,
+    /// Steps the stored conversation and says what to write.
+    pub step: Box<dyn FnOnce(Conversation) -> TurnWrites + Send + 'a>,
+}
+
+/// Everything a turn writes.
+#[derive(Clone, Debug, Default)]
+pub struct TurnWrites {
+    /// The conversation after the turn.
+    pub state: Conversation,
+    /// Answers to keep.
+    pub answers: Vec<AnswerRecord>,
+    /// Alerts to raise.
+    pub alerts: Vec<NewAlert>,
+    /// Messages to queue.
+    pub outbox: Vec<NewOutbox>,
+    /// Timers to set.
+    pub timers: Vec<NewTimer>,
+    /// Timers this turn has handled.
+    pub timers_done: Vec<i64>,
+    /// Check-in records to write.
+    pub checkins: Vec<CheckinChange>,
+    /// A new daily check-in time ("HH:MM").
+    pub checkin_time: Option<String>,
+    /// How often this family member now hears ("daily" or "weekly").
+    pub update_cadence: Option<String>,
+    /// Scheduler keys to mark as done without running them (skipping today).
+    pub claim: Vec<InboundKey>,
+    /// Consent decisions (each audited; a "no" stops queued updates at once).
+    pub consents: Vec<NewConsent>,
+    /// Other audit rows (e.g. a disclosure to family).
+    pub audits: Vec<AuditEntry>,
+    /// Alerts this member of staff acknowledges: one by number, or (None) all of theirs.
+    pub acks: Vec<Option<i64>>,
+    /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
+    pub reviews: Vec<(PersonId, String, bool, String)>,
+}
+
+/// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
+/// which is what makes scheduled messages exactly-once. Evaluates to the rows inserted (0 or 1).
+macro_rules! queue_message {
+    ($tx:expr, $o:expr, $now:expr) => {
+        sqlx::query(
+            concat!(
+                crate::sql::outbox_insert!(),
+                "VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $8, $9) ON CONFLICT (idem_key) DO NOTHING"
+            ),
+        )
+        .bind(&$o.key)
+        .bind($o.person.map(|p| p.0))
+        .bind(&$o.platform)
+        .bind(&$o.address)
+        .bind($crate::turn::payload(&$o.message)?)
+        .bind($o.message.sensitive)
+        .bind($now)
+        .bind($o.about.map(|p| p.0))
+        .bind(if $o.categories.is_empty() { None } else { Some(serde_json::json!($o.categories).to_string()) })
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+    };
+}
+
+pub(crate) use queue_message;
+
+/// The body of one turn inside transaction `$tx`: records the inbound event (a replay ends
+/// the turn here, as `None`), loads and locks the conversation, calls `$step` with it, and
+/// writes what it returns (`$step` returns a `Result`). Shared by [`Store::run_turn`], the SQLite
+/// writer and the scheduler's batches when they cannot write in bulk.
+macro_rules! turn_in_tx {
+    ($store:expr, $tx:ident, $load:expr, $person:expr, $inbound:expr, $now:expr, $step:expr) => {{
+        let person: PersonId = $person;
+        let now_ms: i64 = $now;
+        'turn: {
+            if let Some(k) = $inbound {
+                let fresh = sqlx::query(
+                    crate::sql::inbound_event_insert!(values))
+                    .bind(&k.platform).bind(&k.event_id).bind(now_ms)
+                    .execute(&mut *$tx).await?.rows_affected() == 1;
+                if !fresh {
+                    break 'turn None;
+                }
+            }
+            let stored: Option<String> = sqlx::query_scalar($load).bind(person.0).fetch_optional(&mut *$tx).await?;
+            let state = match stored.as_deref() {
+                None | Some("{}") => Conversation::default(),
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("conversation of person {person}: {e}")))?,
+            };
+            let writes = ($step)(state)?;
+            $crate::writes::write_turn!($store, $tx, person, writes, now_ms);
+            Some(writes)
+        }
+    }};
+}
+
+pub(crate) use turn_in_tx;
+
+impl Store {
+    /// Runs one turn for `person`. Returns `None` when `inbound` was already processed.
+    /// `step` is called once, inside the transaction, with the stored conversation; the call
+    /// returns after the turn has committed. The turn goes through the group-commit writer
+    /// ([`super::writer`]), sharing its commit with the turns queued beside it.
+    pub async fn run_turn<F>(
+        &self,
+        person: PersonId,
+        inbound: Option<&InboundKey>,
+        now_ms: i64,
+        step: F,
+    ) -> Result<Option<TurnWrites>>
+    where
+        F: FnOnce(Conversation) -> TurnWrites + Send + 'static,
+    {
+        let writer = match self {
+            Store::Sqlite(SqliteDb { writer, .. }) => writer,
+            Store::Postgres(PgDb { writer, .. }) => writer,
+        };
+        if let Some(writer) = writer {
+            return writer
+                .run(self, person, inbound.cloned(), now_ms, Box::new(step))
+                .await;
+        }
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let written = turn_in_tx!(self, tx, self.load_state_sql(), person, inbound, now_ms, |s| Ok::<_, StoreError>(step(s)));
+            if written.is_some() {
+                tx.commit().await?;
+            }
+            Ok(written)
+        })
+    }
+
+    /// The query that loads a conversation inside a turn; PostgreSQL locks its row, so two
+    /// instances cannot step the same conversation at once (SQLite has a single writer).
+    pub(crate) fn load_state_sql(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "SELECT state FROM conversations WHERE person_id = $1",
+            Store::Postgres(_) => "SELECT state FROM conversations WHERE person_id = $1 FOR UPDATE",
+        }
+    }
+
+    /// Queues replies that belong to no conversation (an unknown account's one reply), recording
+    /// the inbound event in the same transaction. Returns false for a replayed event.
+    pub async fn reply_once(
+        &self,
+        inbound: &InboundKey,
+        outbox: &[NewOutbox],
+        now_ms: i64,
+    ) -> Result<bool> {
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let fresh = sqlx::query(
+                crate::sql::inbound_event_insert!(values))
+                .bind(&inbound.platform).bind(&inbound.event_id).bind(now_ms)
+                .execute(&mut *tx).await?.rows_affected() == 1;
+            if fresh {
+                for o in outbox {
+                    queue_message!(tx, o, now_ms);
+                }
+                tx.commit().await?;
+            }
+            Ok(fresh)
+        })
+    }
+
+    /// The stored conversation of `person` (for status and tests).
+    pub async fn conversation(&self, person: PersonId) -> Result<Conversation> {
+        let stored: Option<String> = super::with_read!(self, pool => sqlx::query_scalar(
+            "SELECT state FROM conversations WHERE person_id = $1").bind(person.0).fetch_optional(pool).await?);
+        match stored.as_deref() {
+            None | Some("{}") => Ok(Conversation::default()),
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+}
+
+pub(crate) fn payload(m: &OutMessage) -> Result<String> {
+    serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
