@@ -5,9 +5,9 @@
 use crate::db::{BenchDb, PLATFORM};
 use crate::report::{peak_rss, rss, Row};
 use anyhow::{ensure, Result};
-use carebot_runtime::clock::{Clock, ManualClock, SystemClock};
 use carebot_engine::engine::Settings;
 use carebot_engine::flow::load_dir;
+use carebot_runtime::clock::{Clock, ManualClock, SystemClock};
 use carebot_runtime::{Carebot, Inbound};
 use chrono::{TimeZone, Utc};
 use std::path::Path;

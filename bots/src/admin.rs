@@ -2,9 +2,9 @@
 //! audit chain. Each only parses arguments and calls `carebot_runtime::admin` or the store.
 
 use anyhow::{bail, Context, Result};
-use carebot_runtime::admin;
 use carebot_engine::domain::{Basis, Decision, Role};
 use carebot_engine::flow::Dialogs;
+use carebot_runtime::admin;
 use carebot_store::audit::ChainCheck;
 use carebot_store::people::NewPerson;
 use carebot_store::Store;
@@ -217,7 +217,10 @@ pub async fn run(
         }
         AdminCommand::People => {
             for (handle, name, role) in store.people().await? {
-                println!("{handle:<12} {role:<10} {}", carebot_console::visible(&name));
+                println!(
+                    "{handle:<12} {role:<10} {}",
+                    carebot_console::visible(&name)
+                );
             }
         }
         AdminCommand::Relate {

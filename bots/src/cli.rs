@@ -1,10 +1,10 @@
 //! The command line.
 
 use crate::{admin, demo};
+use anyhow::{Context, Result};
 use carebot::globals::Globals;
 use carebot::setup;
 use carebot_console as console;
-use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -219,7 +219,8 @@ impl Cli {
                 );
                 let now = chrono::Utc::now().timestamp_millis();
                 let done =
-                    carebot_runtime::admin::erase(&store, person, by.as_deref(), &operator, now).await;
+                    carebot_runtime::admin::erase(&store, person, by.as_deref(), &operator, now)
+                        .await;
                 store.close().await;
                 let done = done?;
                 println!("Erased {person}.\nRemoved:");

@@ -35,7 +35,11 @@ fn tsv_in(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The name `[learned]` gives `path`, if the learned model is trained on it.
-fn learned_from(dir: &Path, dialogs: &carebot_engine::flow::Dialogs, path: &Path) -> Option<String> {
+fn learned_from(
+    dir: &Path,
+    dialogs: &carebot_engine::flow::Dialogs,
+    path: &Path,
+) -> Option<String> {
     let path = path.canonicalize().ok()?;
     let learned = dialogs.concerns.learned.as_ref()?;
     learned

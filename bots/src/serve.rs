@@ -93,6 +93,12 @@ impl<C: Channel> Service<C> {
         self.flush().await;
     }
 
+    /// How many turns have been handed to the core and not yet returned (a test waits for
+    /// none before it concludes nothing more is coming).
+    pub fn turns_in_hand(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     /// How many replayed events were recognised and skipped since the service started.
     pub fn replays_skipped(&self) -> u64 {
         self.replays.load(Ordering::Relaxed)

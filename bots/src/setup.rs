@@ -1,10 +1,10 @@
 //! Turning configuration into a running [`Carebot`]: load the dialogs, open the store,
 //! record flow versions. Every failure here names what to fix.
 
-use anyhow::{Context, Result};
-use carebot_runtime::clock::SystemClock;
 use crate::config::Config;
+use anyhow::{Context, Result};
 use carebot_engine::flow::{load_dir, Dialogs};
+use carebot_runtime::clock::SystemClock;
 use carebot_runtime::Carebot;
 use carebot_store::{redact, Store};
 use std::path::Path;

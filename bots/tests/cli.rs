@@ -927,13 +927,23 @@ fn carebot_matrix_hands_over_to_the_adapter_program_beside_it() {
     .expect("script");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let out = Command::new(bin.join("carebot"))
-        .args(["--config", "home.toml", "matrix", "--db", "sqlite://secret.db"])
+        .args([
+            "--config",
+            "home.toml",
+            "matrix",
+            "--db",
+            "sqlite://secret.db",
+        ])
         .current_dir(dir.path())
         .env("PATH", "/usr/bin:/bin")
         .output()
         .expect("carebot runs");
     let said = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(7), "the adapter's exit status: {said}");
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the adapter's exit status: {said}"
+    );
     assert!(said.contains("args: --config home.toml\n"), "{said}");
     assert!(said.contains("db: sqlite://secret.db"), "{said}");
     assert!(!said.contains("args: --config home.toml --db"), "{said}");
@@ -954,7 +964,10 @@ fn a_missing_adapter_program_is_explained() {
         .expect("carebot runs");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("cargo build --release -p carebot-discord"), "{err}");
+    assert!(
+        err.contains("cargo build --release -p carebot-discord"),
+        "{err}"
+    );
     assert!(err.contains("cargo install --path bots/discord"), "{err}");
     assert_no_panic(&out);
 }

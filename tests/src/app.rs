@@ -1,11 +1,11 @@
 //! `spawn_app`: a Carebot with a fresh database, a controlled clock and a channel that
 //! records what it delivers (and can be told to fail).
 
-use carebot_runtime::clock::ManualClock;
 use carebot_engine::domain::Role;
 use carebot_engine::engine::{OutMessage, Settings};
 use carebot_engine::flow::load_dir;
 use carebot_engine::ids::PersonId;
+use carebot_runtime::clock::ManualClock;
 use carebot_runtime::{
     dispatch_due, Carebot, Channel, DeliveryError, Handled, Inbound, RetryPolicy,
 };

@@ -19,6 +19,22 @@ pub fn burst(seed: u64, cycles: usize, goal_prefixes: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The seed of a randomised test: `CAREBOT_TEST_SEED` when set (to rerun a failure), else
+/// one made from the time. Printed either way, so a failing run says how to repeat it.
+pub fn seed(test: &str) -> u64 {
+    let seed = std::env::var("CAREBOT_TEST_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or_default()
+        });
+    eprintln!("{test}: seed {seed} (rerun with CAREBOT_TEST_SEED={seed})");
+    seed
+}
+
 /// xorshift: a number below `max` that is the same for the same seed on every run, without a
 /// dependency.
 pub fn moment(seed: u64, max: u64) -> u64 {

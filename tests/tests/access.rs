@@ -14,8 +14,8 @@ carebot_tests::for_each_backend!(
 
 mod suite {
     use carebot_engine::access::{allowed, Action, Actor, Decision, Relation, RESOURCES};
-    use carebot_runtime::admin;
     use carebot_engine::domain::{Basis, Decision as Consent};
+    use carebot_runtime::admin;
     use carebot_runtime::{Handled, Inbound};
     use carebot_tests::app::{NowMs, TestApp, PLATFORM};
 

@@ -9,7 +9,7 @@ async fn pending_prompts(app: &TestApp) -> (i64, i64) {
     let counts = app.bot.store.outbox_counts().await.expect("counts");
     let pending = counts
         .iter()
-        .filter(|c| c.status == "pending")
+        .filter(|c| c.status == carebot_store::outbox::OutboxStatus::Pending)
         .map(|c| c.count)
         .sum();
     (pending, counts.iter().map(|c| c.count).sum())

@@ -22,9 +22,9 @@ pub use channel::{DiscordChannel, CONCURRENCY};
 pub use rest::PER_SECOND;
 pub use text::{escape, nonce};
 
-use carebot::serve::Service;
 use anyhow::{Context as _, Result};
 use carebot::config::DiscordConfig;
+use carebot::serve::Service;
 use carebot_runtime::{Carebot, Withheld};
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{GatewayIntents, HttpBuilder, ShardManager};

@@ -27,9 +27,9 @@ mod sync;
 pub use channel::MatrixChannel;
 pub use login::connect;
 
-use carebot::serve::Service;
 use anyhow::Result;
 use carebot::config::MatrixConfig;
+use carebot::serve::Service;
 use carebot_runtime::{Carebot, RetryPolicy};
 use std::sync::Arc;
 use std::time::Duration;

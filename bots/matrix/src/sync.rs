@@ -8,8 +8,8 @@
 //! replay as a repeat of the batch it last stored; `login` makes it forget its own token.)
 
 use super::{events, MatrixChannel};
-use carebot::serve::Service;
 use anyhow::{Context, Result};
+use carebot::serve::Service;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;

@@ -25,7 +25,10 @@ fn a_broken_config_is_named_by_file_and_line_and_nothing_is_opened() {
     let out = run(dir.path(), &["--config", "carebot.toml"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("carebot.toml:6:"), "names the file and line: {err}");
+    assert!(
+        err.contains("carebot.toml:6:"),
+        "names the file and line: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     assert!(!dir.path().join("here.db").exists(), "no database made");
 }

@@ -8,10 +8,10 @@ use carebot_engine::domain::Relative;
 use carebot_engine::engine::OutMessage;
 use carebot_engine::ids::PersonId;
 use carebot_engine::scheduler::occurrences;
+use carebot_engine::updates::{build, Period, Update};
 use carebot_store::audit::AuditEntry;
 use carebot_store::turn::NewOutbox;
 use carebot_store::Result;
-use carebot_engine::updates::{build, Period, Update};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use serde_json::json;
 

@@ -2,8 +2,8 @@
 //! manager when its keyworker has not acknowledged it in time.
 
 use super::audit::{append_audit, AuditEntry};
-use super::turn::payload;
 use super::sql::{outbox_insert, reachable_staff};
+use super::turn::payload;
 use super::{with_db, with_read, Result, Store};
 use carebot_engine::engine::OutMessage;
 use carebot_engine::ids::{AlertId, PersonId};

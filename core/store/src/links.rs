@@ -57,8 +57,8 @@ impl Store {
                 detail: json!({ "platform": account.platform }),
             };
             append_audit!(self, tx, entry, now_ms);
-            sqlx::query(crate::sql::inbound_event_insert!(values))
-                .bind(&inbound.platform).bind(&inbound.event_id).bind(now_ms).execute(&mut *tx).await?;
+            // The link code's single use (checked above) already rules out a replay.
+            let _ = crate::turn::record_inbound!(tx, inbound, now_ms);
             let name: String = sqlx::query_scalar("SELECT display_name FROM people WHERE id = $1").bind(person).fetch_one(&mut *tx).await?;
             let welcome = reply(PersonId(person), &name);
             super::turn::queue_message!(tx, welcome, now_ms);

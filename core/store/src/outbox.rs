@@ -32,13 +32,52 @@ pub struct OutboxRow {
     pub parts_sent: i32,
 }
 
+/// Where a queued message is: the outbox's `status` column. The schema's CHECK holds the same
+/// four values; a value read back that is none of them is reported as corrupt, never guessed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    /// Waiting to be sent (due at `next_attempt_ms`), or being sent under a claim.
+    Pending,
+    /// The platform accepted it.
+    Sent,
+    /// Given up on after its attempts: a dead letter an operator looks at.
+    Dead,
+    /// Taken back before it went (consent withdrawn, a person erased).
+    Withdrawn,
+}
+
+impl OutboxStatus {
+    /// The value stored in the `status` column.
+    pub const fn as_sql(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+            OutboxStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The status a stored value names.
+    pub fn from_sql(value: &str) -> Result<Self> {
+        [
+            OutboxStatus::Pending,
+            OutboxStatus::Sent,
+            OutboxStatus::Dead,
+            OutboxStatus::Withdrawn,
+        ]
+        .into_iter()
+        .find(|s| s.as_sql() == value)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown outbox status {value:?}")))
+    }
+}
+
 /// Counts per platform and status, for `carebot status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxCount {
     /// Platform.
     pub platform: String,
-    /// "pending", "sent" or "dead".
-    pub status: String,
+    /// Which state.
+    pub status: OutboxStatus,
     /// How many.
     pub count: i64,
 }
@@ -145,13 +184,13 @@ impl Store {
         error: &str,
     ) -> Result<()> {
         let (status, next) = match retry_at_ms {
-            Some(at) => ("pending", at),
-            None => ("dead", 0),
+            Some(at) => (OutboxStatus::Pending, at),
+            None => (OutboxStatus::Dead, 0),
         };
         with_db!(self, pool => sqlx::query(
             "UPDATE outbox SET status = $2, next_attempt_ms = CASE WHEN $2 = 'dead' THEN next_attempt_ms ELSE $3 END,
                  attempts = attempts + 1, last_error = $4, claimed_ms = NULL WHERE id = $1")
-            .bind(id.0).bind(status).bind(next).bind(error).execute(pool).await.map(|_| ())?);
+            .bind(id.0).bind(status.as_sql()).bind(next).bind(error).execute(pool).await.map(|_| ())?);
         Ok(())
     }
 
@@ -181,7 +220,11 @@ impl Store {
             "SELECT platform, status, COUNT(*) AS n FROM outbox GROUP BY platform, status ORDER BY platform, status")
             .fetch_all(pool).await?
             .into_iter()
-            .map(|r| Ok(OutboxCount { platform: r.try_get("platform")?, status: r.try_get("status")?, count: r.try_get("n")? }))
+            .map(|r| Ok(OutboxCount {
+                platform: r.try_get("platform")?,
+                status: OutboxStatus::from_sql(&r.try_get::<String, _>("status")?)?,
+                count: r.try_get("n")?,
+            }))
             .collect())
     }
 }

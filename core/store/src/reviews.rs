@@ -1,8 +1,8 @@
 //! Care-plan reviews: who is due when, what the resident wants to raise, and queuing a
 //! message to a resident's staff.
 
-use super::turn::payload;
 use super::sql::{outbox_insert, reachable_staff};
+use super::turn::payload;
 use super::{with_db, with_read, Result, Store};
 use carebot_engine::engine::OutMessage;
 use carebot_engine::ids::PersonId;

@@ -1,5 +1,6 @@
 //! What an operator needs to see at a glance: counts only, never anyone's details.
 
+use super::outbox::OutboxStatus;
 use super::{with_read, Result, Store};
 use sqlx::Row;
 
@@ -31,11 +32,11 @@ impl Store {
                 status.channels.push((c.platform.clone(), 0, 0, 0, 0, None));
             }
             if let Some(row) = status.channels.iter_mut().find(|(p, ..)| *p == c.platform) {
-                match c.status.as_str() {
-                    "pending" => row.1 = c.count,
-                    "sent" => row.2 = c.count,
-                    "dead" => row.3 = c.count,
-                    _ => row.4 = c.count,
+                match c.status {
+                    OutboxStatus::Pending => row.1 = c.count,
+                    OutboxStatus::Sent => row.2 = c.count,
+                    OutboxStatus::Dead => row.3 = c.count,
+                    OutboxStatus::Withdrawn => row.4 = c.count,
                 }
             }
         }

@@ -4,7 +4,7 @@
 
 use super::audit::{append_audit, AuditEntry};
 use super::people::Identity;
-use super::turn::{queue_message, InboundKey, NewOutbox};
+use super::turn::{queue_message, record_inbound, InboundKey, NewOutbox};
 use super::{with_db, with_read, Result, Store};
 use carebot_engine::ids::PersonId;
 use serde_json::json;
@@ -80,10 +80,7 @@ impl Store {
     ) -> Result<bool> {
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let fresh = sqlx::query(
-                crate::sql::inbound_event_insert!(values))
-                .bind(&inbound.platform).bind(&inbound.event_id).bind(now_ms)
-                .execute(&mut *tx).await?.rows_affected() == 1;
+            let fresh = record_inbound!(tx, inbound, now_ms);
             if fresh {
                 sqlx::query(
                     "INSERT INTO unreadable_messages (platform, event_id, reason, received_ms) VALUES ($1, $2, $3, $4)

@@ -187,6 +187,22 @@ macro_rules! queue_message {
 
 pub(crate) use queue_message;
 
+/// Records inbound event `$k` (an [`InboundKey`]) inside transaction `$tx`, so a replay of it
+/// is recognised. Evaluates to true the first time, false for an event seen before.
+macro_rules! record_inbound {
+    ($tx:expr, $k:expr, $now:expr) => {
+        sqlx::query($crate::sql::inbound_event_insert!(values))
+            .bind(&$k.platform)
+            .bind(&$k.event_id)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+            == 1
+    };
+}
+pub(crate) use record_inbound;
+
 /// The body of one turn inside transaction `$tx`: records the inbound event (a replay ends
 /// the turn here, as `None`), loads and locks the conversation, calls `$step` with it, and
 /// writes what it returns (`$step` returns a `Result`). Shared by [`Store::run_turn`], the SQLite
@@ -197,19 +213,20 @@ macro_rules! turn_in_tx {
         let now_ms: i64 = $now;
         'turn: {
             if let Some(k) = $inbound {
-                let fresh = sqlx::query(
-                    crate::sql::inbound_event_insert!(values))
-                    .bind(&k.platform).bind(&k.event_id).bind(now_ms)
-                    .execute(&mut *$tx).await?.rows_affected() == 1;
+                let fresh = $crate::turn::record_inbound!($tx, k, now_ms);
                 if !fresh {
                     break 'turn None;
                 }
             }
-            let stored: Option<String> = sqlx::query_scalar($load).bind(person.0).fetch_optional(&mut *$tx).await?;
+            let stored: Option<String> = sqlx::query_scalar($load)
+                .bind(person.0)
+                .fetch_optional(&mut *$tx)
+                .await?;
             let state = match stored.as_deref() {
                 None | Some("{}") => Conversation::default(),
-                Some(json) => serde_json::from_str(json)
-                    .map_err(|e| StoreError::Corrupt(format!("conversation of person {person}: {e}")))?,
+                Some(json) => serde_json::from_str(json).map_err(|e| {
+                    StoreError::Corrupt(format!("conversation of person {person}: {e}"))
+                })?,
             };
             let writes = ($step)(state)?;
             $crate::writes::write_turn!($store, $tx, person, writes, now_ms);
@@ -273,10 +290,7 @@ impl Store {
     ) -> Result<bool> {
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let fresh = sqlx::query(
-                crate::sql::inbound_event_insert!(values))
-                .bind(&inbound.platform).bind(&inbound.event_id).bind(now_ms)
-                .execute(&mut *tx).await?.rows_affected() == 1;
+            let fresh = record_inbound!(tx, inbound, now_ms);
             if fresh {
                 for o in outbox {
                     queue_message!(tx, o, now_ms);

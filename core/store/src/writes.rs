@@ -108,8 +108,8 @@ macro_rules! write_turn {
             $crate::audit::append_audit!($store, $tx, entry, now_ms);
         }
         for k in &writes.claim {
-            sqlx::query(crate::sql::inbound_event_insert!(values))
-                .bind(&k.platform).bind(&k.event_id).bind(now_ms).execute(&mut *$tx).await?;
+            // Claimed for the batch, which was checked for replays before it was planned.
+            let _ = $crate::turn::record_inbound!($tx, k, now_ms);
         }
         let state = serde_json::to_string(&writes.state).map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
         sqlx::query(

@@ -2,8 +2,8 @@
 //! the real `carebot matrix` binary (so a test can kill it with SIGKILL).
 
 use super::Synapse;
-use carebot_matrix::Options;
 use carebot::config::MatrixConfig;
+use carebot_matrix::Options;
 use carebot_runtime::Carebot;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::SyncSettings;

@@ -23,11 +23,14 @@ async fn a_429_is_retried_only_after_its_retry_after() {
     rig.fake
         .wait_until("the 429", |v| v.calls().iter().any(|c| c.status == 429))
         .await;
-    // The outbox loop keeps running, but the message waits for the clock to pass 2 seconds.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The outbox loop keeps running, but the message waits for the clock to pass 2 seconds:
+    // once the 429 is stored with its retry time, a delivery pass (run here, at the test's
+    // time) sends nothing.
+    until_stored(&rig, "the 429's retry time", FAILED, 1).await;
+    rig.service.flush().await;
     assert_eq!(message_sends(&rig), [429]);
     rig.app.clock.advance(chrono::Duration::milliseconds(1500));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    rig.service.flush().await;
     assert_eq!(message_sends(&rig), [429], "1.5 s is not yet 2 s");
     rig.app.clock.advance(chrono::Duration::milliseconds(600));
     rig.next(AVA, PRIVACY).await;
@@ -48,7 +51,7 @@ async fn a_retry_after_a_lost_response_sends_the_same_nonce_and_makes_no_second_
         .await;
     assert_eq!(rig.fake.messages().len(), 1, "Discord made the message");
     // The outbox backs off (2 s for a first failure, from when it hears of it), then tries again.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_stored(&rig, "the failed delivery", FAILED, 1).await;
     rig.app.clock.advance(chrono::Duration::seconds(3));
     rig.fake
         .wait_until("the retry", |v| {
@@ -203,7 +206,7 @@ async fn a_long_read_back_arrives_in_parts_once_each_even_when_a_response_is_los
             v.calls().iter().any(|c| c.status == 502)
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_stored(&rig, "the failed delivery", FAILED, 1).await;
     rig.app.clock.advance(chrono::Duration::seconds(3));
     rig.fake
         .wait_until("every part", |v| {

@@ -9,8 +9,8 @@ mod fanout;
 mod flows;
 mod gateway;
 
-use carebot_discord::{escape, Discord, DiscordChannel, Options};
 use carebot::serve::Service;
+use carebot_discord::{escape, Discord, DiscordChannel, Options};
 use carebot_runtime::clock::Clock as _;
 use carebot_runtime::Carebot;
 use carebot_store::people::Identity;
@@ -192,9 +192,29 @@ impl Rig {
         self.seen.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Nothing more is sent for a while.
+    /// Nothing more is coming, and nothing was sent that the test did not look at. Waits
+    /// (up to a deadline) until no turn is in hand and the outbox holds nothing due or being
+    /// sent for Discord: with the test's clock standing still, the bot then has nothing left
+    /// to send. A wait on a condition, not a sleep.
     pub async fn quiet(&self) {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        let now = self.app.clock.now().timestamp_millis();
+        let owed = format!(
+            "SELECT COUNT(*) FROM outbox WHERE platform = '{}' AND status = 'pending' \
+             AND (claimed_ms IS NOT NULL OR next_attempt_ms <= {now})",
+            carebot_discord::PLATFORM
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = self.app.count(&owed).await;
+            if left == 0 && self.service.turns_in_hand() == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the bot never finished: {left} messages still due"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let seen = self.lock_seen().clone();
         let extra: Vec<String> = self
             .fake

@@ -7,10 +7,15 @@ use super::*;
 async fn a_resident_links_with_a_code_and_checks_in_in_an_encrypted_chat() {
     let _turn = carebot_tests::matrix::one_at_a_time().await;
     let (app, _bot, account, running) = start("link").await;
-    let code =
-        carebot_runtime::admin::issue_link_code(&app.bot.store, "ava", 7, "test", app.clock.now_ms())
-            .await
-            .expect("code");
+    let code = carebot_runtime::admin::issue_link_code(
+        &app.bot.store,
+        "ava",
+        7,
+        "test",
+        app.clock.now_ms(),
+    )
+    .await
+    .expect("code");
     let ava = Person::new(synapse::shared(), "ava-link").await;
     let room = ava.open_chat(&account.user_id, true).await;
     let bot = &account.user_id;

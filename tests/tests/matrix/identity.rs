@@ -122,10 +122,15 @@ async fn a_new_device_of_the_same_identity_changes_nothing() {
     let (app, _bot, account, running) = start("same-identity").await;
     let me = &account.user_id;
     let ava = Person::new(synapse::shared(), "ava-phone").await;
-    let code =
-        carebot_runtime::admin::issue_link_code(&app.bot.store, "ava", 7, "test", app.clock.now_ms())
-            .await
-            .expect("code");
+    let code = carebot_runtime::admin::issue_link_code(
+        &app.bot.store,
+        "ava",
+        7,
+        "test",
+        app.clock.now_ms(),
+    )
+    .await
+    .expect("code");
     let room = ava.open_chat(me, true).await;
     let r = ava.ask(&room, me, &format!("link {code}"), 1).await;
     assert!(r[0].contains("now linked to you"), "{r:?}");

@@ -83,11 +83,11 @@ async fn killed_mid_checkin_the_bot_resumes_with_no_lost_answer_and_no_duplicate
     // The answer goes out and the bot is killed at some moment while handling it.
     ava.say(&room, "Walked to the garden with a canary-7731 scarf")
         .await;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    tokio::time::sleep(Duration::from_millis(u64::from(nanos % 400))).await;
+    // The moment comes from the printed seed, so a failing run can be repeated.
+    let seed = carebot_tests::kill::seed("the Matrix kill");
+    let delay = carebot_tests::kill::moment(seed, 400);
+    eprintln!("killing the bot {delay} ms after Ava's answer");
+    tokio::time::sleep(Duration::from_millis(delay)).await;
     first.kill9();
 
     let second = Binary::start(&account, &app.db.url, &log2);

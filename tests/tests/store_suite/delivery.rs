@@ -33,10 +33,7 @@ pub async fn delivery_is_in_order_per_recipient_across_retries(app: TestApp) {
 }
 
 /// Claims what is due at `now` on the test platform, leased for a minute, as a deliverer does.
-async fn claim_for_a_minute(
-    app: &TestApp,
-    now: i64,
-) -> Vec<carebot_store::outbox::OutboxRow> {
+async fn claim_for_a_minute(app: &TestApp, now: i64) -> Vec<carebot_store::outbox::OutboxRow> {
     app.bot
         .store
         .claim_outbox(PLATFORM, None, now, now + 60_000, 10)
@@ -154,7 +151,9 @@ pub async fn a_message_that_cannot_be_delivered_is_dead_lettered(app: TestApp) {
     assert_eq!((report.sent, report.dead), (0, 1));
     let counts = app.bot.store.outbox_counts().await.expect("counts");
     assert!(
-        counts.iter().any(|c| c.status == "dead" && c.count == 1),
+        counts
+            .iter()
+            .any(|c| c.status == carebot_store::outbox::OutboxStatus::Dead && c.count == 1),
         "{counts:?}"
     );
 }
@@ -187,6 +186,24 @@ pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
             rows: audit_rows(&app).await
         }
     );
+}
+
+/// Who may be reached is one query (`reachable_staff!`) for alerts, the ladder and review
+/// reminders. Erasure deletes a person's relations and accounts; should a row survive (a
+/// restore from an old backup, a hand edit), a person marked erased is still never reached.
+pub async fn a_person_marked_erased_is_never_reached_even_with_rows_left_behind(app: TestApp) {
+    app.raw_sql(&format!(
+        "UPDATE people SET erased_ms = 1 WHERE id = {}",
+        app.id("maria").0
+    ))
+    .await;
+    let out = app.say("ava", "I need help now").await;
+    let recipients: Vec<&str> = out.iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!(recipients, ["kim", "ava"], "not maria, marked erased");
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    let sent: Vec<_> = audit.iter().filter(|(a, _, _)| a == "alert.sent").collect();
+    assert_eq!(sent.len(), 1, "{audit:?}");
+    assert_eq!(sent[0].2["to"], serde_json::json!([app.id("kim").0]));
 }
 
 /// How many rows the whole audit log has.

@@ -1,35 +1,13 @@
 //! The store test-suite, run against every backend: SQLite and PostgreSQL.
 //!
 //! Each test is written once, in the file for its part of the store (`people`, `turns`,
-//! `delivery`, `sharing`), and expanded for each backend by `for_each_backend!`.
+//! `delivery`, `sharing`), and expanded for each backend by the test kit's `for_each_backend!` (one macro for every suite).
 //! Without a PostgreSQL server the PostgreSQL half prints SKIPPED and passes, unless
 //! `CAREBOT_REQUIRE_POSTGRES=1` (as in `.ci/run`), when it fails.
 
-use carebot_tests::app::{spawn_app, Backend, NowMs, TestApp};
+use carebot_tests::app::{NowMs, TestApp};
 
-macro_rules! for_each_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
-                suite::$name(app).await;
-            })*
-        }
-        mod postgres {
-            use super::*;
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(app) = spawn_app(Backend::Postgres).await {
-                    suite::$name(app).await;
-                }
-            })*
-        }
-    };
-}
-
-for_each_backend!(
+carebot_tests::for_each_backend!(
     a_profile_has_active_goals_and_the_keyworker,
     a_revoked_account_becomes_unknown,
     a_delivery_channel_is_remembered_for_a_linked_account_only,
@@ -42,6 +20,7 @@ for_each_backend!(
     a_message_that_cannot_be_delivered_is_dead_lettered,
     the_status_counts_what_an_operator_needs,
     alerts_reach_only_the_residents_own_keyworkers,
+    a_person_marked_erased_is_never_reached_even_with_rows_left_behind,
     concurrent_turns_for_one_person_are_serialised,
     a_turn_that_fails_beside_others_is_not_stored_and_theirs_are,
     a_restarted_carebot_resumes_the_conversation,

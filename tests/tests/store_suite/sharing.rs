@@ -106,7 +106,7 @@ pub async fn withdrawing_consent_stops_an_update_already_queued(app: TestApp) {
     assert!(
         counts
             .iter()
-            .any(|c| c.status == "withdrawn" && c.count == 1),
+            .any(|c| c.status == carebot_store::outbox::OutboxStatus::Withdrawn && c.count == 1),
         "{counts:?}"
     );
     let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");

@@ -18,11 +18,11 @@
 mod actions;
 pub mod answer;
 mod concerns;
+mod contacts;
 mod intents;
 pub mod io;
 mod items;
 pub mod render;
-mod contacts;
 mod say;
 pub mod state;
 pub mod turn;
