@@ -7,7 +7,7 @@ use carebot_engine::flow::load_dir;
 use carebot_engine::ids::PersonId;
 use carebot_runtime::clock::ManualClock;
 use carebot_runtime::{
-    dispatch_due, Carebot, Channel, DeliveryError, Handled, Inbound, RetryPolicy,
+    dispatch_due, Carebot, Carries, Channel, DeliveryError, Handled, Inbound, RetryPolicy,
 };
 use carebot_store::outbox::OutboxRow;
 use carebot_store::people::{Identity, NewPerson};
@@ -193,6 +193,12 @@ impl RecordingChannel {
 impl Channel for RecordingChannel {
     fn platform(&self) -> &str {
         PLATFORM
+    }
+
+    /// The test platform stands for a private one (like the console); the outgoing policy
+    /// for others is tested with channels of their own.
+    fn carries(&self) -> Carries {
+        Carries::Private
     }
 
     async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {

@@ -3,7 +3,6 @@
 //! reading back what was stored through the binary's own export.
 
 use std::path::Path;
-use std::process::Command;
 
 /// Check-in after check-in, `cycles` times: "check in", a mood, one answer per goal (each a
 /// unique token `PREFIX-SEED-CYCLE`, so a stored answer can be traced to the line that sent it),
@@ -48,10 +47,7 @@ pub fn moment(seed: u64, max: u64) -> u64 {
 /// The `raw` text of every answer stored for Ava in `dir/care.db`, read through
 /// `carebot export` (a fresh process, so it sees only what was durably stored).
 pub fn stored_answers(dir: &Path) -> Vec<String> {
-    let out = Command::new(crate::carebot_binary())
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("CAREBOT_DATABASE_URL")
+    let out = crate::carebot_in(dir)
         .args([
             "--db",
             "sqlite://care.db",

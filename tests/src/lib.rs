@@ -21,6 +21,18 @@ pub fn dialogs_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dialogs")
 }
 
+/// The one way the tests launch Carebot: the [`carebot_binary`], run in `dir`, with no
+/// database named by the environment of the test run itself (`DATABASE_URL`,
+/// `CAREBOT_DATABASE_URL`): each launch says which database it means.
+pub fn carebot_in(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(carebot_binary());
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CAREBOT_DATABASE_URL");
+    command
+}
+
 /// The `carebot` binary cargo built beside this test binary (or `CAREBOT_BIN`, to test an
 /// installed one). `carebot matrix` and `carebot discord` run the adapter programs beside it,
 /// so those must be there too.

@@ -8,7 +8,6 @@
 //! the number of replies that had begun to print when the process died is the number of lines
 //! fully handled, in order.
 
-use carebot_tests::carebot_binary;
 use carebot_tests::kill::{burst, moment, stored_answers};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -17,11 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 fn carebot(dir: &Path) -> Command {
-    let mut c = Command::new(carebot_binary());
-    c.current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("CAREBOT_DATABASE_URL")
-        .arg("--db")
+    let mut c = carebot_tests::carebot_in(dir);
+    c.arg("--db")
         .arg("sqlite://care.db")
         .arg("--dialogs")
         .arg(carebot_tests::dialogs_dir());

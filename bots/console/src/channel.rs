@@ -1,7 +1,7 @@
 //! Delivering outbox messages to the terminal.
 
 use carebot_engine::engine::OutMessage;
-use carebot_runtime::{Channel, DeliveryError};
+use carebot_runtime::{Carries, Channel, DeliveryError};
 use carebot_store::outbox::OutboxRow;
 use std::io::Write;
 
@@ -67,6 +67,11 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
 impl Channel for ConsoleChannel {
     fn platform(&self) -> &str {
         super::PLATFORM
+    }
+
+    /// The console's messages stay on this machine.
+    fn carries(&self) -> Carries {
+        Carries::Private
     }
 
     /// Someone else's console messages (an alert for the keyworker, say) wait in the outbox

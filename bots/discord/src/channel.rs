@@ -9,7 +9,7 @@
 use super::rest::Rest;
 use super::text::{nonce, parts};
 use carebot_engine::engine::OutMessage;
-use carebot_runtime::{Channel, DeliveryError};
+use carebot_runtime::{Carries, Channel, DeliveryError};
 use carebot_store::outbox::OutboxRow;
 use carebot_store::people::Identity;
 use carebot_store::Store;
@@ -51,10 +51,9 @@ const MAX_BUTTONS: usize = 25;
 /// Sends outbox rows to people's Discord DMs.
 pub struct DiscordChannel {
     rest: Rest,
-    /// Whether health text may be sent at all (`[discord] send_health_content`).
+    /// The home's opt-in to health text on Discord (`[discord] send_health_content`), for
+    /// the runtime's outgoing policy ([`Channel::carries`]).
     send_health_content: bool,
-    /// What is sent instead of health text (staff-editable, from the dialogs).
-    withheld_notice: String,
     /// User id → their DM channel, so each message costs one call, not two.
     dm_channels: Mutex<HashMap<u64, ChannelId>>,
     /// Where DM channels are remembered across restarts (with the linked identity).
@@ -66,16 +65,10 @@ pub struct DiscordChannel {
 
 impl DiscordChannel {
     /// A channel sending through `rest`, remembering DM channels in `store`.
-    pub fn new(
-        rest: Rest,
-        send_health_content: bool,
-        withheld_notice: String,
-        store: Store,
-    ) -> Self {
+    pub fn new(rest: Rest, send_health_content: bool, store: Store) -> Self {
         Self {
             rest,
             send_health_content,
-            withheld_notice,
             dm_channels: Mutex::new(HashMap::new()),
             store,
             buttons_on: Mutex::new(HashMap::new()),
@@ -179,16 +172,9 @@ impl DiscordChannel {
         self.dm_channels.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// What may go to Discord for `m`: the message itself, or the notice instead of it.
+    /// How `m` looks on Discord. Whether it may go at all (a health message without the
+    /// home's opt-in) was decided by the runtime before it got here ([`Channel::carries`]).
     fn outgoing(&self, m: &OutMessage) -> Outgoing {
-        if m.sensitive && !self.send_health_content {
-            return Outgoing {
-                text: self.withheld_notice.clone(),
-                buttons: Vec::new(),
-                chart: None,
-                question: String::new(),
-            };
-        }
         let buttons = m.choices.len() <= MAX_BUTTONS;
         let chart = m.chart.as_ref().and_then(|c| match carebot_engine::chart::png(c) {
             Ok(png) => Some(png),
@@ -228,6 +214,14 @@ struct Outgoing {
 impl Channel for DiscordChannel {
     fn platform(&self) -> &str {
         super::PLATFORM
+    }
+
+    /// Discord can read everything: health text goes only with the home's opt-in.
+    fn carries(&self) -> Carries {
+        Carries::Readable {
+            platform: "Discord",
+            home_opted_in: self.send_health_content,
+        }
     }
 
     /// How many different people's messages may go at once (each person's in order); see

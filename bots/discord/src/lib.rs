@@ -25,7 +25,7 @@ pub use text::{escape, nonce};
 use anyhow::{Context as _, Result};
 use carebot::config::DiscordConfig;
 use carebot::serve::Service;
-use carebot_runtime::{Carebot, Withheld};
+use carebot_runtime::Carebot;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{GatewayIntents, HttpBuilder, ShardManager};
 use std::sync::{Arc, OnceLock};
@@ -125,7 +125,6 @@ impl Discord {
             .event_handler(handler)
             .await
             .context("setting up the Discord client")?;
-        let notice = bot.withheld_notice(Withheld::Platform("Discord"));
         let channel = DiscordChannel::new(
             rest::Rest::new(
                 client.http.clone(),
@@ -134,7 +133,6 @@ impl Discord {
                 options.per_second,
             ),
             options.send_health_content,
-            notice,
             bot.store.clone(),
         );
         let mut service = Service::new(bot, Arc::new(channel));

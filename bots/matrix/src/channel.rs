@@ -7,7 +7,7 @@
 
 use super::{format, identity, rooms};
 use carebot_engine::chart;
-use carebot_runtime::{Carebot, Channel, DeliveryError, KeyTrust, Withheld};
+use carebot_runtime::{Carebot, Carries, Channel, DeliveryError, KeyTrust, Withheld};
 use carebot_store::outbox::OutboxRow;
 use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::room::MessagesOptions;
@@ -231,6 +231,12 @@ impl MatrixChannel {
 impl Channel for MatrixChannel {
     fn platform(&self) -> &str {
         super::PLATFORM
+    }
+
+    /// Encrypted chat by chat: [`MatrixChannel::deliver`] checks the room and sends the
+    /// notice instead into one without encryption.
+    fn carries(&self) -> Carries {
+        Carries::EncryptedPerChat
     }
 
     async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {

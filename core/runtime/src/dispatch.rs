@@ -1,6 +1,7 @@
 //! Delivering the outbox through a channel, with retries and backoff.
 
-use super::Carebot;
+use super::{Carebot, Withheld};
+use carebot_engine::engine::OutMessage;
 use carebot_store::outbox::OutboxRow;
 use carebot_store::Result;
 use futures::StreamExt;
@@ -12,6 +13,11 @@ use std::time::Duration;
 pub trait Channel: Send + Sync {
     /// The platform name used in identities and the outbox.
     fn platform(&self) -> &str;
+
+    /// Who besides the recipient can read what this channel carries. There is no default:
+    /// a new channel has to say, and the runtime (not the channel) decides from it whether a
+    /// health message may go ([`outgoing`]).
+    fn carries(&self) -> Carries;
 
     /// Only messages to this address, when set (the console serves one person at a time).
     fn only_address(&self) -> Option<&str> {
@@ -26,6 +32,44 @@ pub trait Channel: Send + Sync {
 
     /// Delivers one message. Must pass `row.key` to the platform as its idempotency key.
     fn deliver(&self, row: &OutboxRow) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+/// What a channel's platform can read of the messages it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carries {
+    /// Nobody but the recipient: the message stays on this machine (the console).
+    Private,
+    /// End-to-end encrypted chat by chat (Matrix): the channel checks each chat as it
+    /// delivers and sends a notice instead where a chat is not encrypted.
+    EncryptedPerChat,
+    /// The platform can read everything (Discord): a health message goes only when the
+    /// home has opted in; otherwise the person gets a notice naming `platform` instead.
+    Readable {
+        /// The platform's name, as the notice gives it.
+        platform: &'static str,
+        /// The home's `send_health_content`.
+        home_opted_in: bool,
+    },
+}
+
+/// The one outgoing policy: `row` as a channel that [`Carries`] `carries` may show it. A
+/// health message for a platform that can read it, without the home's opt-in, becomes the
+/// notice that there is something to read elsewhere; everything else goes as it is.
+/// [`dispatch_due`] applies it to every row before the channel sees it.
+pub fn outgoing(bot: &Carebot, carries: Carries, row: OutboxRow) -> OutboxRow {
+    match carries {
+        Carries::Readable {
+            platform,
+            home_opted_in: false,
+        } if row.message.sensitive => OutboxRow {
+            message: OutMessage {
+                text: bot.withheld_notice(Withheld::Platform(platform)),
+                ..OutMessage::default()
+            },
+            ..row
+        },
+        _ => row,
+    }
 }
 
 /// Why a delivery failed. Reasons are stored and shown to operators, so they must never
@@ -153,6 +197,7 @@ pub async fn dispatch_due<C: Channel>(
         // them holds.
         let mut results = futures::stream::iter(rows)
             .map(|row| async move {
+                let row = outgoing(bot, channel.carries(), row);
                 let outcome = channel.deliver(&row).await;
                 settle(bot, policy, &row, outcome).await
             })

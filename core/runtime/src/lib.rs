@@ -27,7 +27,9 @@ mod trust;
 mod updates;
 mod withheld;
 
-pub use dispatch::{dispatch_due, resume_deliveries, Channel, DeliveryError, RetryPolicy};
+pub use dispatch::{
+    dispatch_due, outgoing, resume_deliveries, Carries, Channel, DeliveryError, RetryPolicy,
+};
 pub use limiter::{RateLimit, RateLimiter};
 pub use schedule::{SchedulePolicy, TickReport};
 pub use trust::KeyTrust;

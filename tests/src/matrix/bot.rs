@@ -250,7 +250,7 @@ impl Binary {
         );
         std::fs::write(&config, toml).expect("config");
         let log = std::fs::File::create(log).expect("log file");
-        let mut command = Command::new(binary());
+        let mut command = crate::carebot_in(config.parent().expect("the config's folder"));
         command
             .arg("--config")
             .arg(&config)

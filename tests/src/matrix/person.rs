@@ -467,6 +467,31 @@ impl Person {
         }
     }
 
+    /// Shows that nothing more from `bot` is on its way, without sleeping: says `text` (a
+    /// message whose answer changes nothing, such as "help") in `room` and waits (up to two
+    /// minutes) for the answer, a message containing `answer`. The bot delivers to a person
+    /// in order, each message only once the one before it is sent, so when the answer is
+    /// here everything sent before it has arrived too. Returns everything from `bot` but
+    /// the answer.
+    pub async fn settle(&self, room: &Room, bot: &UserId, text: &str, answer: &str) -> Vec<Seen> {
+        let before = self.from(bot).len();
+        self.say(room, text).await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let mut got = self.from(bot);
+            if let Some(at) = got[before..].iter().position(|m| m.body.contains(answer)) {
+                got.remove(before + at);
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no answer to {text:?} (containing {answer:?}) arrived: {:?}",
+                &got[before..]
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Says `text` in `room`, then waits for the bot's next `replies` messages; returns their
     /// bodies.
     pub async fn ask(&self, room: &Room, bot: &UserId, text: &str, replies: usize) -> Vec<String> {

@@ -10,11 +10,11 @@
 //!   (a reply resent after the restart carries its first nonce, which Discord enforces);
 //! - none of her words, nor her goal, is in the bot's log (`--verbose`).
 
-use carebot_tests::carebot_binary;
+use carebot_tests::carebot_in;
 use carebot_tests::fake_discord::FakeDiscord;
 use carebot_tests::kill::{burst, moment, stored_answers};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 const AVA: u64 = 2001;
@@ -22,10 +22,7 @@ const SEEDS: u64 = 10;
 const CYCLES: usize = 3;
 
 fn admin(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(carebot_binary())
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("CAREBOT_DATABASE_URL")
+    let out = carebot_in(dir)
         .args(["--db", "sqlite://care.db"])
         .args(args)
         .output()
@@ -85,10 +82,7 @@ fn start_bot(dir: &Path, fake: &FakeDiscord) -> Child {
         ),
     )
     .expect("config");
-    Command::new(carebot_binary())
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("CAREBOT_DATABASE_URL")
+    carebot_in(dir)
         .env("CAREBOT_DISCORD_TOKEN", "fake-bot-token")
         .arg("--config")
         .arg(&config)
