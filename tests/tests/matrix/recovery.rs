@@ -523,28 +523,12 @@ async fn a_resend_after_an_unknown_outcome_is_found_in_the_timeline_not_sent_twi
     )
     .await;
     let running = InProcess::start(bot.clone(), &account, options());
-    for _ in 0..200 {
-        let pending = app
-            .count("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix' AND status = 'pending'")
-            .await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_nothing_pending(&app).await;
     // A second copy would have arrived before the answer to a message sent now.
     let seen = kim.settle(&room, &bot_id, "alerts", "open alert").await;
     assert_eq!(count(&seen, "Here's what you can say"), 1, "{seen:?}");
     // The answer may be seen a moment before its row is marked sent.
-    for _ in 0..200 {
-        let pending = app
-            .count("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix' AND status = 'pending'")
-            .await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_nothing_pending(&app).await;
     // The row is marked sent again, and Kim saw it once (beside the answer to "alerts").
     let rows = app
         .count("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix'")
@@ -597,4 +581,17 @@ async fn a_rate_limited_bot_account_is_warned_about_at_start_until_it_is_exempte
     );
     assert!(!text.contains("the homeserver rate limits"), "{text}");
     assert!(second.terminate(Duration::from_secs(20)));
+}
+
+/// Waits (up to 20 s) until the outbox holds nothing pending for Matrix.
+async fn until_nothing_pending(app: &carebot_tests::app::TestApp) {
+    for _ in 0..200 {
+        let pending = app
+            .count("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix' AND status = 'pending'")
+            .await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
