@@ -11,7 +11,7 @@ use carebot_runtime::{
 };
 use carebot_store::outbox::OutboxRow;
 use carebot_store::people::{Identity, NewPerson};
-use carebot_store::Store;
+use carebot_store::{Db, Store};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,8 +64,10 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
                 return None;
             }
             let admin = match Store::connect(&admin_url).await {
-                Ok(Store::Postgres(db)) => db.pool().clone(),
-                Ok(_) => panic!("CAREBOT_TEST_POSTGRES must be a postgres:// URL"),
+                Ok(store) => match store.db() {
+                    Db::Postgres(db) => db.pool().clone(),
+                    Db::Sqlite(_) => panic!("CAREBOT_TEST_POSTGRES must be a postgres:// URL"),
+                },
                 Err(e) => panic!("PostgreSQL answered but could not be used: {e}"),
             };
             drop_stale_test_databases(&admin).await;

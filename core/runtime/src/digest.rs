@@ -9,6 +9,7 @@ use carebot_engine::engine::render::render;
 use carebot_engine::engine::OutMessage;
 use carebot_store::audit::AuditEntry;
 use carebot_store::digest::DigestRow;
+use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::NewOutbox;
 use carebot_store::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -114,11 +115,11 @@ impl Carebot {
     }
 
     fn digest_line(&self, row: &DigestRow, today: NaiveDate) -> String {
-        let checkin = match row.checkin.as_deref() {
-            Some("completed") => "checked in yesterday",
-            Some("missed") => "missed yesterday's check-in",
-            Some("skipped") => "skipped yesterday's check-in",
-            Some(_) => "started but did not finish yesterday's check-in",
+        let checkin = match row.checkin {
+            Some(CheckinStatus::Completed) => "checked in yesterday",
+            Some(CheckinStatus::Missed) => "missed yesterday's check-in",
+            Some(CheckinStatus::Skipped) => "skipped yesterday's check-in",
+            Some(CheckinStatus::Started) => "started but did not finish yesterday's check-in",
             None => "no check-in yesterday",
         };
         let mood = match row.mood {

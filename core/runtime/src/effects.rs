@@ -8,6 +8,7 @@ use carebot_engine::engine::turn::CHECKIN;
 use carebot_engine::engine::{Context, Conversation, Effect, OutMessage, TimerKind};
 use carebot_engine::flow::Target;
 use carebot_store::people::Identity;
+use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::{CheckinChange, NewAlert, NewConsent, NewOutbox, NewTimer, TurnWrites};
 use serde_json::json;
 
@@ -71,7 +72,7 @@ pub(super) fn to_writes(
                 ] {
                     let due_ms = x.now_ms + after.num_milliseconds();
                     w.timers.push(NewTimer {
-                        kind: kind.as_str(),
+                        kind,
                         flow: flow.clone(),
                         run,
                         due_ms,
@@ -82,7 +83,7 @@ pub(super) fn to_writes(
                 if flow == CHECKIN {
                     w.checkins.push(CheckinChange::Ended {
                         run,
-                        status: "missed",
+                        status: CheckinStatus::Missed,
                     });
                     let in_a_row = x.missed_before + 1;
                     if in_a_row >= x.policy.alert_after_misses {
@@ -95,7 +96,7 @@ pub(super) fn to_writes(
                 if flow == CHECKIN {
                     w.checkins.push(CheckinChange::Ended {
                         run,
-                        status: "completed",
+                        status: CheckinStatus::Completed,
                     });
                 }
             }

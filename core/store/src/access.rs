@@ -1,7 +1,8 @@
 //! What the access table needs from the database: a person's role and what they are to a
 //! record's owner (from active relations only), and revoking a person's chat accounts.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::{with_db, with_read, Result, Store, StoreError};
 use carebot_engine::access::{allowed, Action, Actor, Decision, Relation, Resource};
 use carebot_engine::domain::Role;
@@ -78,7 +79,7 @@ impl Store {
                 subject: Some(person),
                 detail: serde_json::json!({ "accounts": n }),
             };
-            append_audit!(self, tx, entry, now_ms);
+            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
             tx.commit().await?;
             Ok(n)
         })

@@ -1,7 +1,8 @@
 //! Alerts to staff: which are still unacknowledged, and passing one on to the resident's
 //! manager when its keyworker has not acknowledged it in time.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::sql::{outbox_insert, reachable_staff};
 use super::turn::payload;
 use super::{with_db, with_read, Result, Store};
@@ -96,7 +97,7 @@ impl Store {
                 subject: Some(alert.resident),
                 detail: serde_json::json!({ "alert": alert.id.0, "to": "manager", "queued": managers, "on_call_queued": on_call_queued }),
             };
-            append_audit!(self, tx, entry, now_ms);
+            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
             tx.commit().await?;
             Ok(managers + on_call_queued)
         })

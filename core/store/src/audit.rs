@@ -4,7 +4,8 @@
 //! Rows record who did what about whom (a consent change, an account linked, a disclosure),
 //! never message bodies.
 
-use super::{with_db, with_read, Result, Store, StoreError};
+use super::conn::{Conn, Sql};
+use super::{with_read, Result, Store, StoreError};
 use carebot_engine::ids::PersonId;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -49,35 +50,35 @@ pub fn row_hash(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Appends `$entry` inside transaction `$tx` (taking the chain's lock on PostgreSQL so two
-/// instances cannot both extend the same row).
-macro_rules! append_audit {
-    ($store:expr, $tx:expr, $entry:expr, $now:expr) => {{
-        if matches!($store, $crate::Store::Postgres(_)) {
-            sqlx::query("SELECT pg_advisory_xact_lock(7301)").execute(&mut *$tx).await?;
-        }
-        let prev: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&mut *$tx)
+/// Appends `entry` inside the transaction of `c` (taking the chain's lock on PostgreSQL, so
+/// two instances cannot both extend the same row).
+pub(crate) async fn append(c: &mut Conn<'_>, entry: &AuditEntry, now_ms: i64) -> Result<()> {
+    if c.is_postgres() {
+        c.execute(Sql::new("SELECT pg_advisory_xact_lock(7301)"))
             .await?;
-        let prev = prev.unwrap_or_else(|| $crate::audit::GENESIS.to_string());
-        let detail = $entry.detail.to_string();
-        let subject = $entry.subject.map(|s| s.0);
-        let hash = $crate::audit::row_hash(&prev, $now, &$entry.actor, &$entry.action, subject, &detail);
-        sqlx::query(
-            "INSERT INTO audit_log (at_ms, actor, action, subject_id, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind($now)
-        .bind(&$entry.actor)
-        .bind(&$entry.action)
-        .bind(subject)
-        .bind(detail)
-        .bind(prev)
-        .bind(hash)
-        .execute(&mut *$tx)
+    }
+    let prev: Option<(String,)> = c
+        .fetch_optional(Sql::new(
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+        ))
         .await?;
-    }};
+    let prev = prev.map_or_else(|| GENESIS.to_string(), |(hash,)| hash);
+    let detail = entry.detail.to_string();
+    let subject = entry.subject.map(|s| s.0);
+    let hash = row_hash(&prev, now_ms, &entry.actor, &entry.action, subject, &detail);
+    c.execute(
+        Sql::new("INSERT INTO audit_log (at_ms, actor, action, subject_id, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(now_ms)
+            .bind(entry.actor.as_str())
+            .bind(entry.action.as_str())
+            .bind(subject)
+            .bind(detail)
+            .bind(prev)
+            .bind(hash),
+    )
+    .await?;
+    Ok(())
 }
-pub(crate) use append_audit;
 
 /// An audit row as stored, for checking.
 struct StoredRow {
@@ -109,12 +110,9 @@ pub enum ChainCheck {
 impl Store {
     /// Appends one entry in its own transaction.
     pub async fn audit(&self, entry: &AuditEntry, now_ms: i64) -> Result<()> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            append_audit!(self, tx, entry, now_ms);
-            tx.commit().await?;
-            Ok(())
-        })
+        let mut tx = self.db().begin().await?;
+        append(&mut tx.conn(), entry, now_ms).await?;
+        tx.commit().await
     }
 
     /// Recomputes every hash in order.

@@ -2,8 +2,10 @@
 //! cannot make it themselves (with its lawful basis). Decisions a resident makes in chat are
 //! written by the turn that heard them (`store::turn`).
 
+use super::audit::AuditEntry;
+use super::conn::{Conn, Sql};
 use super::turn::NewConsent;
-use super::{with_db, with_read, Result, Store, StoreError};
+use super::{with_read, Result, Store, StoreError};
 use carebot_engine::domain::Decision;
 use carebot_engine::ids::PersonId;
 use sqlx::Row;
@@ -33,48 +35,62 @@ pub struct ConsentRecord {
     pub decided_ms: i64,
 }
 
-/// Writes consent decision `$c` (a [`NewConsent`]) about `$resident` inside `$tx`: the
+/// Writes consent decision `c` about `resident` inside the transaction of `conn`: the
 /// decision, an audit row, and, for anything but a yes, the withdrawal of every queued update
 /// to that family member that carries the category. The one place consent is written.
-macro_rules! write_consent {
-    ($store:expr, $tx:expr, $resident:expr, $c:expr, $now:expr) => {{
-        let c: &$crate::turn::NewConsent = $c;
-        sqlx::query(
+pub(crate) async fn write_consent(
+    conn: &mut Conn<'_>,
+    resident: PersonId,
+    c: &NewConsent,
+    now_ms: i64,
+) -> Result<()> {
+    conn.execute(
+        Sql::new(
             "INSERT INTO consents (resident_id, family_id, category, decision, wording_version, wording, channel, basis, basis_detail, recorded_by, decided_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind($resident.0).bind(c.family.0).bind(&c.category).bind(c.decision.as_str()).bind(&c.wording_version)
-        .bind(&c.wording).bind(&c.channel).bind(c.basis.as_str()).bind(c.basis.detail()).bind(c.recorded_by.0).bind($now)
-        .execute(&mut *$tx)
-        .await?;
-        let mut withdrawn = 0;
-        if c.decision != ::carebot_engine::domain::Decision::Yes {
-            // Takes effect at once, also on updates queued but not yet sent.
-            withdrawn = sqlx::query(
-                "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
-                 WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3",
+        .bind(resident.0)
+        .bind(c.family.0)
+        .bind(c.category.as_str())
+        .bind(c.decision.as_str())
+        .bind(c.wording_version.as_str())
+        .bind(c.wording.as_str())
+        .bind(c.channel.as_str())
+        .bind(c.basis.as_str())
+        .bind(c.basis.detail())
+        .bind(c.recorded_by.0)
+        .bind(now_ms),
+    )
+    .await?;
+    let mut withdrawn = 0;
+    if c.decision != Decision::Yes {
+        // Takes effect at once, also on updates queued but not yet sent.
+        withdrawn = conn
+            .execute(
+                Sql::new(
+                    "UPDATE outbox SET status = 'withdrawn', last_error = 'consent withdrawn'
+                     WHERE status = 'pending' AND about_id = $1 AND person_id = $2 AND categories LIKE $3",
+                )
+                .bind(resident.0)
+                .bind(c.family.0)
+                .bind(format!("%\"{}\"%", c.category)),
             )
-            .bind($resident.0).bind(c.family.0).bind(format!("%\"{}\"%", c.category))
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected();
-        }
-        // The basis's names and reasons stay in the consent row, not in the audit row: audit
-        // rows hold no personal text, so an erasure never has to touch the hash chain.
-        let entry = $crate::audit::AuditEntry {
-            actor: format!("person:{}", c.recorded_by),
-            action: "consent.recorded".into(),
-            subject: Some($resident),
-            detail: serde_json::json!({
-                "family": c.family, "category": c.category, "decision": c.decision.as_str(),
-                "basis": c.basis.as_str(), "channel": c.channel,
-                "wording_version": c.wording_version, "queued_updates_withdrawn": withdrawn,
-            }),
-        };
-        $crate::audit::append_audit!($store, $tx, entry, $now);
-    }};
+            .await?;
+    }
+    // The basis's names and reasons stay in the consent row, not in the audit row: audit rows
+    // hold no personal text, so an erasure never has to touch the hash chain.
+    let entry = AuditEntry {
+        actor: format!("person:{}", c.recorded_by),
+        action: "consent.recorded".into(),
+        subject: Some(resident),
+        detail: serde_json::json!({
+            "family": c.family, "category": c.category, "decision": c.decision.as_str(),
+            "basis": c.basis.as_str(), "channel": c.channel,
+            "wording_version": c.wording_version, "queued_updates_withdrawn": withdrawn,
+        }),
+    };
+    crate::audit::append(conn, &entry, now_ms).await
 }
-pub(crate) use write_consent;
 
 impl Store {
     /// Every consent decision about `resident`, oldest first (the history, not just the latest).
@@ -110,11 +126,8 @@ impl Store {
         consent: &NewConsent,
         now_ms: i64,
     ) -> Result<()> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            write_consent!(self, tx, resident, consent, now_ms);
-            tx.commit().await?;
-            Ok(())
-        })
+        let mut tx = self.db().begin().await?;
+        write_consent(&mut tx.conn(), resident, consent, now_ms).await?;
+        tx.commit().await
     }
 }

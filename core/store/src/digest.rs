@@ -1,5 +1,6 @@
 //! What a keyworker's morning digest says about each of their residents.
 
+use super::schedule::CheckinStatus;
 use super::{with_read, Result, Store};
 use carebot_engine::domain::Relative;
 use carebot_engine::ids::PersonId;
@@ -10,8 +11,8 @@ use sqlx::Row;
 pub struct DigestRow {
     /// The resident.
     pub resident: Relative,
-    /// Yesterday's scheduled check-in: "completed", "missed", "skipped", "started", or none.
-    pub checkin: Option<String>,
+    /// Where yesterday's scheduled check-in stands, if there was one.
+    pub checkin: Option<CheckinStatus>,
     /// Average mood over the last 7 days, and over the 7 before.
     pub mood: (Option<f64>, Option<f64>),
     /// Alerts about them nobody has acknowledged.
@@ -63,6 +64,7 @@ impl Store {
             let checkin: Option<String> = sqlx::query_scalar(
                 "SELECT status FROM checkins WHERE person_id = $1 AND local_date = $2 ORDER BY started_ms DESC LIMIT 1")
                 .bind(resident.id.0).bind(yesterday).fetch_optional(pool).await?;
+            let checkin = checkin.as_deref().map(CheckinStatus::from_sql).transpose()?;
             let moods: Vec<(String, i64)> = sqlx::query("SELECT value, answered_ms FROM answers WHERE person_id = $1 AND answer_key = 'mood' AND answered_ms > $2")
                 .bind(resident.id.0).bind(now_ms - 2 * week).fetch_all(pool).await?
                 .into_iter().map(|r| Ok((r.try_get("value")?, r.try_get("answered_ms")?))).collect::<Result<Vec<_>>>()?;

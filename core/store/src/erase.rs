@@ -15,7 +15,8 @@
 //! digest, a resident asked about sharing with them) have their body replaced, since they also
 //! speak of other people.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::{with_db, Result, Store};
 use carebot_engine::ids::PersonId;
 use serde_json::json;
@@ -162,7 +163,7 @@ impl Store {
                 subject: Some(person),
                 detail: json!({ "rows_removed": report.removed.iter().map(|(_, n)| n).sum::<u64>() }),
             };
-            append_audit!(self, tx, entry, now_ms);
+            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
             tx.commit().await?;
         });
         self.scrub_free_space().await?;
@@ -175,7 +176,7 @@ impl Store {
     /// PostgreSQL the server reclaims dead rows itself (autovacuum); see the README on what
     /// that and backups mean for erased data.
     async fn scrub_free_space(&self) -> Result<()> {
-        if let Store::Sqlite(db) = self {
+        if let crate::Db::Sqlite(db) = self.db() {
             sqlx::query("VACUUM").execute(&db.write).await?;
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&db.write)

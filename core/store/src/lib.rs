@@ -10,8 +10,10 @@
 //! - [`people`]: homes, people, relations, chat identities, goals; `profile`: the engine's
 //!   profile of a person, in as few queries as possible.
 //! - [`turn`]: one conversation turn in one transaction (the transactional outbox).
-//! - `writer`: group commit for SQLite turns; `batch`: the scheduler's turns written in bulk;
-//!   `writes`: what a turn writes, shared by every path.
+//! - `writer`: group commit: every turn is queued to it and runs in a batch (a lone turn is a
+//!   batch of one); `batch`: running a batch, with multi-row writes; `writes`: what a turn
+//!   writes, as plain functions shared by every path; `conn`: the one place the write path
+//!   binds and runs a statement on either backend.
 //! - [`outbox`]: claiming and settling outgoing messages.
 //! - [`erase`]: erasing a person, keeping the audit chain valid.
 //! - [`retention`]: deleting old message bodies, events and timers.
@@ -38,6 +40,7 @@ pub mod answers;
 pub mod audit;
 mod batch;
 pub mod channels;
+mod conn;
 pub mod consents;
 pub mod digest;
 pub mod erase;
@@ -66,15 +69,16 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Runs `$body` with `$pool` bound to the pool that takes writes.
+/// Runs `$body` with `$pool` bound to the pool that takes writes (`$store` is a [`Store`] or a
+/// [`Db`]). For one-off statements; the write path of turns uses `conn` instead.
 macro_rules! with_db {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::Store::Sqlite(db) => {
+        match $crate::Db::of($store) {
+            $crate::Db::Sqlite(db) => {
                 let $pool = &db.write;
                 $body
             }
-            $crate::Store::Postgres(db) => {
+            $crate::Db::Postgres(db) => {
                 let $pool = &db.pool;
                 $body
             }
@@ -86,12 +90,12 @@ macro_rules! with_db {
 /// writer in WAL mode).
 macro_rules! with_read {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::Store::Sqlite(db) => {
+        match $crate::Db::of($store) {
+            $crate::Db::Sqlite(db) => {
                 let $pool = &db.read;
                 $body
             }
-            $crate::Store::Postgres(db) => {
+            $crate::Db::Postgres(db) => {
                 let $pool = &db.pool;
                 $body
             }
@@ -143,18 +147,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct SqliteDb {
     pub(crate) write: SqlitePool,
     pub(crate) read: SqlitePool,
-    /// The group-commit writer conversation turns queue to (`None` inside the writer itself).
-    pub(crate) writer: Option<writer::Writer>,
 }
 
-/// A PostgreSQL database: a pool, and the writer conversation turns queue to (as on SQLite:
-/// turns that arrive together share one transaction and multi-row writes, which saves
-/// PostgreSQL most of its per-statement work; many connections still serve the reads).
+/// A PostgreSQL database: a pool (many connections serve the reads; turns still queue to the
+/// writer, where turns that arrive together share one transaction and multi-row writes, which
+/// saves PostgreSQL most of its per-statement work).
 #[derive(Clone, Debug)]
 pub struct PgDb {
     pub(crate) pool: PgPool,
-    /// `None` inside the writer itself.
-    pub(crate) writer: Option<writer::Writer>,
 }
 
 impl PgDb {
@@ -164,13 +164,61 @@ impl PgDb {
     }
 }
 
-/// The database, whichever backend it is.
+/// The database itself: the connection pools, whichever backend. It runs statements and
+/// batches of turns; it has no writer task (the writer task holds one).
 #[derive(Clone, Debug)]
-pub enum Store {
+pub enum Db {
     /// Embedded SQLite in WAL mode with `synchronous=FULL`.
     Sqlite(SqliteDb),
     /// PostgreSQL.
     Postgres(PgDb),
+}
+
+impl Db {
+    /// The database of a [`Store`] or of a `Db` (for the `with_db!`/`with_read!` macros).
+    pub(crate) fn of<T: AsRef<Db> + ?Sized>(x: &T) -> &Db {
+        x.as_ref()
+    }
+
+    /// True on PostgreSQL.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+}
+
+impl AsRef<Db> for Db {
+    fn as_ref(&self) -> &Db {
+        self
+    }
+}
+
+/// The store: the database and, on top, the group-commit writer every conversation turn is
+/// queued to. Clones share both.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+    writer: writer::Writer,
+}
+
+impl AsRef<Db> for Store {
+    fn as_ref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl Store {
+    /// Starts the writer on `db`.
+    fn on(db: Db) -> Self {
+        Self {
+            writer: writer::Writer::spawn(db.clone()),
+            db,
+        }
+    }
+
+    /// The database under the store (for tests and tools that run their own SQL).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
 }
 
 impl Store {
@@ -231,16 +279,7 @@ impl Store {
                 .await
                 .map_err(fail)?
         };
-        let writer = Some(writer::Writer::spawn(Store::Sqlite(SqliteDb {
-            write: write.clone(),
-            read: read.clone(),
-            writer: None,
-        })));
-        Ok(Store::Sqlite(SqliteDb {
-            write,
-            read,
-            writer,
-        }))
+        Ok(Store::on(Db::Sqlite(SqliteDb { write, read })))
     }
 
     async fn connect_postgres(url: &str) -> Result<Self> {
@@ -283,17 +322,13 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(fail)?;
-        let writer = Some(writer::Writer::spawn(Store::Postgres(PgDb {
-            pool: pool.clone(),
-            writer: None,
-        })));
-        Ok(Store::Postgres(PgDb { pool, writer }))
+        Ok(Store::on(Db::Postgres(PgDb { pool })))
     }
 
     /// A warning when the database's files can be read by users other than this one (an
     /// older install, or a file copied in): SQLite only; PostgreSQL's server guards its own.
     pub fn file_access_warning(&self) -> Option<String> {
-        let Store::Sqlite(db) = self else {
+        let Db::Sqlite(db) = &self.db else {
             return None;
         };
         let options = db.write.connect_options();
@@ -318,28 +353,29 @@ impl Store {
     /// claim on the outbox still held at start-up is from a run that stopped, not from a live
     /// instance elsewhere (PostgreSQL's instances wait for each other's leases instead).
     pub fn single_instance(&self) -> bool {
-        matches!(self, Store::Sqlite(_))
+        !self.db.is_postgres()
     }
 
     /// How many bulk-write transactions (the scheduler's fan-out batches) may run at once:
     /// several on PostgreSQL, whose server works while the client waits; one on SQLite, which
     /// has a single writer.
     pub fn concurrent_batches(&self) -> usize {
-        match self {
-            Store::Sqlite(_) => 1,
-            Store::Postgres(_) => 3,
+        if self.db.is_postgres() {
+            3
+        } else {
+            1
         }
     }
 
     /// Applies the migrations in `migrations/<backend>/`.
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Store::Sqlite(db) => {
+        match &self.db {
+            Db::Sqlite(db) => {
                 sqlx::migrate!("../../migrations/sqlite")
                     .run(&db.write)
                     .await?
             }
-            Store::Postgres(db) => {
+            Db::Postgres(db) => {
                 sqlx::migrate!("../../migrations/postgres")
                     .run(&db.pool)
                     .await?
@@ -350,20 +386,20 @@ impl Store {
 
     /// "SQLite" or "PostgreSQL".
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "SQLite",
-            Store::Postgres(_) => "PostgreSQL",
+        match self.db {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(_) => "PostgreSQL",
         }
     }
 
     /// Closes every connection (flushes SQLite's WAL on the way).
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(db) => {
+        match &self.db {
+            Db::Sqlite(db) => {
                 db.read.close().await;
                 db.write.close().await;
             }
-            Store::Postgres(db) => db.pool.close().await,
+            Db::Postgres(db) => db.pool.close().await,
         }
     }
 }

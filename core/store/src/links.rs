@@ -1,7 +1,8 @@
 //! One-time link codes: staff issue a code for a person; the person sends `link CODE` from their
 //! chat account, which binds that account to them. Codes expire and work once.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::people::Identity;
 use super::turn::{InboundKey, NewOutbox};
 use super::{with_db, Result, Store};
@@ -31,9 +32,10 @@ impl Store {
     where
         F: FnOnce(PersonId, &str) -> NewOutbox,
     {
-        let lock = match self {
-            Store::Sqlite(_) => "",
-            Store::Postgres(_) => " FOR UPDATE",
+        let lock = if self.db().is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
         };
         // Safe: `lock` is one of two fixed strings above.
         let find = format!("SELECT person_id FROM link_codes WHERE code = $1 AND used_ms IS NULL AND expires_ms > $2{lock}");
@@ -56,12 +58,12 @@ impl Store {
                 subject: Some(PersonId(person)),
                 detail: json!({ "platform": account.platform }),
             };
-            append_audit!(self, tx, entry, now_ms);
+            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
             // The link code's single use (checked above) already rules out a replay.
-            let _ = crate::turn::record_inbound!(tx, inbound, now_ms);
+            let _ = super::turn::record_inbound(&mut Conn::from(&mut *tx), inbound, now_ms).await?;
             let name: String = sqlx::query_scalar("SELECT display_name FROM people WHERE id = $1").bind(person).fetch_one(&mut *tx).await?;
             let welcome = reply(PersonId(person), &name);
-            super::turn::queue_message!(tx, welcome, now_ms);
+            super::turn::queue_message(&mut Conn::from(&mut *tx), &welcome, now_ms).await?;
             tx.commit().await?;
             Ok(Some(PersonId(person)))
         })

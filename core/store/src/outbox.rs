@@ -5,7 +5,8 @@
 //! pending message per recipient is claimable: people get messages in the order they were
 //! written, even across retries.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::{with_db, with_read, Result, Store, StoreError};
 use carebot_engine::engine::OutMessage;
 use carebot_engine::ids::{OutboxId, PersonId};
@@ -97,9 +98,10 @@ impl Store {
         lease_until_ms: i64,
         limit: i64,
     ) -> Result<Vec<OutboxRow>> {
-        let skip_locked = match self {
-            Store::Sqlite(_) => "",
-            Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        let skip_locked = if self.db().is_postgres() {
+            "FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
         };
         // Safe: `skip_locked` is one of two fixed strings above.
         let sql = format!(
@@ -167,7 +169,7 @@ impl Store {
                             "outbox": id.0,
                         }),
                     };
-                    append_audit!(self, tx, entry, now_ms);
+                    audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
                 }
             }
             tx.commit().await?;

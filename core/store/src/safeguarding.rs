@@ -2,7 +2,8 @@
 //! message (nobody has a linked account, or every message about it was dead-lettered) is
 //! handed back to the resident, once, with a phone number.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::turn::{queue_message, NewOutbox};
 use super::{with_db, with_read, Result, Store};
 use carebot_engine::ids::{AlertId, PersonId};
@@ -52,7 +53,7 @@ impl Store {
                 return Ok(false);
             }
             let queued = match message {
-                Some(m) => queue_message!(tx, m, now_ms),
+                Some(m) => queue_message(&mut Conn::from(&mut *tx), m, now_ms).await?,
                 None => 0,
             };
             let entry = AuditEntry {
@@ -61,7 +62,7 @@ impl Store {
                 subject: Some(PersonId(resident)),
                 detail: serde_json::json!({ "alert": alert.0, "resident_told": queued == 1 }),
             };
-            append_audit!(self, tx, entry, now_ms);
+            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
             tx.commit().await?;
             Ok(true)
         })

@@ -1,10 +1,58 @@
 //! What the scheduler reads: who checks in when, how far it has got, which timers are due,
 //! and how many check-ins in a row someone has missed.
 
-use super::{with_db, with_read, Result, Store};
+use super::{with_db, with_read, Result, Store, StoreError};
 use carebot_engine::engine::TimerKind;
 use carebot_engine::ids::PersonId;
 use sqlx::Row;
+
+/// Where a scheduled check-in stands (the `status` column of `checkins`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckinStatus {
+    /// Sent, and not yet finished.
+    Started,
+    /// The person answered it to the end.
+    Completed,
+    /// Nothing came back in time.
+    Missed,
+    /// The person said not today.
+    Skipped,
+}
+
+impl CheckinStatus {
+    const ALL: [CheckinStatus; 4] = [
+        CheckinStatus::Started,
+        CheckinStatus::Completed,
+        CheckinStatus::Missed,
+        CheckinStatus::Skipped,
+    ];
+
+    /// The value stored.
+    pub const fn as_sql(self) -> &'static str {
+        match self {
+            CheckinStatus::Started => "started",
+            CheckinStatus::Completed => "completed",
+            CheckinStatus::Missed => "missed",
+            CheckinStatus::Skipped => "skipped",
+        }
+    }
+
+    /// The status a stored value names; anything else is corrupt, not a guess.
+    pub fn from_sql(value: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_sql() == value)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown check-in status {value:?}")))
+    }
+}
+
+/// The timer kind a stored value names.
+pub(crate) fn timer_kind(value: &str) -> Result<TimerKind> {
+    [TimerKind::Nudge, TimerKind::Missed]
+        .into_iter()
+        .find(|k| k.as_str() == value)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown timer kind {value:?}")))
+}
 
 /// A timer that is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,19 +102,14 @@ impl Store {
             "SELECT id, person_id, kind, flow, run FROM timers WHERE done_ms IS NULL AND due_ms <= $1 ORDER BY due_ms, id LIMIT $2")
             .bind(now_ms).bind(limit).fetch_all(pool).await?
             .into_iter()
-            .filter_map(|r| {
-                let kind = match r.try_get::<String, _>("kind").ok()?.as_str() {
-                    "nudge" => TimerKind::Nudge,
-                    "missed" => TimerKind::Missed,
-                    _ => return None,
-                };
-                Some(Ok(DueTimer {
-                    id: r.try_get("id").ok()?,
-                    person: PersonId(r.try_get("person_id").ok()?),
-                    kind,
-                    flow: r.try_get("flow").ok()?,
-                    run: r.try_get::<i64, _>("run").ok()? as u64,
-                }))
+            .map(|r| {
+                Ok(DueTimer {
+                    id: r.try_get("id")?,
+                    person: PersonId(r.try_get("person_id")?),
+                    kind: timer_kind(r.try_get("kind")?)?,
+                    flow: r.try_get("flow")?,
+                    run: r.try_get::<i64, _>("run")? as u64,
+                })
             })
             .collect())
     }
@@ -74,17 +117,24 @@ impl Store {
     /// Scheduled check-ins missed in a row, most recent first, not counting any in progress.
     pub async fn missed_in_a_row(&self, person: PersonId) -> Result<u32> {
         let statuses: Vec<String> = with_read!(self, pool => sqlx::query_scalar(
-            "SELECT status FROM checkins WHERE person_id = $1 AND status <> 'started' ORDER BY started_ms DESC LIMIT 50")
-            .bind(person.0).fetch_all(pool).await?);
-        Ok(statuses.iter().take_while(|s| *s == "missed").count() as u32)
+            "SELECT status FROM checkins WHERE person_id = $1 AND status <> $2 ORDER BY started_ms DESC LIMIT 50")
+            .bind(person.0).bind(CheckinStatus::Started.as_sql()).fetch_all(pool).await?);
+        let mut in_a_row = 0;
+        for status in &statuses {
+            if CheckinStatus::from_sql(status)? != CheckinStatus::Missed {
+                break;
+            }
+            in_a_row += 1;
+        }
+        Ok(in_a_row)
     }
 
     /// The status of each scheduled check-in of `person`: (local date, status), oldest first.
-    pub async fn checkin_history(&self, person: PersonId) -> Result<Vec<(String, String)>> {
+    pub async fn checkin_history(&self, person: PersonId) -> Result<Vec<(String, CheckinStatus)>> {
         with_read!(self, pool => sqlx::query("SELECT local_date, status FROM checkins WHERE person_id = $1 ORDER BY started_ms")
             .bind(person.0).fetch_all(pool).await?
             .into_iter()
-            .map(|r| Ok((r.try_get("local_date")?, r.try_get("status")?)))
+            .map(|r| Ok((r.try_get("local_date")?, CheckinStatus::from_sql(r.try_get("status")?)?)))
             .collect())
     }
 }

@@ -2,7 +2,8 @@
 //! identity an account was linked with (so a change can be noticed and health text held back),
 //! and messages that arrived but could not be read.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::people::Identity;
 use super::turn::{queue_message, record_inbound, InboundKey, NewOutbox};
 use super::{with_db, with_read, Result, Store};
@@ -62,7 +63,7 @@ impl Store {
                     subject: Some(PersonId(person)),
                     detail: json!({ "platform": account.platform }),
                 };
-                append_audit!(self, tx, entry, now_ms);
+                audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
             }
             tx.commit().await?;
             Ok(())
@@ -80,7 +81,7 @@ impl Store {
     ) -> Result<bool> {
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let fresh = record_inbound!(tx, inbound, now_ms);
+            let fresh = record_inbound(&mut Conn::from(&mut *tx), inbound, now_ms).await?;
             if fresh {
                 sqlx::query(
                     "INSERT INTO unreadable_messages (platform, event_id, reason, received_ms) VALUES ($1, $2, $3, $4)
@@ -88,7 +89,7 @@ impl Store {
                     .bind(&inbound.platform).bind(&inbound.event_id).bind(reason).bind(now_ms)
                     .execute(&mut *tx).await?;
                 if let Some(o) = notice {
-                    queue_message!(tx, o, now_ms);
+                    queue_message(&mut Conn::from(&mut *tx), o, now_ms).await?;
                 }
                 tx.commit().await?;
             }

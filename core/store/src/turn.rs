@@ -7,9 +7,13 @@
 //! whole turn or none of it.
 
 use super::audit::AuditEntry;
-use super::{with_db, PgDb, Result, SqliteDb, Store, StoreError};
+use super::conn::{Arg, Conn, Sql};
+use super::outbox::OutboxStatus;
+use super::schedule::CheckinStatus;
+use super::sql::{inbound_event_insert, outbox_insert};
+use super::{Result, Store, StoreError};
 use carebot_engine::domain::{Basis, Decision};
-use carebot_engine::engine::{AnswerRecord, Conversation, OutMessage};
+use carebot_engine::engine::{AnswerRecord, Conversation, OutMessage, TimerKind};
 use carebot_engine::flow::Target;
 use carebot_engine::ids::PersonId;
 
@@ -83,8 +87,8 @@ pub struct NewAlert {
 /// A follow-up timer to set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTimer {
-    /// "nudge" or "missed".
-    pub kind: &'static str,
+    /// A nudge, or the moment the run counts as missed.
+    pub kind: TimerKind,
     /// Flow it follows up.
     pub flow: String,
     /// Run it follows up.
@@ -103,12 +107,12 @@ pub enum CheckinChange {
         /// "YYYY-MM-DD".
         local_date: String,
     },
-    /// It ended: "completed" or "missed".
+    /// It ended, completed or missed.
     Ended {
         /// Run id.
         run: u64,
         /// New status.
-        status: &'static str,
+        status: CheckinStatus,
     },
     /// The person skipped the check-in of this local date.
     Skipped {
@@ -160,88 +164,53 @@ pub struct TurnWrites {
     pub reviews: Vec<(PersonId, String, bool, String)>,
 }
 
-/// Queues `$o` (a [`NewOutbox`]) inside transaction `$tx`. A key already queued is skipped,
-/// which is what makes scheduled messages exactly-once. Evaluates to the rows inserted (0 or 1).
-macro_rules! queue_message {
-    ($tx:expr, $o:expr, $now:expr) => {
-        sqlx::query(
-            concat!(
-                crate::sql::outbox_insert!(),
-                "VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $8, $9) ON CONFLICT (idem_key) DO NOTHING"
-            ),
-        )
-        .bind(&$o.key)
-        .bind($o.person.map(|p| p.0))
-        .bind(&$o.platform)
-        .bind(&$o.address)
-        .bind($crate::turn::payload(&$o.message)?)
-        .bind($o.message.sensitive)
-        .bind($now)
-        .bind($o.about.map(|p| p.0))
-        .bind(if $o.categories.is_empty() { None } else { Some(serde_json::json!($o.categories).to_string()) })
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected()
-    };
+/// `o` as an outbox row queued at `now_ms`, in the column order of `outbox_insert!`. The one
+/// builder of outbox rows: a lone message and the fan-out's multi-row statements both use it.
+pub(crate) fn outbox_row(o: &NewOutbox, now_ms: i64) -> Result<Vec<Arg>> {
+    let categories =
+        (!o.categories.is_empty()).then(|| serde_json::json!(o.categories).to_string());
+    Ok(vec![
+        o.key.as_str().into(),
+        o.person.map(|p| p.0).into(),
+        o.platform.as_str().into(),
+        o.address.as_str().into(),
+        payload(&o.message)?.into(),
+        o.message.sensitive.into(),
+        OutboxStatus::Pending.as_sql().into(),
+        now_ms.into(),
+        now_ms.into(),
+        o.about.map(|p| p.0).into(),
+        categories.into(),
+    ])
 }
 
-pub(crate) use queue_message;
-
-/// Records inbound event `$k` (an [`InboundKey`]) inside transaction `$tx`, so a replay of it
-/// is recognised. Evaluates to true the first time, false for an event seen before.
-macro_rules! record_inbound {
-    ($tx:expr, $k:expr, $now:expr) => {
-        sqlx::query($crate::sql::inbound_event_insert!(values))
-            .bind(&$k.platform)
-            .bind(&$k.event_id)
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected()
-            == 1
-    };
-}
-pub(crate) use record_inbound;
-
-/// The body of one turn inside transaction `$tx`: records the inbound event (a replay ends
-/// the turn here, as `None`), loads and locks the conversation, calls `$step` with it, and
-/// writes what it returns (`$step` returns a `Result`). Shared by [`Store::run_turn`], the SQLite
-/// writer and the scheduler's batches when they cannot write in bulk.
-macro_rules! turn_in_tx {
-    ($store:expr, $tx:ident, $load:expr, $person:expr, $inbound:expr, $now:expr, $step:expr) => {{
-        let person: PersonId = $person;
-        let now_ms: i64 = $now;
-        'turn: {
-            if let Some(k) = $inbound {
-                let fresh = $crate::turn::record_inbound!($tx, k, now_ms);
-                if !fresh {
-                    break 'turn None;
-                }
-            }
-            let stored: Option<String> = sqlx::query_scalar($load)
-                .bind(person.0)
-                .fetch_optional(&mut *$tx)
-                .await?;
-            let state = match stored.as_deref() {
-                None | Some("{}") => Conversation::default(),
-                Some(json) => serde_json::from_str(json).map_err(|e| {
-                    StoreError::Corrupt(format!("conversation of person {person}: {e}"))
-                })?,
-            };
-            let writes = ($step)(state)?;
-            $crate::writes::write_turn!($store, $tx, person, writes, now_ms);
-            Some(writes)
-        }
-    }};
+/// Queues `o`. A key already queued is skipped, which is what makes scheduled messages
+/// exactly-once. The rows inserted (0 or 1).
+pub(crate) async fn queue_message(c: &mut Conn<'_>, o: &NewOutbox, now_ms: i64) -> Result<u64> {
+    let q = Sql::row(
+        outbox_insert!(),
+        outbox_row(o, now_ms)?,
+        "ON CONFLICT (idem_key) DO NOTHING",
+    );
+    c.execute(q).await
 }
 
-pub(crate) use turn_in_tx;
+/// Records inbound event `k`, so a replay of it is recognised: true the first time, false for
+/// an event seen before.
+pub(crate) async fn record_inbound(c: &mut Conn<'_>, k: &InboundKey, now_ms: i64) -> Result<bool> {
+    let q = Sql::new(inbound_event_insert!(values))
+        .bind(k.platform.as_str())
+        .bind(k.event_id.as_str())
+        .bind(now_ms);
+    Ok(c.execute(q).await? == 1)
+}
 
 impl Store {
     /// Runs one turn for `person`. Returns `None` when `inbound` was already processed.
     /// `step` is called once, inside the transaction, with the stored conversation; the call
-    /// returns after the turn has committed. The turn goes through the group-commit writer
-    /// ([`super::writer`]), sharing its commit with the turns queued beside it.
+    /// returns after the turn has committed. Every turn goes through the group-commit writer
+    /// ([`super::writer`]) as part of a batch, sharing its commit with the turns queued beside
+    /// it (a turn that arrives alone is a batch of one).
     pub async fn run_turn<F>(
         &self,
         person: PersonId,
@@ -252,32 +221,9 @@ impl Store {
     where
         F: FnOnce(Conversation) -> TurnWrites + Send + 'static,
     {
-        let writer = match self {
-            Store::Sqlite(SqliteDb { writer, .. }) => writer,
-            Store::Postgres(PgDb { writer, .. }) => writer,
-        };
-        if let Some(writer) = writer {
-            return writer
-                .run(self, person, inbound.cloned(), now_ms, Box::new(step))
-                .await;
-        }
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let written = turn_in_tx!(self, tx, self.load_state_sql(), person, inbound, now_ms, |s| Ok::<_, StoreError>(step(s)));
-            if written.is_some() {
-                tx.commit().await?;
-            }
-            Ok(written)
-        })
-    }
-
-    /// The query that loads a conversation inside a turn; PostgreSQL locks its row, so two
-    /// instances cannot step the same conversation at once (SQLite has a single writer).
-    pub(crate) fn load_state_sql(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "SELECT state FROM conversations WHERE person_id = $1",
-            Store::Postgres(_) => "SELECT state FROM conversations WHERE person_id = $1 FOR UPDATE",
-        }
+        self.writer
+            .run(self.db(), person, inbound.cloned(), now_ms, Box::new(step))
+            .await
     }
 
     /// Queues replies that belong to no conversation (an unknown account's one reply), recording
@@ -288,17 +234,16 @@ impl Store {
         outbox: &[NewOutbox],
         now_ms: i64,
     ) -> Result<bool> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let fresh = record_inbound!(tx, inbound, now_ms);
-            if fresh {
-                for o in outbox {
-                    queue_message!(tx, o, now_ms);
-                }
-                tx.commit().await?;
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let fresh = record_inbound(&mut c, inbound, now_ms).await?;
+        if fresh {
+            for o in outbox {
+                queue_message(&mut c, o, now_ms).await?;
             }
-            Ok(fresh)
-        })
+            tx.commit().await?;
+        }
+        Ok(fresh)
     }
 
     /// The stored conversation of `person` (for status and tests).

@@ -1,6 +1,7 @@
 //! What family updates are built from, and queuing one with its audit row.
 
-use super::audit::{append_audit, AuditEntry};
+use super::audit::{self, AuditEntry};
+use super::conn::Conn;
 use super::turn::{queue_message, NewOutbox};
 use super::{with_db, with_read, Result, Store};
 use carebot_engine::domain::Relative;
@@ -83,9 +84,9 @@ impl Store {
     ) -> Result<bool> {
         with_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let inserted = queue_message!(tx, message, now_ms);
+            let inserted = queue_message(&mut Conn::from(&mut *tx), message, now_ms).await?;
             if inserted == 1 {
-                append_audit!(self, tx, audit, now_ms);
+                audit::append(&mut Conn::from(&mut *tx), audit, now_ms).await?;
                 tx.commit().await?;
             }
             Ok(inserted == 1)

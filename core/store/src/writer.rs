@@ -5,7 +5,7 @@
 //! SQLite takes one writer at a time, and with `synchronous=FULL` every commit waits for the
 //! disk. One transaction per turn therefore caps throughput at the disk's fsync rate, however
 //! many residents talk at once, and so does the cost of a round trip per statement. Instead,
-//! [`Store::run_turn`] queues its turn here; the writer takes every turn waiting (up to
+//! [`super::Store::run_turn`] queues its turn here; the writer takes every turn waiting (up to
 //! [`MAX_BATCH`]), writes them together with multi-row statements ([`super::batch`]; a turn
 //! that fails is left out alone and its caller gets the error), commits once, and only then
 //! answers each caller. So every answer is still stored before it is acknowledged, and a
@@ -16,7 +16,7 @@
 
 use super::batch::Pending;
 use super::turn::{InboundKey, TurnWrites};
-use super::{Result, Store, StoreError};
+use super::{Db, Result, StoreError};
 use carebot_engine::engine::Conversation;
 use carebot_engine::ids::PersonId;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -46,22 +46,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer tasks on `store` (a store without a writer of its own). They stop
-    /// when every [`Writer`] is dropped.
+    /// Starts the writer tasks on `db`. They stop when every [`Writer`] is dropped.
     ///
     /// SQLite has one writer task (it has one write connection). PostgreSQL has two, so one
     /// batch can be built while the other waits for its commit's fsync; two batches that both
     /// hold a turn of the same person are serialised by the row lock the batch path takes
     /// (rows and keys are taken in a fixed order, so they cannot deadlock).
-    pub(crate) fn spawn(store: Store) -> Self {
+    pub(crate) fn spawn(db: Db) -> Self {
         let (jobs, queue) = mpsc::channel::<Job>(4 * MAX_BATCH);
         let queue = std::sync::Arc::new(tokio::sync::Mutex::new(queue));
-        let writers = match store {
-            Store::Sqlite(_) => 1,
-            Store::Postgres(_) => 2,
-        };
+        let writers = if db.is_postgres() { 2 } else { 1 };
         for _ in 0..writers {
-            let (store, queue) = (store.clone(), queue.clone());
+            let (db, queue) = (db.clone(), queue.clone());
             tokio::spawn(async move {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
                 loop {
@@ -69,7 +65,7 @@ impl Writer {
                     if queue.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
                         break;
                     }
-                    commit_batch(&store, std::mem::take(&mut batch)).await;
+                    commit_batch(&db, std::mem::take(&mut batch)).await;
                 }
             });
         }
@@ -79,7 +75,7 @@ impl Writer {
     /// Queues a turn and waits until it is committed (or has failed).
     pub(crate) async fn run(
         &self,
-        store: &Store,
+        db: &Db,
         person: PersonId,
         key: Option<InboundKey>,
         now_ms: i64,
@@ -95,7 +91,7 @@ impl Writer {
         };
         if let Err(mpsc::error::SendError(job)) = self.jobs.send(job).await {
             // The writer task is gone (its runtime shut down): commit this turn here instead.
-            commit_batch(store, vec![job]).await;
+            commit_batch(db, vec![job]).await;
         }
         answer.await.map_err(|_| {
             StoreError::Writer("the writer stopped before the turn committed".into())
@@ -103,10 +99,10 @@ impl Writer {
     }
 }
 
-/// Runs `batch` as one transaction ([`Store::run_batch`]: multi-row writes, a savepoint for
+/// Runs `batch` as one transaction ([`Db::run_batch`]: multi-row writes, a savepoint for
 /// any turn that needs one) and answers every caller after the commit. A failed commit fails
 /// every turn in it (none of them was stored).
-async fn commit_batch(store: &Store, batch: Vec<Job>) {
+async fn commit_batch(db: &Db, batch: Vec<Job>) {
     let mut answers = Vec::with_capacity(batch.len());
     let mut pending = Vec::with_capacity(batch.len());
     for job in batch {
@@ -123,7 +119,7 @@ async fn commit_batch(store: &Store, batch: Vec<Job>) {
             }),
         });
     }
-    match store.run_batch(pending).await {
+    match db.run_batch(pending).await {
         Ok(results) => {
             for (done, result) in answers.into_iter().zip(results) {
                 let _ = done.send(result);

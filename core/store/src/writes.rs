@@ -1,122 +1,259 @@
 //! Writing what one turn produced, inside the turn's transaction: answers, alerts fanned out to
 //! staff, outgoing messages, timers, check-in records, consents, acknowledgements, reviews,
-//! audit rows and finally the conversation's new state. Shared by the one-turn path
-//! ([`super::turn`]), the SQLite group-commit writer ([`super::writer`]) and the scheduler's
-//! batches ([`super::batch`]), so every path writes a turn the same way.
+//! audit rows and finally the conversation's new state. Plain functions over [`Conn`], shared
+//! by every path (the writer's batches write a turn row by row with [`write_turn`] unless it
+//! writes only the rows [`super::batch`] writes in bulk), so every path writes a turn the same
+//! way.
 
-/// Writes `$writes` (a [`super::turn::TurnWrites`]) for `$person` inside transaction `$tx`, in a
-/// fixed order (a check-in's start row exists before a record that ends it; the state last).
-macro_rules! write_turn {
-    ($store:expr, $tx:ident, $person:expr, $writes:expr, $now:expr) => {{
-        let person: ::carebot_engine::ids::PersonId = $person;
-        let now_ms: i64 = $now;
-        let writes: &$crate::turn::TurnWrites = &$writes;
-        for a in &writes.answers {
-            sqlx::query(
-                "INSERT INTO answers (person_id, flow, flow_version, run, step, answer_key, goal_id, value, raw, truncated_from, answered_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                .bind(person.0).bind(&a.flow).bind(&a.version).bind(a.run as i64).bind(&a.step).bind(&a.key)
-                .bind(a.goal.map(|g| g.0)).bind(a.value.to_string()).bind(&a.raw)
-                .bind(a.truncated_from.map(|n| n as i64)).bind(now_ms)
-                .execute(&mut *$tx).await?;
-        }
-        for al in &writes.alerts {
-            let relation = match al.target { ::carebot_engine::flow::Target::Keyworker => "keyworker", ::carebot_engine::flow::Target::Manager => "manager" };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                .bind(al.about.0).bind(relation).bind(&al.reason).bind(&al.words).bind(now_ms)
-                .fetch_one(&mut *$tx).await?;
-            let mut to: Vec<i64> = sqlx::query_scalar(
-                concat!(
-                    crate::sql::outbox_insert!(),
-                    "SELECT 'alert.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4, NULL, NULL",
-                    crate::sql::reachable_staff!(resident = "$5", relation = "(r.relation = $6 OR ($7 AND r.relation = 'manager'))"),
-                    "RETURNING person_id"
-                ))
-                .bind(id.to_string()).bind($crate::turn::payload(&al.message)?).bind(al.message.sensitive).bind(now_ms)
-                .bind(al.about.0).bind(relation).bind(al.copy_to_manager)
-                .fetch_all(&mut *$tx).await?;
-            to.sort_unstable();
-            to.dedup();
-            // The alert quotes the resident: telling staff is a disclosure, so it is audited
-            // (who was told, about whom, under which rule; never the words themselves).
-            let entry = $crate::audit::AuditEntry {
-                actor: "carebot".into(),
-                action: "alert.sent".into(),
-                subject: Some(al.about),
-                detail: serde_json::json!({ "alert": id, "target": relation, "manager_too": al.copy_to_manager, "reason": &al.reason, "to": to }),
-            };
-            $crate::audit::append_audit!($store, $tx, entry, now_ms);
-        }
-        for o in &writes.outbox {
-            $crate::turn::queue_message!($tx, o, now_ms);
-        }
-        for t in &writes.timers {
-            sqlx::query("INSERT INTO timers (person_id, kind, flow, run, due_ms) VALUES ($1, $2, $3, $4, $5)")
-                .bind(person.0).bind(t.kind).bind(&t.flow).bind(t.run as i64).bind(t.due_ms).execute(&mut *$tx).await?;
-        }
-        for id in &writes.timers_done {
-            sqlx::query("UPDATE timers SET done_ms = $2 WHERE id = $1").bind(id).bind(now_ms).execute(&mut *$tx).await?;
-        }
-        for c in &writes.checkins {
-            match c {
-                $crate::turn::CheckinChange::Started { run, local_date } => sqlx::query(
-                    "INSERT INTO checkins (person_id, run, local_date, status, started_ms) VALUES ($1, $2, $3, 'started', $4)")
-                    .bind(person.0).bind(*run as i64).bind(local_date).bind(now_ms).execute(&mut *$tx).await?,
-                $crate::turn::CheckinChange::Ended { run, status } => sqlx::query(
-                    "UPDATE checkins SET status = $3, ended_ms = $4 WHERE person_id = $1 AND run = $2 AND status = 'started'")
-                    .bind(person.0).bind(*run as i64).bind(*status).bind(now_ms).execute(&mut *$tx).await?,
-                $crate::turn::CheckinChange::Skipped { local_date } => sqlx::query(
-                    "UPDATE checkins SET status = 'skipped', ended_ms = $3 WHERE person_id = $1 AND local_date = $2 AND status = 'started'")
-                    .bind(person.0).bind(local_date).bind(now_ms).execute(&mut *$tx).await?,
-            };
-        }
-        if let Some(cadence) = &writes.update_cadence {
-            sqlx::query("UPDATE people SET update_cadence = $2 WHERE id = $1 AND role = 'family'")
-                .bind(person.0).bind(cadence).execute(&mut *$tx).await?;
-        }
-        if let Some(time) = &writes.checkin_time {
-            sqlx::query("UPDATE people SET checkin_time = $2 WHERE id = $1").bind(person.0).bind(time).execute(&mut *$tx).await?;
-        }
-        for c in &writes.consents {
-            $crate::consents::write_consent!($store, $tx, person, c, now_ms);
-        }
-        for alert in &writes.acks {
-            // Only alerts about residents this person is keyworker or manager for.
-            sqlx::query(
+use super::audit::{self, AuditEntry};
+use super::conn::{Arg, Conn, Sql};
+use super::consents::write_consent;
+use super::schedule::CheckinStatus;
+use super::sql::{outbox_insert, reachable_staff};
+use super::turn::{
+    payload, queue_message, record_inbound, CheckinChange, NewAlert, NewTimer, TurnWrites,
+};
+use super::{Result, StoreError};
+use carebot_engine::engine::AnswerRecord;
+use carebot_engine::ids::PersonId;
+
+/// The columns of an answer row, for [`answer_row`].
+pub(crate) const ANSWER_INSERT: &str = "INSERT INTO answers (person_id, flow, flow_version, run, step, answer_key, goal_id, value, raw, truncated_from, answered_ms)";
+
+/// `a`, given by `person` at `now_ms`, as a row of [`ANSWER_INSERT`] (one builder for the
+/// row-by-row and the bulk path).
+pub(crate) fn answer_row(person: PersonId, a: &AnswerRecord, now_ms: i64) -> Vec<Arg> {
+    vec![
+        person.0.into(),
+        a.flow.as_str().into(),
+        a.version.as_str().into(),
+        (a.run as i64).into(),
+        a.step.as_str().into(),
+        a.key.as_str().into(),
+        a.goal.map(|g| g.0).into(),
+        a.value.to_string().into(),
+        a.raw.clone().into(),
+        a.truncated_from.map(|n| n as i64).into(),
+        now_ms.into(),
+    ]
+}
+
+/// The statement that stores a conversation's new state (`person`, state JSON, `now_ms` per
+/// row; the bulk path writes many rows with the same tail).
+pub(crate) const STATE_INSERT: &str = "INSERT INTO conversations (person_id, state, updated_ms)";
+/// What a state row does when the conversation is stored already.
+pub(crate) const STATE_UPSERT: &str =
+    "ON CONFLICT (person_id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms";
+
+/// The conversation `writes` leaves, as the JSON stored.
+pub(crate) fn state_json(writes: &TurnWrites) -> Result<String> {
+    serde_json::to_string(&writes.state).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Writes `writes` for `person` inside the transaction of `c`, in a fixed order (a check-in's
+/// start row exists before a record that ends it; the state last).
+pub(crate) async fn write_turn(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    writes: &TurnWrites,
+    now_ms: i64,
+) -> Result<()> {
+    for a in &writes.answers {
+        c.execute(Sql::row(ANSWER_INSERT, answer_row(person, a, now_ms), ""))
+            .await?;
+    }
+    for alert in &writes.alerts {
+        raise_alert(c, alert, now_ms).await?;
+    }
+    for o in &writes.outbox {
+        queue_message(c, o, now_ms).await?;
+    }
+    for t in &writes.timers {
+        c.execute(Sql::row(TIMER_INSERT, timer_row(person, t), ""))
+            .await?;
+    }
+    for id in &writes.timers_done {
+        c.execute(
+            Sql::new("UPDATE timers SET done_ms = $2 WHERE id = $1")
+                .bind(*id)
+                .bind(now_ms),
+        )
+        .await?;
+    }
+    for change in &writes.checkins {
+        c.execute(checkin_sql(person, change, now_ms)).await?;
+    }
+    if let Some(cadence) = &writes.update_cadence {
+        c.execute(
+            Sql::new("UPDATE people SET update_cadence = $2 WHERE id = $1 AND role = 'family'")
+                .bind(person.0)
+                .bind(cadence.as_str()),
+        )
+        .await?;
+    }
+    if let Some(time) = &writes.checkin_time {
+        c.execute(
+            Sql::new("UPDATE people SET checkin_time = $2 WHERE id = $1")
+                .bind(person.0)
+                .bind(time.as_str()),
+        )
+        .await?;
+    }
+    for consent in &writes.consents {
+        write_consent(c, person, consent, now_ms).await?;
+    }
+    for alert in &writes.acks {
+        // Only alerts about residents this person is keyworker or manager for.
+        c.execute(
+            Sql::new(
                 "UPDATE alerts SET acked_ms = $2, acked_by = $1
                  WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL)
                    AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
-                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
-                .bind(person.0).bind(now_ms).bind(*alert).execute(&mut *$tx).await?;
-        }
-        for (resident, date, took_part, next_due) in &writes.reviews {
-            // Only for a resident this person looks after; the schedule moves on.
-            let moved = sqlx::query(
-                "UPDATE reviews SET next_due = $3 WHERE person_id = $1 AND person_id IN
-                    (SELECT resident_id FROM relations WHERE person_id = $2 AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)")
-                .bind(resident.0).bind(person.0).bind(next_due).execute(&mut *$tx).await?.rows_affected();
-            let entry = $crate::audit::AuditEntry {
-                actor: format!("person:{person}"),
-                action: "review.recorded".into(),
-                subject: Some(*resident),
-                detail: serde_json::json!({ "date": date, "took_part": took_part, "next_due": next_due, "schedule_moved": moved == 1 }),
-            };
-            $crate::audit::append_audit!($store, $tx, entry, now_ms);
-        }
-        for entry in &writes.audits {
-            $crate::audit::append_audit!($store, $tx, entry, now_ms);
-        }
-        for k in &writes.claim {
-            // Claimed for the batch, which was checked for replays before it was planned.
-            let _ = $crate::turn::record_inbound!($tx, k, now_ms);
-        }
-        let state = serde_json::to_string(&writes.state).map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO conversations (person_id, state, updated_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (person_id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms")
-            .bind(person.0).bind(state).bind(now_ms).execute(&mut *$tx).await?;
-    }};
+                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)",
+            )
+            .bind(person.0)
+            .bind(now_ms)
+            .bind(*alert),
+        )
+        .await?;
+    }
+    for (resident, date, took_part, next_due) in &writes.reviews {
+        // Only for a resident this person looks after; the schedule moves on.
+        let moved = c
+            .execute(
+                Sql::new(
+                    "UPDATE reviews SET next_due = $3 WHERE person_id = $1 AND person_id IN
+                    (SELECT resident_id FROM relations WHERE person_id = $2 AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)",
+                )
+                .bind(resident.0)
+                .bind(person.0)
+                .bind(next_due.as_str()),
+            )
+            .await?;
+        let entry = AuditEntry {
+            actor: format!("person:{person}"),
+            action: "review.recorded".into(),
+            subject: Some(*resident),
+            detail: serde_json::json!({ "date": date, "took_part": took_part, "next_due": next_due, "schedule_moved": moved == 1 }),
+        };
+        audit::append(c, &entry, now_ms).await?;
+    }
+    for entry in &writes.audits {
+        audit::append(c, entry, now_ms).await?;
+    }
+    for k in &writes.claim {
+        // Claimed for the batch, which was checked for replays before it was planned.
+        let _ = record_inbound(c, k, now_ms).await?;
+    }
+    c.execute(Sql::row(
+        STATE_INSERT,
+        vec![person.0.into(), state_json(writes)?.into(), now_ms.into()],
+        STATE_UPSERT,
+    ))
+    .await?;
+    Ok(())
 }
 
-pub(crate) use write_turn;
+/// The statement recording one change to `person`'s scheduled check-ins.
+pub(crate) fn checkin_sql(person: PersonId, change: &CheckinChange, now_ms: i64) -> Sql {
+    match change {
+        CheckinChange::Started { run, local_date } => Sql::row(
+            CHECKIN_INSERT,
+            started_row(person, *run, local_date, now_ms),
+            "",
+        ),
+        CheckinChange::Ended { run, status } => Sql::new(
+            "UPDATE checkins SET status = $3, ended_ms = $4 WHERE person_id = $1 AND run = $2 AND status = $5",
+        )
+        .bind(person.0)
+        .bind(*run as i64)
+        .bind(status.as_sql())
+        .bind(now_ms)
+        .bind(CheckinStatus::Started.as_sql()),
+        CheckinChange::Skipped { local_date } => Sql::new(
+            "UPDATE checkins SET status = $4, ended_ms = $3 WHERE person_id = $1 AND local_date = $2 AND status = $5",
+        )
+        .bind(person.0)
+        .bind(local_date.as_str())
+        .bind(now_ms)
+        .bind(CheckinStatus::Skipped.as_sql())
+        .bind(CheckinStatus::Started.as_sql()),
+    }
+}
+
+/// The columns of a check-in's start row, for [`started_row`].
+pub(crate) const CHECKIN_INSERT: &str =
+    "INSERT INTO checkins (person_id, run, local_date, status, started_ms)";
+
+/// The row recording that `person`'s check-in `run` for `local_date` began at `now_ms`.
+pub(crate) fn started_row(person: PersonId, run: u64, local_date: &str, now_ms: i64) -> Vec<Arg> {
+    vec![
+        person.0.into(),
+        (run as i64).into(),
+        local_date.into(),
+        CheckinStatus::Started.as_sql().into(),
+        now_ms.into(),
+    ]
+}
+
+/// The columns of a timer row, for [`timer_row`].
+pub(crate) const TIMER_INSERT: &str = "INSERT INTO timers (person_id, kind, flow, run, due_ms)";
+
+/// `t`, set for `person`, as a row of [`TIMER_INSERT`].
+pub(crate) fn timer_row(person: PersonId, t: &NewTimer) -> Vec<Arg> {
+    vec![
+        person.0.into(),
+        t.kind.as_str().into(),
+        t.flow.as_str().into(),
+        (t.run as i64).into(),
+        t.due_ms.into(),
+    ]
+}
+
+/// Raises `alert`: its row, a message to every reachable member of staff of its target role
+/// (and the managers too when it says so), and an audit row naming who was told.
+async fn raise_alert(c: &mut Conn<'_>, alert: &NewAlert, now_ms: i64) -> Result<()> {
+    let relation = match alert.target {
+        carebot_engine::flow::Target::Keyworker => "keyworker",
+        carebot_engine::flow::Target::Manager => "manager",
+    };
+    let (id,): (i64,) = c
+        .fetch_one(
+            Sql::new("INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(alert.about.0)
+                .bind(relation)
+                .bind(alert.reason.as_str())
+                .bind(alert.words.clone())
+                .bind(now_ms),
+        )
+        .await?;
+    let to: Vec<(i64,)> = c
+        .fetch_all(
+            Sql::new(concat!(
+                outbox_insert!(),
+                "SELECT 'alert.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4, NULL, NULL",
+                reachable_staff!(resident = "$5", relation = "(r.relation = $6 OR ($7 AND r.relation = 'manager'))"),
+                "RETURNING person_id"
+            ))
+            .bind(id.to_string())
+            .bind(payload(&alert.message)?)
+            .bind(alert.message.sensitive)
+            .bind(now_ms)
+            .bind(alert.about.0)
+            .bind(relation)
+            .bind(alert.copy_to_manager),
+        )
+        .await?;
+    let mut to: Vec<i64> = to.into_iter().map(|(p,)| p).collect();
+    to.sort_unstable();
+    to.dedup();
+    // The alert quotes the resident: telling staff is a disclosure, so it is audited (who was
+    // told, about whom, under which rule; never the words themselves).
+    let entry = AuditEntry {
+        actor: "carebot".into(),
+        action: "alert.sent".into(),
+        subject: Some(alert.about),
+        detail: serde_json::json!({ "alert": id, "target": relation, "manager_too": alert.copy_to_manager, "reason": &alert.reason, "to": to }),
+    };
+    audit::append(c, &entry, now_ms).await
+}
