@@ -1,6 +1,7 @@
 //! Shared by the kill -9 tests (`tests/tests/console_crash.rs`, `tests/tests/discord/crash.rs`):
-//! the burst of check-in answers a resident sends, a repeatable "random" moment per seed, and
-//! reading back what was stored through the binary's own export.
+//! the home they run in, made through the binary's admin commands; the burst of check-in
+//! answers a resident sends; a repeatable "random" moment per seed; and reading back what was
+//! stored through the binary's own export. Everything goes to `care.db` in the test's folder.
 
 use std::path::Path;
 
@@ -42,6 +43,62 @@ pub fn moment(seed: u64, max: u64) -> u64 {
     x ^= x >> 7;
     x ^= x << 17;
     x % max
+}
+
+/// Runs `carebot --db sqlite://care.db ARGS` in `dir`, as staff would; its output. A failure
+/// fails the test with what the binary said.
+pub fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = crate::carebot_in(dir)
+        .args(["--db", "sqlite://care.db"])
+        .args(args)
+        .output()
+        .expect("carebot runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The one home of the crash tests: Oak House, with the resident Ava Stone (handle `ava`), her
+/// `goals` in the order the check-in asks them, and a daily check-in twelve hours away, so
+/// the scheduler stays out of the test. Made with the binary's admin commands; returns a
+/// link code for her chat account.
+pub fn seed_home(dir: &Path, goals: &[&str]) -> String {
+    let checkin = (chrono::Utc::now() + chrono::Duration::hours(12))
+        .format("%H:%M")
+        .to_string();
+    admin(
+        dir,
+        &[
+            "home-add",
+            "--name",
+            "Oak House",
+            "--timezone",
+            "UTC",
+            "--phone",
+            "01632 960000",
+        ],
+    );
+    admin(
+        dir,
+        &[
+            "person-add",
+            "ava",
+            "--name",
+            "Ava Stone",
+            "--role",
+            "resident",
+            "--checkin",
+            &checkin,
+        ],
+    );
+    for goal in goals {
+        admin(dir, &["goal-add", "ava", goal]);
+    }
+    let code = admin(dir, &["link-code", "ava"]);
+    code.lines().next().expect("a code").trim().to_string()
 }
 
 /// The `raw` text of every answer stored for Ava in `dir/care.db`, read through

@@ -8,7 +8,7 @@
 //! the number of replies that had begun to print when the process died is the number of lines
 //! fully handled, in order.
 
-use carebot_tests::kill::{burst, moment, stored_answers};
+use carebot_tests::kill::{burst, moment, seed_home, stored_answers};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -36,7 +36,8 @@ const STARTS: &[&str] = &[
 
 const CYCLES: usize = 25;
 
-/// Ava's two goals, in the order the check-in asks them.
+/// Ava's two goals, in the order the check-in asks them, and the prefix of each one's answers.
+const AVAS_GOALS: &[&str] = &["walk to the garden", "phone my sister Sam on Sunday"];
 const GOALS: &[&str] = &["garden", "phone"];
 
 /// Runs the burst and kills the bot after `kill_after` (None: let it finish). Returns how
@@ -84,20 +85,6 @@ fn run_and_kill(dir: &Path, lines: &[String], kill_after: Option<Duration>) -> u
         .count()
 }
 
-/// A fresh demo home in `dir`.
-fn seed_home(dir: &Path) {
-    let out = carebot(dir)
-        .arg("demo")
-        .stdin(Stdio::null())
-        .output()
-        .expect("demo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Lines that store an answer: mood, both goals, anything else (not "check in", not the
 /// read-back's "yes").
 fn stores_an_answer(line_in_cycle: usize) -> bool {
@@ -135,7 +122,7 @@ fn check(lines: &[String], acked: usize, stored: &[String], seed: u64) {
 fn every_acknowledged_answer_survives_kill_9_exactly_once() {
     // The control: no kill, everything acknowledged and stored once.
     let dir = tempfile::tempdir().expect("temp");
-    seed_home(dir.path());
+    seed_home(dir.path(), AVAS_GOALS);
     let lines = burst(0, CYCLES, GOALS);
     let acked = run_and_kill(dir.path(), &lines, None);
     assert_eq!(
@@ -148,7 +135,7 @@ fn every_acknowledged_answer_survives_kill_9_exactly_once() {
     let mut killed_mid_burst = 0;
     for seed in 1..=6u64 {
         let dir = tempfile::tempdir().expect("temp");
-        seed_home(dir.path());
+        seed_home(dir.path(), AVAS_GOALS);
         let lines = burst(seed, CYCLES, GOALS);
         let wait = Duration::from_millis(20 + moment(seed, 600));
         let acked = run_and_kill(dir.path(), &lines, Some(wait));

@@ -12,7 +12,7 @@
 
 use carebot_tests::carebot_in;
 use carebot_tests::fake_discord::FakeDiscord;
-use carebot_tests::kill::{burst, moment, stored_answers};
+use carebot_tests::kill::{burst, moment, seed_home, stored_answers};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -20,56 +20,6 @@ use std::time::Duration;
 const AVA: u64 = 2001;
 const SEEDS: u64 = 10;
 const CYCLES: usize = 3;
-
-fn admin(dir: &Path, args: &[&str]) -> String {
-    let out = carebot_in(dir)
-        .args(["--db", "sqlite://care.db"])
-        .args(args)
-        .output()
-        .expect("carebot runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A home with Ava (one goal), whose daily check-in is twelve hours away, so the scheduler
-/// stays out of the test; returns her link code.
-fn seed_home(dir: &Path) -> String {
-    let checkin = (chrono::Utc::now() + chrono::Duration::hours(12))
-        .format("%H:%M")
-        .to_string();
-    admin(
-        dir,
-        &[
-            "home-add",
-            "--name",
-            "Kill House",
-            "--timezone",
-            "UTC",
-            "--phone",
-            "01632 960000",
-        ],
-    );
-    admin(
-        dir,
-        &[
-            "person-add",
-            "ava",
-            "--name",
-            "Ava Stone",
-            "--role",
-            "resident",
-            "--checkin",
-            &checkin,
-        ],
-    );
-    admin(dir, &["goal-add", "ava", "walk to the garden"]);
-    let code = admin(dir, &["link-code", "ava"]);
-    code.lines().next().expect("a code").trim().to_string()
-}
 
 fn start_bot(dir: &Path, fake: &FakeDiscord) -> Child {
     let config = dir.join("carebot.toml");
@@ -124,7 +74,7 @@ async fn seen(fake: &FakeDiscord, n: usize, patience: Duration) -> bool {
 
 async fn run_seed(seed: u64) {
     let dir = tempfile::tempdir().expect("temp");
-    let code = seed_home(dir.path());
+    let code = seed_home(dir.path(), &["walk to the garden"]);
     let fake = FakeDiscord::start().await;
     let mut bot = start_bot(dir.path(), &fake);
     fake.wait_for_sessions(1, 0).await;
@@ -253,7 +203,7 @@ async fn a_refused_token_or_intent_stops_the_binary_with_the_reason() {
             fake.deny_message_content();
         }
         let dir = tempfile::tempdir().expect("temp");
-        seed_home(dir.path());
+        seed_home(dir.path(), &["walk to the garden"]);
         let mut bot = start_bot(dir.path(), &fake);
         let status =
             tokio::task::block_in_place(|| exits_within(&mut bot, Duration::from_secs(60)));
