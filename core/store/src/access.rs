@@ -2,8 +2,8 @@
 //! record's owner (from active relations only), and revoking a person's chat accounts.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
-use super::{with_db, with_read, Result, Store, StoreError};
+use super::conn::Sql;
+use super::{with_read, Result, Store, StoreError};
 use carebot_engine::access::{allowed, Action, Actor, Decision, Relation, Resource};
 use carebot_engine::domain::Role;
 use carebot_engine::ids::PersonId;
@@ -69,19 +69,23 @@ impl Store {
     /// Revokes every active chat account of `person` (a lost phone, a family member who is
     /// no longer welcome): each becomes an unknown account at once. Audited. Returns how many.
     pub async fn revoke_links(&self, person: PersonId, actor: &str, now_ms: i64) -> Result<u64> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query("UPDATE identities SET revoked_ms = $2 WHERE person_id = $1 AND revoked_ms IS NULL")
-                .bind(person.0).bind(now_ms).execute(&mut *tx).await?.rows_affected();
-            let entry = AuditEntry {
-                actor: actor.into(),
-                action: "identity.revoked".into(),
-                subject: Some(person),
-                detail: serde_json::json!({ "accounts": n }),
-            };
-            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-            tx.commit().await?;
-            Ok(n)
-        })
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let n = c
+            .execute(
+                Sql::new("UPDATE identities SET revoked_ms = $2 WHERE person_id = $1 AND revoked_ms IS NULL")
+                    .bind(person.0)
+                    .bind(now_ms),
+            )
+            .await?;
+        let entry = AuditEntry {
+            actor: actor.into(),
+            action: "identity.revoked".into(),
+            subject: Some(person),
+            detail: serde_json::json!({ "accounts": n }),
+        };
+        audit::append(&mut c, &entry, now_ms).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 }

@@ -2,10 +2,10 @@
 //! manager when its keyworker has not acknowledged it in time.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
+use super::conn::Sql;
 use super::sql::{outbox_insert, reachable_staff};
 use super::turn::payload;
-use super::{with_db, with_read, Result, Store};
+use super::{with_read, Result, Store};
 use carebot_engine::engine::OutMessage;
 use carebot_engine::ids::{AlertId, PersonId};
 use sqlx::Row;
@@ -64,43 +64,60 @@ impl Store {
         on_call: Option<&str>,
         now_ms: i64,
     ) -> Result<u64> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let first = sqlx::query("UPDATE alerts SET escalated_ms = $2 WHERE id = $1 AND escalated_ms IS NULL AND acked_ms IS NULL")
-                .bind(alert.id.0).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 1;
-            if !first {
-                return Ok(0);
-            }
-            let managers = sqlx::query(
-                concat!(
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let first = c
+            .execute(
+                Sql::new("UPDATE alerts SET escalated_ms = $2 WHERE id = $1 AND escalated_ms IS NULL AND acked_ms IS NULL")
+                    .bind(alert.id.0)
+                    .bind(now_ms),
+            )
+            .await?
+            == 1;
+        if !first {
+            return Ok(0);
+        }
+        let managers = c
+            .execute(
+                Sql::new(concat!(
                     outbox_insert!(),
                     "SELECT 'esc.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, TRUE, 'pending', $3, $3, NULL, NULL",
                     reachable_staff!(resident = "$4", relation = "r.relation = 'manager'"),
                     "ON CONFLICT (idem_key) DO NOTHING"
                 ))
-                .bind(alert.id.0.to_string()).bind(payload(message)?).bind(now_ms).bind(alert.resident.0)
-                .execute(&mut *tx).await?.rows_affected();
-            let on_call_queued = match on_call {
-                None => 0,
-                Some(handle) => sqlx::query(
-                    concat!(outbox_insert!(), "SELECT 'oncall.' || $1 || '.' || i.platform || '.' || i.address, p.id, i.platform, i.address, $2, TRUE, 'pending', $3, $3, NULL, NULL
+                .bind(alert.id.0.to_string())
+                .bind(payload(message)?)
+                .bind(now_ms)
+                .bind(alert.resident.0),
+            )
+            .await?;
+        let on_call_queued = match on_call {
+            None => 0,
+            Some(handle) => {
+                c.execute(
+                    Sql::new(concat!(outbox_insert!(), "SELECT 'oncall.' || $1 || '.' || i.platform || '.' || i.address, p.id, i.platform, i.address, $2, TRUE, 'pending', $3, $3, NULL, NULL
                      FROM people p JOIN identities i ON i.person_id = p.id AND i.revoked_ms IS NULL
                      WHERE p.handle = $5 AND p.role IN ('keyworker', 'manager') AND p.erased_ms IS NULL
                        AND p.id NOT IN (SELECT person_id FROM relations WHERE resident_id = $4 AND relation = 'manager' AND revoked_ms IS NULL)
                      ON CONFLICT (idem_key) DO NOTHING"))
-                    .bind(alert.id.0.to_string()).bind(payload(message)?).bind(now_ms).bind(alert.resident.0).bind(handle)
-                    .execute(&mut *tx).await?.rows_affected(),
-            };
-            let entry = AuditEntry {
-                actor: "carebot".into(),
-                action: "alert.escalated".into(),
-                subject: Some(alert.resident),
-                detail: serde_json::json!({ "alert": alert.id.0, "to": "manager", "queued": managers, "on_call_queued": on_call_queued }),
-            };
-            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-            tx.commit().await?;
-            Ok(managers + on_call_queued)
-        })
+                    .bind(alert.id.0.to_string())
+                    .bind(payload(message)?)
+                    .bind(now_ms)
+                    .bind(alert.resident.0)
+                    .bind(handle),
+                )
+                .await?
+            }
+        };
+        let entry = AuditEntry {
+            actor: "carebot".into(),
+            action: "alert.escalated".into(),
+            subject: Some(alert.resident),
+            detail: serde_json::json!({ "alert": alert.id.0, "to": "manager", "queued": managers, "on_call_queued": on_call_queued }),
+        };
+        audit::append(&mut c, &entry, now_ms).await?;
+        tx.commit().await?;
+        Ok(managers + on_call_queued)
     }
 
     /// How many alerts are unacknowledged.

@@ -197,7 +197,8 @@ async fn turns_in(
         let lock = if c.is_postgres() { " FOR UPDATE" } else { "" };
         let mut q = Sql::new(&format!(
             "SELECT person_id, state FROM conversations WHERE person_id IN ({list}) ORDER BY person_id{lock}"
-        ));
+        ))
+        .sequential();
         for id in chunk {
             q = q.bind(*id);
         }

@@ -71,6 +71,11 @@ impl From<Option<&str>> for Arg {
 pub(crate) struct Sql {
     text: String,
     args: Vec<Arg>,
+    /// Every placeholder is used once, in the order of `args` (multi-row statements, `IN`
+    /// lists): SQLite then gets plain `?`s. With thousands of parameters that matters: SQLite
+    /// looks a numbered or named parameter up by scanning a list, so binding 11,000 of them
+    /// costs quadratic time (measured: the 10,000-resident fan-out took 1.8 s instead of 0.6).
+    sequential: bool,
 }
 
 impl Sql {
@@ -79,7 +84,35 @@ impl Sql {
         Self {
             text: text.to_string(),
             args: Vec::new(),
+            sequential: false,
         }
+    }
+
+    /// Marks every placeholder of the statement as used once, in argument order (see
+    /// `sequential`).
+    pub(crate) fn sequential(mut self) -> Self {
+        self.sequential = true;
+        self
+    }
+
+    /// The statement's text for SQLite.
+    fn sqlite_text(text: String, sequential: bool) -> String {
+        if !sequential {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(ch) = chars.next() {
+            if ch == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                out.push('?');
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+            } else {
+                out.push(ch);
+            }
+        }
+        out
     }
 
     /// Binds the next placeholder.
@@ -126,7 +159,11 @@ impl Sql {
             text.push(' ');
             text.push_str(tail);
         }
-        Self { text, args }
+        Self {
+            text,
+            args,
+            sequential: true,
+        }
     }
 }
 
@@ -143,6 +180,11 @@ macro_rules! bound {
         }
         q
     }};
+}
+
+/// `text` as SQLite is given it (see [`Sql::sequential`]).
+fn sqlite(text: String, sequential: bool) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(Sql::sqlite_text(text, sequential))
 }
 
 /// A connection inside a transaction, on either backend.
@@ -175,13 +217,12 @@ impl Conn<'_> {
     /// Runs `q`; the number of rows it changed.
     pub(crate) async fn execute(&mut self, q: Sql) -> Result<u64> {
         // Safe: statement texts are written in this crate; people's words are only bound.
-        let text = sqlx::AssertSqlSafe(q.text);
         Ok(match self {
-            Conn::Sqlite(c) => bound!(sqlx::query(text), q.args)
+            Conn::Sqlite(c) => bound!(sqlx::query(sqlite(q.text, q.sequential)), q.args)
                 .execute(&mut **c)
                 .await?
                 .rows_affected(),
-            Conn::Postgres(c) => bound!(sqlx::query(text), q.args)
+            Conn::Postgres(c) => bound!(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args)
                 .execute(&mut **c)
                 .await?
                 .rows_affected(),
@@ -193,17 +234,22 @@ impl Conn<'_> {
     where
         T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        let text = sqlx::AssertSqlSafe(q.text);
         Ok(match self {
             Conn::Sqlite(c) => {
-                bound!(sqlx::query_as::<Sqlite, T>(text), q.args)
-                    .fetch_all(&mut **c)
-                    .await?
+                bound!(
+                    sqlx::query_as::<Sqlite, T>(sqlite(q.text, q.sequential)),
+                    q.args
+                )
+                .fetch_all(&mut **c)
+                .await?
             }
             Conn::Postgres(c) => {
-                bound!(sqlx::query_as::<Postgres, T>(text), q.args)
-                    .fetch_all(&mut **c)
-                    .await?
+                bound!(
+                    sqlx::query_as::<Postgres, T>(sqlx::AssertSqlSafe(q.text)),
+                    q.args
+                )
+                .fetch_all(&mut **c)
+                .await?
             }
         })
     }
@@ -213,17 +259,22 @@ impl Conn<'_> {
     where
         T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        let text = sqlx::AssertSqlSafe(q.text);
         Ok(match self {
             Conn::Sqlite(c) => {
-                bound!(sqlx::query_as::<Sqlite, T>(text), q.args)
-                    .fetch_optional(&mut **c)
-                    .await?
+                bound!(
+                    sqlx::query_as::<Sqlite, T>(sqlite(q.text, q.sequential)),
+                    q.args
+                )
+                .fetch_optional(&mut **c)
+                .await?
             }
             Conn::Postgres(c) => {
-                bound!(sqlx::query_as::<Postgres, T>(text), q.args)
-                    .fetch_optional(&mut **c)
-                    .await?
+                bound!(
+                    sqlx::query_as::<Postgres, T>(sqlx::AssertSqlSafe(q.text)),
+                    q.args
+                )
+                .fetch_optional(&mut **c)
+                .await?
             }
         })
     }
@@ -308,6 +359,20 @@ mod tests {
         let q = Sql::row("INSERT INTO t (a) ", vec![true.into()], "");
         assert_eq!(q.text, "INSERT INTO t (a) VALUES ($1)");
         assert_eq!(q.args, vec![Arg::Bool(true)]);
+    }
+
+    #[test]
+    fn sqlite_gets_plain_placeholders_only_where_each_is_used_once_in_order() {
+        let rows = Sql::row("INSERT INTO t (a, b)", vec![1.into(), 2.into()], "");
+        assert_eq!(
+            Sql::sqlite_text(rows.text, rows.sequential),
+            "INSERT INTO t (a, b) VALUES (?, ?)"
+        );
+        let reused = Sql::new("UPDATE t SET a = $2 WHERE b = $1 OR c = $1");
+        assert_eq!(
+            Sql::sqlite_text(reused.text.clone(), reused.sequential),
+            reused.text
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //! speak of other people.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
-use super::{with_db, Result, Store};
+use super::conn::Sql;
+use super::{Result, Store};
 use carebot_engine::ids::PersonId;
 use serde_json::json;
 
@@ -100,72 +100,107 @@ impl Store {
         now_ms: i64,
     ) -> Result<Erasure> {
         let mut report = Erasure::default();
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let (name, handle): (String, String) = sqlx::query_as("SELECT display_name, handle FROM people WHERE id = $1")
-                .bind(person.0).fetch_one(&mut *tx).await?;
-            let addresses: Vec<String> = sqlx::query_scalar("SELECT address FROM identities WHERE person_id = $1")
-                .bind(person.0).fetch_all(&mut *tx).await?;
-            // Other people's messages that name them (a keyworker's digest, a resident asked
-            // about sharing with them) also say things about others: keep the row, drop the
-            // body; one not yet sent is withdrawn. Deleted below if it was theirs anyway.
-            // The payload is JSON, so a name with quotes in it is stored escaped: look for
-            // both forms, then keep only messages whose words name them as a whole word (so
-            // a short name like "Al" leaves "Always" alone).
-            let mut naming = 0;
-            if !name.trim().is_empty() {
-                let escaped = json!(name).to_string();
-                let escaped = escaped.trim_matches('"');
-                let candidates: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT id, payload FROM outbox WHERE payload LIKE $1 ESCAPE '!' OR payload LIKE $2 ESCAPE '!'")
-                    .bind(containing(&name)).bind(containing(escaped)).fetch_all(&mut *tx).await?;
-                for (id, payload) in candidates {
-                    if !names(&payload, &name) {
-                        continue;
-                    }
-                    naming += sqlx::query(
-                        "UPDATE outbox SET payload = '{\"text\":\"(removed: it named a person whose records were erased)\"}',
-                             status = CASE WHEN status = 'pending' THEN 'withdrawn' ELSE status END
-                         WHERE id = $1")
-                        .bind(id).execute(&mut *tx).await?.rows_affected();
-                }
-            }
-            report.removed.push(("their name in other people's messages (body removed)", naming));
-            for (what, sql) in DELETES {
-                let n = sqlx::query(*sql).bind(person.0).execute(&mut *tx).await?.rows_affected();
-                report.removed.push((what, n));
-            }
-            sqlx::query(
-                "UPDATE people SET display_name = 'Erased person', handle = 'erased-' || CAST(id AS TEXT),
-                     checkin_time = NULL, language = 'en', erased_ms = $2 WHERE id = $1")
-                .bind(person.0).bind(now_ms).execute(&mut *tx).await?;
-            report.removed.push(("name and handle (the row stays, anonymised, for the ids below)", 1));
-            let audit_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE subject_id = $1")
-                .bind(person.0).fetch_one(&mut *tx).await?;
-            report.kept.push(("audit rows about them", audit_rows as u64,
-                "the audit log is hash-chained and holds ids, actions and dates only, no personal text; with the name gone they say nothing about who this was"));
-            let mut personal = 0i64;
-            for needle in std::iter::once(&name).chain(std::iter::once(&handle)).chain(addresses.iter()) {
-                if needle.trim().len() < 3 {
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let (name, handle): (String, String) = c
+            .fetch_one(
+                Sql::new("SELECT display_name, handle FROM people WHERE id = $1").bind(person.0),
+            )
+            .await?;
+        let addresses: Vec<(String,)> = c
+            .fetch_all(
+                Sql::new("SELECT address FROM identities WHERE person_id = $1").bind(person.0),
+            )
+            .await?;
+        // Other people's messages that name them (a keyworker's digest, a resident asked about
+        // sharing with them) also say things about others: keep the row, drop the body; one
+        // not yet sent is withdrawn. Deleted below if it was theirs anyway. The payload is
+        // JSON, so a name with quotes in it is stored escaped: look for both forms, then keep
+        // only messages whose words name them as a whole word (so a short name like "Al"
+        // leaves "Always" alone).
+        let mut naming = 0;
+        if !name.trim().is_empty() {
+            let escaped = json!(name).to_string();
+            let escaped = escaped.trim_matches('"');
+            let candidates: Vec<(i64, String)> = c
+                .fetch_all(
+                    Sql::new("SELECT id, payload FROM outbox WHERE payload LIKE $1 ESCAPE '!' OR payload LIKE $2 ESCAPE '!'")
+                        .bind(containing(&name))
+                        .bind(containing(escaped)),
+                )
+                .await?;
+            for (id, payload) in candidates {
+                if !names(&payload, &name) {
                     continue;
                 }
-                personal += sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM audit_log WHERE actor LIKE '%' || $1 || '%' OR detail LIKE '%' || $1 || '%'")
-                    .bind(needle).fetch_one(&mut *tx).await?;
+                naming += c
+                    .execute(
+                        Sql::new(
+                            "UPDATE outbox SET payload = '{\"text\":\"(removed: it named a person whose records were erased)\"}',
+                                 status = CASE WHEN status = 'pending' THEN 'withdrawn' ELSE status END
+                             WHERE id = $1",
+                        )
+                        .bind(id),
+                    )
+                    .await?;
             }
-            if personal > 0 {
-                report.kept.push(("audit rows that still contain their name, handle or an account address", personal as u64,
-                    "written by an older version; changing them would break the hash chain, so restrict who may read the audit log"));
+        }
+        report.removed.push((
+            "their name in other people's messages (body removed)",
+            naming,
+        ));
+        for (what, sql) in DELETES {
+            let n = c.execute(Sql::new(sql).bind(person.0)).await?;
+            report.removed.push((what, n));
+        }
+        c.execute(
+            Sql::new(
+                "UPDATE people SET display_name = 'Erased person', handle = 'erased-' || CAST(id AS TEXT),
+                     checkin_time = NULL, language = 'en', erased_ms = $2 WHERE id = $1",
+            )
+            .bind(person.0)
+            .bind(now_ms),
+        )
+        .await?;
+        report.removed.push((
+            "name and handle (the row stays, anonymised, for the ids below)",
+            1,
+        ));
+        let (audit_rows,): (i64,) = c
+            .fetch_one(
+                Sql::new("SELECT COUNT(*) FROM audit_log WHERE subject_id = $1").bind(person.0),
+            )
+            .await?;
+        report.kept.push(("audit rows about them", audit_rows as u64,
+            "the audit log is hash-chained and holds ids, actions and dates only, no personal text; with the name gone they say nothing about who this was"));
+        let mut personal = 0i64;
+        let needles = [name.as_str(), handle.as_str()]
+            .into_iter()
+            .chain(addresses.iter().map(|(a,)| a.as_str()));
+        for needle in needles {
+            if needle.trim().len() < 3 {
+                continue;
             }
-            let entry = AuditEntry {
-                actor: actor.into(),
-                action: "person.erased".into(),
-                subject: Some(person),
-                detail: json!({ "rows_removed": report.removed.iter().map(|(_, n)| n).sum::<u64>() }),
-            };
-            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-            tx.commit().await?;
-        });
+            let (n,): (i64,) = c
+                .fetch_one(
+                    Sql::new("SELECT COUNT(*) FROM audit_log WHERE actor LIKE '%' || $1 || '%' OR detail LIKE '%' || $1 || '%'")
+                        .bind(needle),
+                )
+                .await?;
+            personal += n;
+        }
+        if personal > 0 {
+            report.kept.push(("audit rows that still contain their name, handle or an account address", personal as u64,
+                "written by an older version; changing them would break the hash chain, so restrict who may read the audit log"));
+        }
+        let entry = AuditEntry {
+            actor: actor.into(),
+            action: "person.erased".into(),
+            subject: Some(person),
+            detail: json!({ "rows_removed": report.removed.iter().map(|(_, n)| n).sum::<u64>() }),
+        };
+        audit::append(&mut c, &entry, now_ms).await?;
+        tx.commit().await?;
         self.scrub_free_space().await?;
         Ok(report)
     }

@@ -2,7 +2,7 @@
 //! chat account, which binds that account to them. Codes expire and work once.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
+use super::conn::Sql;
 use super::people::Identity;
 use super::turn::{InboundKey, NewOutbox};
 use super::{with_db, Result, Store};
@@ -39,33 +39,50 @@ impl Store {
         };
         // Safe: `lock` is one of two fixed strings above.
         let find = format!("SELECT person_id FROM link_codes WHERE code = $1 AND used_ms IS NULL AND expires_ms > $2{lock}");
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let person: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(find.as_str())).bind(code).bind(now_ms).fetch_optional(&mut *tx).await?;
-            let Some(person) = person else { return Ok(None) };
-            sqlx::query("UPDATE link_codes SET used_ms = $2 WHERE code = $1").bind(code).bind(now_ms).execute(&mut *tx).await?;
-            sqlx::query(
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let person: Option<(i64,)> = c
+            .fetch_optional(Sql::new(&find).bind(code).bind(now_ms))
+            .await?;
+        let Some((person,)) = person else {
+            return Ok(None);
+        };
+        c.execute(
+            Sql::new("UPDATE link_codes SET used_ms = $2 WHERE code = $1")
+                .bind(code)
+                .bind(now_ms),
+        )
+        .await?;
+        c.execute(
+            Sql::new(
                 "INSERT INTO identities (platform, address, person_id, linked_ms) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (platform, address) DO UPDATE SET person_id = excluded.person_id,
                      linked_ms = excluded.linked_ms, revoked_ms = NULL,
-                     key_fingerprint = NULL, key_changed_ms = NULL")
-                .bind(&account.platform).bind(&account.address).bind(person).bind(now_ms).execute(&mut *tx).await?;
-            let entry = AuditEntry {
-                // The person linked themselves. Not the account's address: audit rows hold no
-                // personal text, so an erasure never has to touch the hash chain.
-                actor: format!("person:{person}"),
-                action: "identity.linked".into(),
-                subject: Some(PersonId(person)),
-                detail: json!({ "platform": account.platform }),
-            };
-            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-            // The link code's single use (checked above) already rules out a replay.
-            let _ = super::turn::record_inbound(&mut Conn::from(&mut *tx), inbound, now_ms).await?;
-            let name: String = sqlx::query_scalar("SELECT display_name FROM people WHERE id = $1").bind(person).fetch_one(&mut *tx).await?;
-            let welcome = reply(PersonId(person), &name);
-            super::turn::queue_message(&mut Conn::from(&mut *tx), &welcome, now_ms).await?;
-            tx.commit().await?;
-            Ok(Some(PersonId(person)))
-        })
+                     key_fingerprint = NULL, key_changed_ms = NULL",
+            )
+            .bind(account.platform.as_str())
+            .bind(account.address.as_str())
+            .bind(person)
+            .bind(now_ms),
+        )
+        .await?;
+        let entry = AuditEntry {
+            // The person linked themselves. Not the account's address: audit rows hold no
+            // personal text, so an erasure never has to touch the hash chain.
+            actor: format!("person:{person}"),
+            action: "identity.linked".into(),
+            subject: Some(PersonId(person)),
+            detail: json!({ "platform": account.platform }),
+        };
+        audit::append(&mut c, &entry, now_ms).await?;
+        // The link code's single use (checked above) already rules out a replay.
+        let _ = super::turn::record_inbound(&mut c, inbound, now_ms).await?;
+        let (name,): (String,) = c
+            .fetch_one(Sql::new("SELECT display_name FROM people WHERE id = $1").bind(person))
+            .await?;
+        let welcome = reply(PersonId(person), &name);
+        super::turn::queue_message(&mut c, &welcome, now_ms).await?;
+        tx.commit().await?;
+        Ok(Some(PersonId(person)))
     }
 }

@@ -6,7 +6,7 @@
 //! written, even across retries.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
+use super::conn::Sql;
 use super::{with_db, with_read, Result, Store, StoreError};
 use carebot_engine::engine::OutMessage;
 use carebot_engine::ids::{OutboxId, PersonId};
@@ -83,6 +83,10 @@ pub struct OutboxCount {
     pub count: i64,
 }
 
+/// What a message marked sent says about itself: about whom (a family update), to whom,
+/// the consent categories it carries, and the platform.
+type SentRow = (Option<i64>, Option<i64>, Option<String>, String);
+
 impl Store {
     /// Claims up to `limit` messages for `platform` (and only `address`, when given) that are
     /// due at `now_ms`, leasing them until `lease_until_ms`. Sorted oldest first.
@@ -148,33 +152,36 @@ impl Store {
     /// Delivered. A message about a resident (a family update) is a disclosure: it gets its
     /// audit row in the same transaction.
     pub async fn outbox_sent(&self, id: OutboxId, now_ms: i64) -> Result<()> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let row = sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_ms = $2, attempts = attempts + 1, last_error = NULL, claimed_ms = NULL
-                 WHERE id = $1 RETURNING about_id, person_id, categories, platform")
-                .bind(id.0).bind(now_ms).fetch_optional(&mut *tx).await?;
-            if let Some(r) = row {
-                if let Some(about) = r.try_get::<Option<i64>, _>("about_id")? {
-                    let categories: Option<String> = r.try_get("categories")?;
-                    let categories: serde_json::Value = categories.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
-                    let entry = AuditEntry {
-                        actor: "carebot".into(),
-                        action: "update.delivered".into(),
-                        subject: Some(PersonId(about)),
-                        detail: serde_json::json!({
-                            "to": r.try_get::<Option<i64>, _>("person_id")?,
-                            "categories": categories,
-                            "platform": r.try_get::<String, _>("platform")?,
-                            "outbox": id.0,
-                        }),
-                    };
-                    audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let row: Option<SentRow> = c
+            .fetch_optional(
+                Sql::new(
+                    "UPDATE outbox SET status = 'sent', sent_ms = $2, attempts = attempts + 1, last_error = NULL, claimed_ms = NULL
+                     WHERE id = $1 RETURNING about_id, person_id, categories, platform",
+                )
+                .bind(id.0)
+                .bind(now_ms),
+            )
+            .await?;
+        if let Some((Some(about), to, categories, platform)) = row {
+            let categories: serde_json::Value = categories
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .unwrap_or_default();
+            let entry = AuditEntry {
+                actor: "carebot".into(),
+                action: "update.delivered".into(),
+                subject: Some(PersonId(about)),
+                detail: serde_json::json!({
+                    "to": to,
+                    "categories": categories,
+                    "platform": platform,
+                    "outbox": id.0,
+                }),
+            };
+            audit::append(&mut c, &entry, now_ms).await?;
+        }
+        tx.commit().await
     }
 
     /// Not delivered: try again at `retry_at_ms`, or give up (`None`: dead letter). `error`

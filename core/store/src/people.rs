@@ -1,5 +1,6 @@
 //! Homes, people, who is what to whom, chat identities and goals.
 
+use super::conn::Sql;
 use super::{with_db, with_read, Result, Store, StoreError};
 use carebot_engine::domain::{ConsentState, Goal, Profile, Relative, Role};
 use carebot_engine::ids::{GoalId, HomeId, PersonId};
@@ -76,17 +77,27 @@ impl Store {
 
     /// Adds a person and their (empty) conversation.
     pub async fn add_person(&self, p: NewPerson<'_>, now_ms: i64) -> Result<PersonId> {
-        let id: i64 = with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO people (home_id, handle, display_name, role, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                .bind(p.home.0).bind(p.handle).bind(p.name).bind(p.role.as_str()).bind(now_ms)
-                .fetch_one(&mut *tx).await?;
-            sqlx::query("INSERT INTO conversations (person_id, state, updated_ms) VALUES ($1, '{}', $2)")
-                .bind(id).bind(now_ms).execute(&mut *tx).await?;
-            tx.commit().await?;
-            id
-        });
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let (id,): (i64,) = c
+            .fetch_one(
+                Sql::new("INSERT INTO people (home_id, handle, display_name, role, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                    .bind(p.home.0)
+                    .bind(p.handle)
+                    .bind(p.name)
+                    .bind(p.role.as_str())
+                    .bind(now_ms),
+            )
+            .await?;
+        c.execute(
+            Sql::new(
+                "INSERT INTO conversations (person_id, state, updated_ms) VALUES ($1, '{}', $2)",
+            )
+            .bind(id)
+            .bind(now_ms),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(PersonId(id))
     }
 
@@ -296,22 +307,25 @@ impl Store {
              INSERT INTO people (home_id, handle, display_name, role, checkin_time, created_ms)
              SELECT (SELECT MIN(id) FROM homes), 'r' || i, 'Resident ' || i, 'resident', '09:00', 0 FROM n"
         );
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            // Safe: the only thing formatted in is a number.
-            sqlx::query(sqlx::AssertSqlSafe(people.as_str())).execute(&mut *tx).await?;
-            sqlx::query(
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        // Safe: the only thing formatted in is a number.
+        c.execute(Sql::new(&people)).await?;
+        c.execute(
+            Sql::new(
                 "INSERT INTO identities (platform, address, person_id, linked_ms)
                  SELECT $1, handle, id, 0 FROM people p
-                 WHERE handle LIKE 'r%' AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id)")
-                .bind(platform).execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO conversations (person_id, state, updated_ms)
-                 SELECT id, '{}', 0 FROM people p
-                 WHERE handle LIKE 'r%' AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.person_id = p.id)")
-                .execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+                 WHERE handle LIKE 'r%' AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id)",
+            )
+            .bind(platform),
+        )
+        .await?;
+        c.execute(Sql::new(
+            "INSERT INTO conversations (person_id, state, updated_ms)
+             SELECT id, '{}', 0 FROM people p
+             WHERE handle LIKE 'r%' AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.person_id = p.id)",
+        ))
+        .await?;
+        tx.commit().await
     }
 }

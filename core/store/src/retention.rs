@@ -3,7 +3,8 @@
 //! and the audit log are not touched: how long those are kept is the home's records policy,
 //! and a person's own are removed by erasure.
 
-use super::{with_db, Result, Store};
+use super::conn::Sql;
+use super::{Result, Store};
 
 /// What one retention pass deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,16 +22,28 @@ impl Store {
     /// Deletes what is older than `cutoff_ms`. Pending messages are never deleted, however
     /// old: they are still owed to someone.
     pub async fn apply_retention(&self, cutoff_ms: i64) -> Result<Retained> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let messages = sqlx::query("DELETE FROM outbox WHERE status IN ('sent', 'dead', 'withdrawn') AND created_ms < $1")
-                .bind(cutoff_ms).execute(&mut *tx).await?.rows_affected();
-            let events = sqlx::query("DELETE FROM inbound_events WHERE received_ms < $1")
-                .bind(cutoff_ms).execute(&mut *tx).await?.rows_affected();
-            let timers = sqlx::query("DELETE FROM timers WHERE done_ms IS NOT NULL AND done_ms < $1")
-                .bind(cutoff_ms).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            Ok(Retained { messages, events, timers })
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let messages = c
+            .execute(
+                Sql::new("DELETE FROM outbox WHERE status IN ('sent', 'dead', 'withdrawn') AND created_ms < $1")
+                    .bind(cutoff_ms),
+            )
+            .await?;
+        let events = c
+            .execute(Sql::new("DELETE FROM inbound_events WHERE received_ms < $1").bind(cutoff_ms))
+            .await?;
+        let timers = c
+            .execute(
+                Sql::new("DELETE FROM timers WHERE done_ms IS NOT NULL AND done_ms < $1")
+                    .bind(cutoff_ms),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Retained {
+            messages,
+            events,
+            timers,
         })
     }
 }

@@ -3,9 +3,9 @@
 //! handed back to the resident, once, with a phone number.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
+use super::conn::Sql;
 use super::turn::{queue_message, NewOutbox};
-use super::{with_db, with_read, Result, Store};
+use super::{with_read, Result, Store};
 use carebot_engine::ids::{AlertId, PersonId};
 use sqlx::Row;
 
@@ -43,28 +43,34 @@ impl Store {
         message: Option<&NewOutbox>,
         now_ms: i64,
     ) -> Result<bool> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let (resident,): (i64,) = sqlx::query_as("SELECT person_id FROM alerts WHERE id = $1")
-                .bind(alert.0).fetch_one(&mut *tx).await?;
-            let first = sqlx::query("UPDATE alerts SET resident_told_ms = $2 WHERE id = $1 AND resident_told_ms IS NULL")
-                .bind(alert.0).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 1;
-            if !first {
-                return Ok(false);
-            }
-            let queued = match message {
-                Some(m) => queue_message(&mut Conn::from(&mut *tx), m, now_ms).await?,
-                None => 0,
-            };
-            let entry = AuditEntry {
-                actor: "carebot".into(),
-                action: "alert.undeliverable".into(),
-                subject: Some(PersonId(resident)),
-                detail: serde_json::json!({ "alert": alert.0, "resident_told": queued == 1 }),
-            };
-            audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let (resident,): (i64,) = c
+            .fetch_one(Sql::new("SELECT person_id FROM alerts WHERE id = $1").bind(alert.0))
+            .await?;
+        let first = c
+            .execute(
+                Sql::new("UPDATE alerts SET resident_told_ms = $2 WHERE id = $1 AND resident_told_ms IS NULL")
+                    .bind(alert.0)
+                    .bind(now_ms),
+            )
+            .await?
+            == 1;
+        if !first {
+            return Ok(false);
+        }
+        let queued = match message {
+            Some(m) => queue_message(&mut c, m, now_ms).await?,
+            None => 0,
+        };
+        let entry = AuditEntry {
+            actor: "carebot".into(),
+            action: "alert.undeliverable".into(),
+            subject: Some(PersonId(resident)),
+            detail: serde_json::json!({ "alert": alert.0, "resident_told": queued == 1 }),
+        };
+        audit::append(&mut c, &entry, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

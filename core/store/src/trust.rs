@@ -3,7 +3,7 @@
 //! and messages that arrived but could not be read.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
+use super::conn::Sql;
 use super::people::Identity;
 use super::turn::{queue_message, record_inbound, InboundKey, NewOutbox};
 use super::{with_db, with_read, Result, Store};
@@ -49,25 +49,29 @@ impl Store {
 
     /// Marks the account's identity as changed (once), with an audit row.
     pub async fn mark_identity_key_changed(&self, account: &Identity, now_ms: i64) -> Result<()> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let person: Option<i64> = sqlx::query_scalar(
-                "UPDATE identities SET key_changed_ms = $3
-                 WHERE platform = $1 AND address = $2 AND key_changed_ms IS NULL RETURNING person_id")
-                .bind(&account.platform).bind(&account.address).bind(now_ms)
-                .fetch_optional(&mut *tx).await?;
-            if let Some(person) = person {
-                let entry = AuditEntry {
-                    actor: "system".into(),
-                    action: "identity.key_changed".into(),
-                    subject: Some(PersonId(person)),
-                    detail: json!({ "platform": account.platform }),
-                };
-                audit::append(&mut Conn::from(&mut *tx), &entry, now_ms).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let person: Option<(i64,)> = c
+            .fetch_optional(
+                Sql::new(
+                    "UPDATE identities SET key_changed_ms = $3
+                     WHERE platform = $1 AND address = $2 AND key_changed_ms IS NULL RETURNING person_id",
+                )
+                .bind(account.platform.as_str())
+                .bind(account.address.as_str())
+                .bind(now_ms),
+            )
+            .await?;
+        if let Some((person,)) = person {
+            let entry = AuditEntry {
+                actor: "system".into(),
+                action: "identity.key_changed".into(),
+                subject: Some(PersonId(person)),
+                detail: json!({ "platform": account.platform }),
+            };
+            audit::append(&mut c, &entry, now_ms).await?;
+        }
+        tx.commit().await
     }
 
     /// Records that the message `inbound` could not be read (`reason`, a code such as
@@ -79,22 +83,27 @@ impl Store {
         notice: Option<&NewOutbox>,
         now_ms: i64,
     ) -> Result<bool> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let fresh = record_inbound(&mut Conn::from(&mut *tx), inbound, now_ms).await?;
-            if fresh {
-                sqlx::query(
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let fresh = record_inbound(&mut c, inbound, now_ms).await?;
+        if fresh {
+            c.execute(
+                Sql::new(
                     "INSERT INTO unreadable_messages (platform, event_id, reason, received_ms) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING")
-                    .bind(&inbound.platform).bind(&inbound.event_id).bind(reason).bind(now_ms)
-                    .execute(&mut *tx).await?;
-                if let Some(o) = notice {
-                    queue_message(&mut Conn::from(&mut *tx), o, now_ms).await?;
-                }
-                tx.commit().await?;
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(inbound.platform.as_str())
+                .bind(inbound.event_id.as_str())
+                .bind(reason)
+                .bind(now_ms),
+            )
+            .await?;
+            if let Some(o) = notice {
+                queue_message(&mut c, o, now_ms).await?;
             }
-            Ok(fresh)
-        })
+            tx.commit().await?;
+        }
+        Ok(fresh)
     }
 
     /// Per platform, how many messages could not be read.

@@ -1,7 +1,6 @@
 //! What family updates are built from, and queuing one with its audit row.
 
 use super::audit::{self, AuditEntry};
-use super::conn::Conn;
 use super::turn::{queue_message, NewOutbox};
 use super::{with_db, with_read, Result, Store};
 use carebot_engine::domain::Relative;
@@ -82,15 +81,14 @@ impl Store {
         audit: &AuditEntry,
         now_ms: i64,
     ) -> Result<bool> {
-        with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let inserted = queue_message(&mut Conn::from(&mut *tx), message, now_ms).await?;
-            if inserted == 1 {
-                audit::append(&mut Conn::from(&mut *tx), audit, now_ms).await?;
-                tx.commit().await?;
-            }
-            Ok(inserted == 1)
-        })
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let inserted = queue_message(&mut c, message, now_ms).await?;
+        if inserted == 1 {
+            audit::append(&mut c, audit, now_ms).await?;
+            tx.commit().await?;
+        }
+        Ok(inserted == 1)
     }
 
     /// Sets how often a family member hears ("daily" or "weekly").
