@@ -9,7 +9,9 @@ use carebot_engine::engine::{Context, Conversation, Effect, OutMessage, TimerKin
 use carebot_engine::flow::Target;
 use carebot_store::people::Identity;
 use carebot_store::schedule::CheckinStatus;
-use carebot_store::turn::{CheckinChange, NewAlert, NewConsent, NewOutbox, NewTimer, TurnWrites};
+use carebot_store::turn::{
+    CheckinChange, NewAck, NewAlert, NewConsent, NewOutbox, NewTimer, TurnWrites,
+};
 use serde_json::json;
 
 /// What the runtime knows about a turn besides the engine's effects.
@@ -124,7 +126,21 @@ pub(super) fn to_writes(
                 basis: Basis::Resident,
                 recorded_by: person,
             }),
-            Effect::Ack(alert) => w.acks.push(alert),
+            Effect::Ack(alert) => {
+                // Rendered for the member of staff's context (their name); the resident's
+                // own language is not known here yet (issue 15).
+                let mut vars = base_vars(ctx, None);
+                vars.insert("staff".into(), json!(ctx.profile.name));
+                let text = render(
+                    ctx.dialogs.system.text("alert_seen", &ctx.profile.language),
+                    &vars,
+                );
+                let notice = OutMessage {
+                    text,
+                    ..Default::default()
+                };
+                w.acks.push(NewAck { alert, notice });
+            }
             Effect::SetUpdateCadence(c) => w.update_cadence = Some(c),
             Effect::ReviewDone {
                 resident,

@@ -7,6 +7,8 @@
 //! - [`reachable_staff!`]: which of a resident's staff can be reached by message. Alerts,
 //!   their escalation to managers and review reminders all use it, so they cannot drift
 //!   apart: an erased person, a revoked relation or a revoked chat account is never reached.
+//! - [`reachable_accounts!`]: the same rule for one person's own accounts (a resident told
+//!   that their alert was seen).
 
 /// `INSERT INTO outbox (…)` with every column a queued message has; the caller goes on with
 /// `VALUES` or `SELECT` in this order: idem_key, person_id, platform, address, payload,
@@ -50,4 +52,19 @@ macro_rules! reachable_staff {
     };
 }
 
-pub(crate) use {inbound_event_insert, outbox_insert, reachable_staff};
+/// `FROM … WHERE …` over the chat accounts of person `$person` (a placeholder) that can be
+/// reached: not erased, not revoked. One row per account: `i.person_id`, `i.platform`,
+/// `i.address`.
+macro_rules! reachable_accounts {
+    (person = $person:literal) => {
+        concat!(
+            " FROM identities i",
+            " JOIN people s ON s.id = i.person_id AND s.erased_ms IS NULL",
+            " WHERE i.person_id = ",
+            $person,
+            " AND i.revoked_ms IS NULL "
+        )
+    };
+}
+
+pub(crate) use {inbound_event_insert, outbox_insert, reachable_accounts, reachable_staff};

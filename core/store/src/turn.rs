@@ -84,6 +84,16 @@ pub struct NewAlert {
     pub copy_to_manager: bool,
 }
 
+/// A member of staff acknowledging alerts.
+#[derive(Clone, Debug)]
+pub struct NewAck {
+    /// One alert by number, or (None) every open alert about their residents.
+    pub alert: Option<i64>,
+    /// What each resident whose alert (raised from their own words) this acknowledges is
+    /// told, once per resident: who has seen it.
+    pub notice: OutMessage,
+}
+
 /// A follow-up timer to set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTimer {
@@ -158,8 +168,8 @@ pub struct TurnWrites {
     pub consents: Vec<NewConsent>,
     /// Other audit rows (e.g. a disclosure to family).
     pub audits: Vec<AuditEntry>,
-    /// Alerts this member of staff acknowledges: one by number, or (None) all of theirs.
-    pub acks: Vec<Option<i64>>,
+    /// Alerts this member of staff acknowledges.
+    pub acks: Vec<NewAck>,
     /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
     pub reviews: Vec<(PersonId, String, bool, String)>,
 }

@@ -9,9 +9,9 @@ use super::audit::{self, AuditEntry};
 use super::conn::{Arg, Conn, Sql};
 use super::consents::write_consent;
 use super::schedule::CheckinStatus;
-use super::sql::{outbox_insert, reachable_staff};
+use super::sql::{outbox_insert, reachable_accounts, reachable_staff};
 use super::turn::{
-    payload, queue_message, record_inbound, CheckinChange, NewAlert, NewTimer, TurnWrites,
+    payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewTimer, TurnWrites,
 };
 use super::{Result, StoreError};
 use carebot_engine::engine::AnswerRecord;
@@ -102,20 +102,8 @@ pub(crate) async fn write_turn(
     for consent in &writes.consents {
         write_consent(c, person, consent, now_ms).await?;
     }
-    for alert in &writes.acks {
-        // Only alerts about residents this person is keyworker or manager for.
-        c.execute(
-            Sql::new(
-                "UPDATE alerts SET acked_ms = $2, acked_by = $1
-                 WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL)
-                   AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
-                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)",
-            )
-            .bind(person.0)
-            .bind(now_ms)
-            .bind(*alert),
-        )
-        .await?;
+    for ack in &writes.acks {
+        acknowledge(c, person, ack, now_ms).await?;
     }
     for (resident, date, took_part, next_due) in &writes.reviews {
         // Only for a resident this person looks after; the schedule moves on.
@@ -208,6 +196,68 @@ pub(crate) fn timer_row(person: PersonId, t: &NewTimer) -> Vec<Arg> {
         (t.run as i64).into(),
         t.due_ms.into(),
     ]
+}
+
+/// `staff` acknowledges `ack`: only alerts about residents they are keyworker or manager for.
+/// Each resident whose acknowledged alerts include one raised from their own words (a concern
+/// or a request, not a missed check-in) is told once who has seen it, and each resident's
+/// acknowledgement is audited (who, which alerts, whether the resident was told).
+async fn acknowledge(c: &mut Conn<'_>, staff: PersonId, ack: &NewAck, now_ms: i64) -> Result<()> {
+    let mut acked: Vec<(i64, i64, i64)> = c
+        .fetch_all(
+            Sql::new(
+                "UPDATE alerts SET acked_ms = $2, acked_by = $1
+                 WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL)
+                   AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
+                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
+                 RETURNING person_id, id, CAST(CASE WHEN words IS NULL THEN 0 ELSE 1 END AS BIGINT)",
+            )
+            .bind(staff.0)
+            .bind(now_ms)
+            .bind(ack.alert),
+        )
+        .await?;
+    acked.sort_unstable();
+    let mut residents: Vec<i64> = acked.iter().map(|(r, _, _)| *r).collect();
+    residents.dedup();
+    for resident in residents {
+        let alerts: Vec<i64> = acked
+            .iter()
+            .filter(|(r, _, _)| *r == resident)
+            .map(|(_, id, _)| *id)
+            .collect();
+        let said = acked
+            .iter()
+            .filter(|(r, _, words)| *r == resident && *words == 1)
+            .map(|(_, id, _)| *id)
+            .next();
+        let mut told = 0;
+        if let Some(first) = said {
+            told = c
+                .execute(
+                    Sql::new(concat!(
+                        outbox_insert!(),
+                        "SELECT 'alert-seen.' || $1 || '.' || i.platform || '.' || i.address, i.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4, NULL, NULL",
+                        reachable_accounts!(person = "$5"),
+                        "ON CONFLICT (idem_key) DO NOTHING"
+                    ))
+                    .bind(first.to_string())
+                    .bind(payload(&ack.notice)?)
+                    .bind(ack.notice.sensitive)
+                    .bind(now_ms)
+                    .bind(resident),
+                )
+                .await?;
+        }
+        let entry = AuditEntry {
+            actor: format!("person:{staff}"),
+            action: "alert.acknowledged".into(),
+            subject: Some(PersonId(resident)),
+            detail: serde_json::json!({ "alerts": alerts, "resident_told": told > 0 }),
+        };
+        audit::append(c, &entry, now_ms).await?;
+    }
+    Ok(())
 }
 
 /// Raises `alert`: its row, a message to every reachable member of staff of its target role

@@ -188,6 +188,64 @@ pub async fn alerts_reach_only_the_residents_own_keyworkers(app: TestApp) {
     );
 }
 
+/// Closing the loop: when staff acknowledge, a resident who told us something hears who has
+/// seen it, once however many of their alerts the acknowledgement covers; an alert with no
+/// words of theirs (a missed check-in) tells nobody; each acknowledgement is audited.
+pub async fn an_acknowledged_alert_tells_the_resident_who_saw_it_once(app: TestApp) {
+    app.say("ava", "I want to make a complaint").await;
+    app.say("ava", "I need help now").await;
+    app.raw_sql(&format!(
+        "INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ({}, 'keyworker', 'has missed 3 check-ins in a row', NULL, {})",
+        app.id("ben").0,
+        app.clock.now_ms()
+    ))
+    .await;
+    let out = app.say("kim", "ack").await;
+    assert_eq!(
+        out,
+        [
+            (
+                "kim".to_string(),
+                "Thank you. I've noted that you've seen it.".to_string()
+            ),
+            (
+                "ava".to_string(),
+                "Kim Patel has seen your message and will talk with you about it.".to_string()
+            ),
+        ],
+        "Ava once for both of her alerts; Ben said nothing, so is told nothing"
+    );
+    let told = |who: &str| {
+        let who = app.id(who);
+        let app = &app;
+        async move {
+            let audit = app.bot.store.audit_of(who).await.expect("audit");
+            audit
+                .into_iter()
+                .filter(|(a, _, _)| a == "alert.acknowledged")
+                .map(|(_, _, d)| {
+                    (
+                        d["alerts"].as_array().map_or(0, Vec::len),
+                        d["resident_told"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(told("ava").await, [(2, serde_json::json!(true))]);
+    assert_eq!(told("ben").await, [(1, serde_json::json!(false))]);
+    // Nothing left to acknowledge: nothing recorded, nobody told again.
+    let again = app.say("maria", "ack").await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].0, "maria");
+    assert_eq!(
+        app.bot.store.verify_audit().await.expect("verify"),
+        carebot_store::audit::ChainCheck::Intact {
+            rows: audit_rows(&app).await
+        }
+    );
+}
+
 /// Who may be reached is one query (`reachable_staff!`) for alerts, the ladder and review
 /// reminders. Erasure deletes a person's relations and accounts; should a row survive (a
 /// restore from an old backup, a hand edit), a person marked erased is still never reached.

@@ -20,6 +20,7 @@ carebot_tests::for_each_backend!(
     a_message_that_cannot_be_delivered_is_dead_lettered,
     the_status_counts_what_an_operator_needs,
     alerts_reach_only_the_residents_own_keyworkers,
+    an_acknowledged_alert_tells_the_resident_who_saw_it_once,
     a_person_marked_erased_is_never_reached_even_with_rows_left_behind,
     concurrent_turns_for_one_person_are_serialised,
     a_turn_that_fails_beside_others_is_not_stored_and_theirs_are,

@@ -292,10 +292,12 @@ impl Turn<'_> {
                     if found {
                         self.fx.push(Effect::Ack(alert));
                         self.say_system("ack_done", Map::new());
-                    } else {
+                    } else if alert.is_some() {
                         // Never "noted" when nothing was: staff must not think an alert is
                         // in hand when it is not theirs or does not exist.
                         self.say_system("ack_nothing", Map::new());
+                    } else {
+                        self.say_system("alerts_none", Map::new());
                     }
                 } else {
                     self.say_system("fallback", Map::new());

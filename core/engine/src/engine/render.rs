@@ -34,7 +34,12 @@ pub fn base_vars(ctx: &Context<'_>, frame: Option<&Frame>) -> Map<String, Value>
         .keyworker
         .clone()
         .unwrap_or_else(|| "a member of staff".into());
-    vars.insert("keyworker".into(), json!({ "name": keyworker }));
+    // `assigned` lets a text name the keyworker only when there is one ("ask Kim or any
+    // member of staff", never "ask a member of staff or any member of staff").
+    vars.insert(
+        "keyworker".into(),
+        json!({ "name": keyworker, "assigned": p.keyworker.is_some() }),
+    );
     if let Some(f) = frame {
         vars.insert("answers".into(), json!(f.answers));
         if let Some(r) = &f.about {

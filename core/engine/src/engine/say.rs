@@ -107,7 +107,9 @@ impl Turn<'_> {
     pub(super) fn say_system(&mut self, key: &str, extra: Map<String, Value>) {
         let mut all = base_vars(self.ctx, None);
         all.extend(extra);
-        let text = render(self.ctx.dialogs.system.text(key, self.lang()), &all);
+        // Family and staff get their own variant of a text where the dialogs have one.
+        let key = self.ctx.dialogs.system.key_for(key, self.ctx.profile.role);
+        let text = render(self.ctx.dialogs.system.text(&key, self.lang()), &all);
         self.send(text, false, Vec::new(), false);
     }
 

@@ -298,11 +298,17 @@ impl Turn<'_> {
     }
 
     pub(super) fn start_flow(&mut self, id: &str) {
-        let Some(flow) = self.ctx.dialogs.flow(id) else {
+        // Family and staff get their own variant of a flow where the dialogs have one
+        // (`help_family`, `help_staff`).
+        let id = crate::flow::system::audience(self.ctx.profile.role)
+            .map(|a| format!("{id}_{a}"))
+            .filter(|variant| self.ctx.dialogs.flow(variant).is_some())
+            .unwrap_or_else(|| id.to_string());
+        let Some(flow) = self.ctx.dialogs.flow(&id) else {
             return self.say_system("fallback", Map::new());
         };
         self.s.active = Some(Frame {
-            flow: id.to_string(),
+            flow: id.clone(),
             version: flow.version.clone(),
             step: flow.start().to_string(),
             item: 0,

@@ -336,6 +336,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("update_message", &["resident", "message"]),
     ("ack_done", &[]),
     ("ack_nothing", &[]),
+    ("alert_seen", &["staff"]),
     ("withheld_unencrypted", &[]),
     ("withheld_platform", &["platform"]),
     ("withheld_identity", &[]),
@@ -376,7 +377,31 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
 /// Variables every text may use, whatever its key.
 pub const COMMON_VARS: &[&str] = &["person", "home", "keyworker", "contacts"];
 
+/// The audience whose own variant of a text or flow the dialogs may hold, as a suffix: a
+/// family member's `fallback_family`, staff's (keyworkers' and managers') `help_staff`.
+/// Residents have the plain one.
+pub fn audience(role: crate::domain::Role) -> Option<&'static str> {
+    use crate::domain::Role;
+    match role {
+        Role::Family => Some("family"),
+        Role::Keyworker | Role::Manager => Some("staff"),
+        Role::Resident | Role::Admin => None,
+    }
+}
+
+/// The audiences a text or flow may have a variant for (see [`audience`]).
+pub const AUDIENCES: &[&str] = &["family", "staff"];
+
 impl SystemDoc {
+    /// The key of the variant of text `key` for `role` (`fallback_family`) when the dialogs
+    /// have one, else `key`.
+    pub fn key_for(&self, key: &str, role: crate::domain::Role) -> String {
+        audience(role)
+            .map(|a| format!("{key}_{a}"))
+            .filter(|variant| self.text.contains_key(variant))
+            .unwrap_or_else(|| key.to_string())
+    }
+
     /// The text for `key` in `lang`, else in the default language, else the key itself (the
     /// validator makes the last case impossible for shipped dialogs).
     pub fn text<'a>(&'a self, key: &'a str, lang: &str) -> &'a str {

@@ -3,7 +3,7 @@
 
 use super::model::{Action, Ask, Flow, ForEach, Step};
 use super::problem::Problem;
-use super::system::{IntentKind, SystemDoc, COMMON_VARS, REQUIRED_TEXTS};
+use super::system::{IntentKind, SystemDoc, AUDIENCES, COMMON_VARS, REQUIRED_TEXTS};
 use super::MAX_MESSAGE_CHARS;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -358,6 +358,29 @@ fn check_system(
             ));
         }
         let allowed: Vec<&str> = COMMON_VARS.iter().chain(vars.iter()).copied().collect();
+        // A family or staff variant of the text (`fallback_family`) may use the same
+        // variables, and must exist in every language the plain one must.
+        let variants = AUDIENCES
+            .iter()
+            .filter_map(|a| system.text.get(&format!("{key}_{a}")).map(|t| (a, t)));
+        for (audience, variant) in variants {
+            for lang in languages.iter().filter(|l| !variant.contains_key(*l)) {
+                problems.push(Problem::file(
+                    path,
+                    format!("text '{key}_{audience}' has no '{lang}' version"),
+                    format!("add {lang} = \"...\" under [text.{key}_{audience}]"),
+                ));
+            }
+            for text in variant.values() {
+                problems.extend(check_template(
+                    path,
+                    source,
+                    text.span().start,
+                    text.get_ref(),
+                    &allowed,
+                ));
+            }
+        }
         for text in texts.values() {
             problems.extend(check_template(
                 path,
