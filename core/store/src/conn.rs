@@ -187,6 +187,31 @@ fn sqlite(text: String, sequential: bool) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(Sql::sqlite_text(text, sequential))
 }
 
+/// Runs `$q` on `$conn` as `query_as::<_, $t>` and reads its rows with `$fetch` (`fetch_all`,
+/// `fetch_optional`).
+macro_rules! fetch_as {
+    ($conn:expr, $q:expr, $t:ty, $fetch:ident) => {
+        match $conn {
+            Conn::Sqlite(c) => {
+                bound!(
+                    sqlx::query_as::<Sqlite, $t>(sqlite($q.text, $q.sequential)),
+                    $q.args
+                )
+                .$fetch(&mut **c)
+                .await?
+            }
+            Conn::Postgres(c) => {
+                bound!(
+                    sqlx::query_as::<Postgres, $t>(sqlx::AssertSqlSafe($q.text)),
+                    $q.args
+                )
+                .$fetch(&mut **c)
+                .await?
+            }
+        }
+    };
+}
+
 /// A connection inside a transaction, on either backend.
 pub(crate) enum Conn<'a> {
     /// SQLite.
@@ -234,24 +259,7 @@ impl Conn<'_> {
     where
         T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        Ok(match self {
-            Conn::Sqlite(c) => {
-                bound!(
-                    sqlx::query_as::<Sqlite, T>(sqlite(q.text, q.sequential)),
-                    q.args
-                )
-                .fetch_all(&mut **c)
-                .await?
-            }
-            Conn::Postgres(c) => {
-                bound!(
-                    sqlx::query_as::<Postgres, T>(sqlx::AssertSqlSafe(q.text)),
-                    q.args
-                )
-                .fetch_all(&mut **c)
-                .await?
-            }
-        })
+        Ok(fetch_as!(self, q, T, fetch_all))
     }
 
     /// Runs `q` and reads the row it returns, if any.
@@ -259,24 +267,7 @@ impl Conn<'_> {
     where
         T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        Ok(match self {
-            Conn::Sqlite(c) => {
-                bound!(
-                    sqlx::query_as::<Sqlite, T>(sqlite(q.text, q.sequential)),
-                    q.args
-                )
-                .fetch_optional(&mut **c)
-                .await?
-            }
-            Conn::Postgres(c) => {
-                bound!(
-                    sqlx::query_as::<Postgres, T>(sqlx::AssertSqlSafe(q.text)),
-                    q.args
-                )
-                .fetch_optional(&mut **c)
-                .await?
-            }
-        })
+        Ok(fetch_as!(self, q, T, fetch_optional))
     }
 
     /// Runs `q` and reads the one row it must return.

@@ -350,28 +350,22 @@ fn check_system(
             ));
             continue;
         };
-        for lang in languages.iter().filter(|l| !texts.contains_key(*l)) {
-            problems.push(Problem::file(
-                path,
-                format!("text '{key}' has no '{lang}' version"),
-                format!("add {lang} = \"...\" under [text.{key}]"),
-            ));
-        }
         let allowed: Vec<&str> = COMMON_VARS.iter().chain(vars.iter()).copied().collect();
         // A family or staff variant of the text (`fallback_family`) may use the same
         // variables, and must exist in every language the plain one must.
-        let variants = AUDIENCES
-            .iter()
-            .filter_map(|a| system.text.get(&format!("{key}_{a}")).map(|t| (a, t)));
-        for (audience, variant) in variants {
-            for lang in languages.iter().filter(|l| !variant.contains_key(*l)) {
+        let variants = AUDIENCES.iter().filter_map(|a| {
+            let name = format!("{key}_{a}");
+            system.text.get(&name).map(|t| (name, t))
+        });
+        for (name, texts) in std::iter::once((key.to_string(), texts)).chain(variants) {
+            for lang in languages.iter().filter(|l| !texts.contains_key(*l)) {
                 problems.push(Problem::file(
                     path,
-                    format!("text '{key}_{audience}' has no '{lang}' version"),
-                    format!("add {lang} = \"...\" under [text.{key}_{audience}]"),
+                    format!("text '{name}' has no '{lang}' version"),
+                    format!("add {lang} = \"...\" under [text.{name}]"),
                 ));
             }
-            for text in variant.values() {
+            for text in texts.values() {
                 problems.extend(check_template(
                     path,
                     source,
@@ -380,15 +374,6 @@ fn check_system(
                     &allowed,
                 ));
             }
-        }
-        for text in texts.values() {
-            problems.extend(check_template(
-                path,
-                source,
-                text.span().start,
-                text.get_ref(),
-                &allowed,
-            ));
         }
     }
     for intent in &system.intent {
