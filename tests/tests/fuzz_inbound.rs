@@ -130,13 +130,21 @@ proptest! {
         // A blank message (an image caption, a stray Enter) is deliberately left unanswered.
         let blank = text.trim().is_empty() && handled == Handled::Done;
         prop_assert!(blank || out.iter().any(|(to, _)| to == who), "the sender is answered: {out:?}");
-        // Alerts go to the resident's own staff; nothing else leaves the conversation.
+        // Alerts go to the resident's own staff; a resident's own staff acknowledging tells
+        // the resident who saw it, and only that; nothing else leaves the conversation.
         let allowed: &[&str] = match who {
             "ava" | "ben" => &["kim", "maria"],
+            "kim" | "maria" => &["ava", "ben"],
             _ => &[],
         };
         for (to, reply) in &out {
             prop_assert!(to == who || allowed.contains(&to.as_str()), "{who} reached {to}");
+            if to != who && matches!(who, "kim" | "maria") {
+                prop_assert!(
+                    reply.ends_with("has seen your message and will talk with you about it."),
+                    "{who} told {to} more than that it was seen: {reply}"
+                );
+            }
             prop_assert!(!reply.trim().is_empty(), "no empty message");
             prop_assert!(reply.chars().count() <= 4_000, "messages are split or refused");
             prop_assert!(!reply.contains("database error") && !reply.contains("StoreError"));
