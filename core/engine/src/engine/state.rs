@@ -50,9 +50,23 @@ pub struct Frame {
     /// When the run started (epoch ms): a suspended run older than a few hours is not resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_ms: Option<i64>,
+    /// A correction under way: where to come back to, and the step at which to do it (see
+    /// `then` on a branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returning: Option<Return>,
     /// Concern rules that have already raised an alert in this run (each alerts once).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flagged: Vec<String>,
+}
+
+/// Where a correction comes back to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Return {
+    /// The step to come back to (the read-back).
+    pub to: String,
+    /// The step the flow would carry on to after the part being corrected; reaching it
+    /// means the part is done.
+    pub at: String,
 }
 
 impl Frame {

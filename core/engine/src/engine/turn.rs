@@ -4,7 +4,7 @@
 use super::answer::{self, normalize, Parsed};
 use super::io::{AnswerRecord, Effect, Input};
 use super::items::{self, Item};
-use super::state::{Awaiting, Conversation, Frame};
+use super::state::{Awaiting, Conversation, Frame, Return};
 use super::Context;
 use crate::domain::Decision;
 use crate::flow::model::{Ask, Step, Target};
@@ -317,6 +317,7 @@ impl Turn<'_> {
             answers: Default::default(),
             heard: Default::default(),
             flagged: Vec::new(),
+            returning: None,
             started_ms: Some(self.now.timestamp_millis()),
             about: None,
         });
@@ -478,13 +479,23 @@ impl Turn<'_> {
                 frame.item = 0;
             }
         }
-        let next = parsed
-            .and_then(|p| {
-                step.branch
-                    .iter()
-                    .find(|b| branch_matches(b, p))
-                    .map(|b| b.next.get_ref().clone())
-            })
+        let branch = parsed.and_then(|p| step.branch.iter().find(|b| branch_matches(b, p)));
+        if let (Some(b), Some(then)) = (branch, branch.and_then(|b| b.then.as_ref())) {
+            // A correction: the part ends where the flow would carry on past the step it
+            // goes to; there it comes back to `then` instead.
+            let at = flow
+                .step(b.next.get_ref())
+                .and_then(|target| target.next.as_ref())
+                .map(|n| n.get_ref().clone());
+            if let Some(frame) = self.s.active.as_mut() {
+                frame.returning = at.map(|at| Return {
+                    to: then.get_ref().clone(),
+                    at,
+                });
+            }
+        }
+        let next = branch
+            .map(|b| b.next.get_ref().clone())
             .or_else(|| step.next.as_ref().map(|n| n.get_ref().clone()));
         match next {
             Some(id) => self.enter(flow, id),
@@ -496,6 +507,11 @@ impl Turn<'_> {
     /// and stops at the next question or the end of the flow.
     fn enter(&mut self, flow: &Arc<Flow>, mut id: String) {
         for _ in 0..MAX_HOPS {
+            if let Some(frame) = self.s.active.as_mut() {
+                if frame.returning.as_ref().is_some_and(|r| r.at == id) {
+                    id = frame.returning.take().map(|r| r.to).unwrap_or(id);
+                }
+            }
             let Some(step) = flow.step(&id) else {
                 return self.abandon();
             };

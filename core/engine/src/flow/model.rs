@@ -149,6 +149,11 @@ pub struct Branch {
     pub at_least: Option<f64>,
     /// Where to go when it matches.
     pub next: Spanned<String>,
+    /// Come back to this step once `next` is answered (and any steps it branches into), in
+    /// place of carrying on past it: a correction changes only the part chosen, then shows
+    /// the read-back again.
+    #[serde(default)]
+    pub then: Option<Spanned<String>>,
 }
 
 /// Something a step does besides talking.

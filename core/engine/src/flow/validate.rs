@@ -110,7 +110,10 @@ pub fn check_flow(path: &Path, flow: &Flow, languages: &[String]) -> Vec<Problem
 }
 
 fn targets(step: &Step) -> impl Iterator<Item = &toml::Spanned<String>> {
-    step.next.iter().chain(step.branch.iter().map(|b| &b.next))
+    step.next
+        .iter()
+        .chain(step.branch.iter().map(|b| &b.next))
+        .chain(step.branch.iter().filter_map(|b| b.then.as_ref()))
 }
 
 fn check_step(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Vec<Problem> {
