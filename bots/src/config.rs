@@ -46,6 +46,26 @@ pub struct Config {
     pub safeguarding: SafeguardingConfig,
     /// How long conversation records are kept.
     pub retention: RetentionConfig,
+    /// The home's procedure for residents' requests (how long staff have to reply).
+    pub requests: RequestsConfig,
+}
+
+/// `[requests]`: the home's procedure for residents' requests. A request still open when its
+/// days are up is brought back to the staff it went to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestsConfig {
+    /// Days staff have to reply, by kind of request (`complaint`, `advocate`, `review`,
+    /// `goals`, `help`), with `default` for the rest.
+    pub reply_days: std::collections::BTreeMap<String, u32>,
+}
+
+impl Default for RequestsConfig {
+    fn default() -> Self {
+        Self {
+            reply_days: carebot_engine::engine::ReplyDays::default().0,
+        }
+    }
 }
 
 /// `[safeguarding]`: the rungs of the ladder after the keyworker and the manager.
@@ -292,6 +312,17 @@ impl Config {
             ]
             .into_iter()
             .collect(),
+            reply_days: {
+                // Defaults first, so a home that sets only `complaint` keeps a `default`.
+                let mut days = carebot_engine::engine::ReplyDays::default().0;
+                days.extend(
+                    self.requests
+                        .reply_days
+                        .iter()
+                        .map(|(k, v)| (k.clone(), (*v).max(1))),
+                );
+                carebot_engine::engine::ReplyDays(days)
+            },
         })
     }
 

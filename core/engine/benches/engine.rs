@@ -53,6 +53,8 @@ fn resident() -> Profile {
         recent: Vec::new(),
         open_alerts: Vec::new(),
         expected_checkins: Vec::new(),
+        requests: Vec::new(),
+        open_requests: Vec::new(),
     }
 }
 

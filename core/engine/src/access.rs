@@ -67,6 +67,10 @@ pub enum Resource {
     Consent,
     /// Alerts raised to staff (read: be told; write: raise or acknowledge).
     Alerts,
+    /// Requests a resident makes (a complaint, an advocate, a review, help with something).
+    /// Read: see them and how they stand; write: make one (the resident), or acknowledge and
+    /// close one with what was done (their staff).
+    Requests,
     /// Care-plan reviews (read: the schedule and what the resident wants to raise; write:
     /// record one).
     Reviews,
@@ -114,12 +118,13 @@ pub const RELATIONS: [Relation; 6] = [
     Relation::Unrelated,
 ];
 /// Every resource.
-pub const RESOURCES: [Resource; 8] = [
+pub const RESOURCES: [Resource; 9] = [
     Resource::Profile,
     Resource::Goals,
     Resource::CheckinAnswers,
     Resource::Consent,
     Resource::Alerts,
+    Resource::Requests,
     Resource::Reviews,
     Resource::Audit,
     Resource::ExportErase,
@@ -169,7 +174,7 @@ pub fn allowed(actor: Actor, action: Action, resource: Resource, relation: Relat
         // The on-call member of staff is told of an escalated alert so someone goes; they see
         // no other record through Carebot (they are not the resident's keyworker).
         (Role::Keyworker | Role::Manager, Relation::OnCall) => match (action, resource) {
-            (Read, Alerts) => Allow,
+            (Read, Alerts | Requests) => Allow,
             _ => Deny,
         },
         // An admin (or the operator at the server's command line) sets Carebot up and answers

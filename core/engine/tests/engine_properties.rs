@@ -40,6 +40,8 @@ fn profile(goals: usize) -> Profile {
         family_of: Vec::new(),
         open_alerts: Vec::new(),
         expected_checkins: Vec::new(),
+        requests: Vec::new(),
+        open_requests: Vec::new(),
         recent: Vec::new(),
         caring_for: Vec::new(),
     }

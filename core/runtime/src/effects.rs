@@ -4,13 +4,15 @@
 use super::schedule::SchedulePolicy;
 use carebot_engine::domain::Basis;
 use carebot_engine::engine::render::{base_vars, render};
+use carebot_engine::engine::requests::what_key;
 use carebot_engine::engine::turn::CHECKIN;
 use carebot_engine::engine::{Context, Conversation, Effect, OutMessage, TimerKind};
 use carebot_engine::flow::Target;
 use carebot_store::people::Identity;
 use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::{
-    CheckinChange, NewAck, NewAlert, NewConsent, NewOutbox, NewTimer, TurnWrites,
+    CheckinChange, NewAck, NewAlert, NewClose, NewConsent, NewOutbox, NewTimer, TurnWrites,
+    ALERT_NUMBER,
 };
 use serde_json::json;
 
@@ -54,11 +56,40 @@ pub(super) fn to_writes(
                 reason,
                 words,
                 copy_to,
+                request,
                 ..
             } => {
-                let mut a = alert(ctx, target, reason, words);
+                let mut a = match request {
+                    Some(kind) => request_alert(ctx, target, reason, words, kind),
+                    None => alert(ctx, target, reason, words),
+                };
                 a.copy_to_manager = copy_to.contains(&Target::Manager);
                 w.alerts.push(a);
+            }
+            Effect::Close {
+                request,
+                kind,
+                outcome,
+            } => {
+                // Rendered for the member of staff's context, as the acknowledgement is.
+                let lang = &ctx.profile.language;
+                let mut vars = base_vars(ctx, None);
+                let what = ctx.dialogs.system.text(&what_key(&kind), lang).to_string();
+                vars.insert("staff".into(), json!(ctx.profile.name));
+                vars.insert("what".into(), json!(what));
+                vars.insert("outcome".into(), json!(outcome));
+                let text = render(ctx.dialogs.system.text("request_closed", lang), &vars);
+                // What was done about a resident's request is about their care.
+                let notice = OutMessage {
+                    text,
+                    sensitive: true,
+                    ..Default::default()
+                };
+                w.closes.push(NewClose {
+                    request,
+                    outcome,
+                    notice,
+                });
             }
             Effect::Intent(_) => {}
             Effect::Started { flow, run } => {
@@ -223,5 +254,45 @@ fn alert(ctx: &Context<'_>, target: Target, reason: String, words: Option<String
         words,
         message,
         copy_to_manager: false,
+        request: None,
+    }
+}
+
+/// A resident's request of `kind`: like an alert, but staff are told its number (filled in
+/// by the store, which gives it) so they can close it, and how many days they have.
+fn request_alert(
+    ctx: &Context<'_>,
+    target: Target,
+    reason: String,
+    words: Option<String>,
+    kind: String,
+) -> NewAlert {
+    let mut vars = base_vars(ctx, None);
+    vars.insert("resident".into(), json!(ctx.profile.name));
+    vars.insert("reason".into(), json!(reason));
+    vars.insert("words".into(), json!(words.clone().unwrap_or_default()));
+    vars.insert("alert".into(), json!(ALERT_NUMBER));
+    vars.insert(
+        "days".into(),
+        json!(ctx.settings.reply_days.for_kind(&kind)),
+    );
+    let text = render(
+        ctx.dialogs
+            .system
+            .text("staff_request", &ctx.profile.language),
+        &vars,
+    );
+    NewAlert {
+        about: ctx.profile.id,
+        target,
+        reason,
+        words,
+        message: OutMessage {
+            text,
+            sensitive: true,
+            ..Default::default()
+        },
+        copy_to_manager: false,
+        request: Some(kind),
     }
 }

@@ -7,6 +7,10 @@
 //! 2. and if no message about it can arrive to anyone: the resident is told, once, that
 //!    nobody could be reached by message, and given a phone number (and 999).
 //!
+//! A resident's request has one more rung: still not closed when the home's procedure says it
+//! should have been answered (`[requests] reply_days`), it is brought back to the staff it
+//! went to and the resident's managers, once.
+//!
 //! [`Carebot::safeguard`] climbs the ladder. It runs on every tick, straight after a turn that
 //! raised an alert, and whenever a delivery round dead-letters something, so a channel that is
 //! down does not leave a resident waiting for the next tick to be told.
@@ -25,7 +29,41 @@ impl Carebot {
     pub async fn safeguard(&self, now: DateTime<Utc>) -> Result<usize> {
         let escalated = self.escalate_alerts(now).await?;
         self.hand_back_undeliverable(now).await?;
+        self.remind_overdue_requests(now).await?;
         Ok(escalated)
+    }
+
+    /// Brings each resident's request still open when the home's procedure says it should
+    /// have been answered (`[requests] reply_days`) back to the staff it went to and the
+    /// resident's managers, once.
+    async fn remind_overdue_requests(&self, now: DateTime<Utc>) -> Result<()> {
+        for request in self.store.open_requests().await? {
+            let days = self.settings.reply_days.for_kind(&request.kind);
+            let due_ms = request.created_ms + i64::from(days) * 86_400_000;
+            if due_ms > now.timestamp_millis() {
+                continue;
+            }
+            let vars = json!({
+                "resident": request.resident_name, "reason": request.reason,
+                "alert": request.id.0, "days": days,
+            });
+            let vars = vars.as_object().cloned().unwrap_or_default();
+            let text = render(
+                self.dialogs
+                    .system
+                    .text("request_overdue", DEFAULT_LANGUAGE),
+                &vars,
+            );
+            let message = OutMessage {
+                text,
+                sensitive: true,
+                ..Default::default()
+            };
+            self.store
+                .remind_overdue_request(&request, &message, now.timestamp_millis())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Passes alerts to managers and the on-call contact: after `ack_within`, or at once when

@@ -1,5 +1,6 @@
 //! Alerts to staff: which are still unacknowledged, and passing one on to the resident's
-//! manager when its keyworker has not acknowledged it in time.
+//! manager when its keyworker has not acknowledged it in time; and residents' requests still
+//! open when the home's procedure says they should have been answered.
 
 use super::audit::{self, AuditEntry};
 use super::conn::Sql;
@@ -24,6 +25,25 @@ pub struct OpenAlert {
     /// The resident's own words.
     pub words: Option<String>,
     /// When it was raised.
+    pub created_ms: i64,
+}
+
+/// A resident's request that is not closed yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenRequest {
+    /// Its number (what staff type after "close").
+    pub id: AlertId,
+    /// The resident who made it.
+    pub resident: PersonId,
+    /// Their name.
+    pub resident_name: String,
+    /// What staff read ("would like to make a complaint").
+    pub reason: String,
+    /// Its kind (`complaint`).
+    pub kind: String,
+    /// Who it went to (`keyworker`, `manager`).
+    pub target: String,
+    /// When it was made.
     pub created_ms: i64,
 }
 
@@ -118,6 +138,75 @@ impl Store {
         audit::append(&mut c, &entry, now_ms).await?;
         tx.commit().await?;
         Ok(managers + on_call_queued)
+    }
+
+    /// Residents' requests still open and not yet brought back to staff, oldest first: the
+    /// scheduler checks each against the days the home gives its kind.
+    pub async fn open_requests(&self) -> Result<Vec<OpenRequest>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT a.id, a.person_id, p.display_name, a.reason, a.request, a.target, a.created_ms FROM alerts a JOIN people p ON p.id = a.person_id
+             WHERE a.request IS NOT NULL AND a.closed_ms IS NULL AND a.overdue_ms IS NULL
+             ORDER BY a.id")
+            .fetch_all(pool).await?
+            .into_iter()
+            .map(|r| Ok(OpenRequest {
+                id: AlertId(r.try_get("id")?),
+                resident: PersonId(r.try_get("person_id")?),
+                resident_name: r.try_get("display_name")?,
+                reason: r.try_get("reason")?,
+                kind: r.try_get("request")?,
+                target: r.try_get("target")?,
+                created_ms: r.try_get("created_ms")?,
+            }))
+            .collect())
+    }
+
+    /// Brings `request`, still open at its reply date, back to the staff it went to and the
+    /// resident's managers, once, with `message`, audited. Returns how many accounts it was
+    /// queued for.
+    pub async fn remind_overdue_request(
+        &self,
+        request: &OpenRequest,
+        message: &OutMessage,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.db().begin().await?;
+        let mut c = tx.conn();
+        let first = c
+            .execute(
+                Sql::new("UPDATE alerts SET overdue_ms = $2 WHERE id = $1 AND overdue_ms IS NULL AND closed_ms IS NULL")
+                    .bind(request.id.0)
+                    .bind(now_ms),
+            )
+            .await?
+            == 1;
+        if !first {
+            return Ok(0);
+        }
+        let queued = c
+            .execute(
+                Sql::new(concat!(
+                    outbox_insert!(),
+                    "SELECT 'due.' || $1 || '.' || i.platform || '.' || i.address, r.person_id, i.platform, i.address, $2, TRUE, 'pending', $3, $3, NULL, NULL",
+                    reachable_staff!(resident = "$4", relation = "(r.relation = $5 OR r.relation = 'manager')"),
+                    "ON CONFLICT (idem_key) DO NOTHING"
+                ))
+                .bind(request.id.0.to_string())
+                .bind(payload(message)?)
+                .bind(now_ms)
+                .bind(request.resident.0)
+                .bind(request.target.as_str()),
+            )
+            .await?;
+        let entry = AuditEntry {
+            actor: "carebot".into(),
+            action: "request.overdue".into(),
+            subject: Some(request.resident),
+            detail: serde_json::json!({ "request": request.id.0, "kind": &request.kind, "queued": queued }),
+        };
+        audit::append(&mut c, &entry, now_ms).await?;
+        tx.commit().await?;
+        Ok(queued)
     }
 
     /// How many alerts are unacknowledged.

@@ -43,6 +43,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         consents,
         audits,
         acks,
+        closes,
         reviews,
     } = w;
     alerts.is_empty()
@@ -56,6 +57,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         && consents.is_empty()
         && audits.is_empty()
         && acks.is_empty()
+        && closes.is_empty()
         && reviews.is_empty()
 }
 

@@ -40,6 +40,7 @@ const DELETES: &[(&str, &str)] = &[
              outbox.idem_key LIKE 'alert.' || CAST(a.id AS TEXT) || '.%'
           OR outbox.idem_key LIKE 'esc.' || CAST(a.id AS TEXT) || '.%'
           OR outbox.idem_key LIKE 'oncall.' || CAST(a.id AS TEXT) || '.%'
+          OR outbox.idem_key LIKE 'due.' || CAST(a.id AS TEXT) || '.%'
           OR outbox.idem_key = 'told.' || CAST(a.id AS TEXT)))",
     ),
     (
@@ -83,6 +84,10 @@ const DELETES: &[(&str, &str)] = &[
     (
         "their name on alerts they acknowledged",
         "UPDATE alerts SET acked_by = NULL WHERE acked_by = $1",
+    ),
+    (
+        "their name on requests they closed",
+        "UPDATE alerts SET closed_by = NULL WHERE closed_by = $1",
     ),
     (
         "their name on consent they recorded for others",

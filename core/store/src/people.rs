@@ -241,6 +241,8 @@ impl Store {
                     caring_for: Vec::new(),
                     open_alerts: Vec::new(),
                     expected_checkins: Vec::new(),
+                    requests: Vec::new(),
+                    open_requests: Vec::new(),
                 });
             }
             for r in sqlx::query("SELECT person_id, id, text FROM goals WHERE active = TRUE ORDER BY id").fetch_all(pool).await? {

@@ -1,10 +1,13 @@
 //! The engine's profile of a person, loaded before each turn: who they are, their home and
 //! keyworker, and what their role's conversations use (a resident's goals, family, consents
-//! and recent numbers; a family member's residents; a keyworker's residents and open alerts).
+//! and recent numbers and requests; a family member's residents; a keyworker's residents, open
+//! alerts and open requests).
 
 use super::people::Identity;
 use super::{with_read, Result, Store, StoreError};
-use carebot_engine::domain::{ConsentState, Goal, Profile, RecentNumber, Relative, Role};
+use carebot_engine::domain::{
+    ConsentState, Goal, Profile, RecentNumber, Relative, RequestSummary, Role,
+};
 use carebot_engine::ids::{GoalId, PersonId};
 use sqlx::Row;
 
@@ -59,17 +62,25 @@ impl Store {
                     .collect::<Result<Vec<_>>>()
             };
             let role: Role = row.try_get::<String, _>("role")?.parse().map_err(StoreError::Corrupt)?;
-            let (mut goals, mut family, mut recent) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut goals, mut family, mut recent, mut requests) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             if role == Role::Resident {
+                // `who` is only for requests: NULL while unseen, else who saw it ('' once
+                // their name is gone).
                 let rows = sqlx::query(
-                    "SELECT 'g' AS kind, g.id AS id, g.text AS text, CAST(NULL AS TEXT) AS value, CAST(NULL AS BIGINT) AS at_ms, g.id AS ord
+                    "SELECT 'g' AS kind, g.id AS id, g.text AS text, CAST(NULL AS TEXT) AS value, CAST(NULL AS BIGINT) AS at_ms, g.id AS ord, CAST(NULL AS TEXT) AS who
                        FROM goals g WHERE g.person_id = $1 AND g.active = TRUE
                      UNION ALL
-                     SELECT 'f', p.id, p.display_name, NULL, NULL, r.id FROM relations r JOIN people p ON p.id = r.person_id
+                     SELECT 'f', p.id, p.display_name, NULL, NULL, r.id, NULL FROM relations r JOIN people p ON p.id = r.person_id
                        WHERE r.resident_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL
                      UNION ALL
-                     SELECT 'r', a.id, a.answer_key, a.value, a.answered_ms, -a.id
+                     SELECT 'r', a.id, a.answer_key, a.value, a.answered_ms, -a.id, NULL
                        FROM (SELECT id, answer_key, value, answered_ms FROM answers WHERE person_id = $1 ORDER BY id DESC LIMIT 60) a
+                     UNION ALL
+                     SELECT 'q', q.id, q.request, q.outcome, q.created_ms, -q.id,
+                            CASE WHEN q.acked_ms IS NULL THEN NULL
+                                 ELSE COALESCE((SELECT s.display_name FROM people s WHERE s.id = COALESCE(q.closed_by, q.acked_by)), '') END
+                       FROM (SELECT id, request, outcome, created_ms, acked_ms, acked_by, closed_by FROM alerts
+                             WHERE person_id = $1 AND request IS NOT NULL ORDER BY id DESC LIMIT 10) q
                      ORDER BY kind, ord")
                     .bind(person.0).fetch_all(pool).await?;
                 for r in rows {
@@ -77,6 +88,17 @@ impl Store {
                     match kind.as_str() {
                         "g" => goals.push(Goal { id: GoalId(r.try_get("id")?), text: r.try_get("text")? }),
                         "f" => family.push(Relative { id: PersonId(r.try_get("id")?), name: r.try_get("text")? }),
+                        "q" => {
+                            let who: Option<String> = r.try_get("who")?;
+                            requests.push(RequestSummary {
+                                id: r.try_get("id")?,
+                                kind: r.try_get("text")?,
+                                at_ms: r.try_get("at_ms")?,
+                                seen: who.is_some(),
+                                seen_by: who.filter(|w| !w.is_empty()),
+                                outcome: r.try_get("value")?,
+                            });
+                        }
                         _ => {
                             // Only numbers count towards rules like "low three days running".
                             let value: Option<String> = r.try_get("value")?;
@@ -140,6 +162,16 @@ impl Store {
             } else {
                 Vec::new()
             };
+            let open_requests: Vec<(i64, String)> = if matches!(role, Role::Keyworker | Role::Manager) {
+                sqlx::query_as(
+                    "SELECT a.id, a.request FROM alerts a WHERE a.request IS NOT NULL AND a.closed_ms IS NULL AND a.person_id IN
+                        (SELECT resident_id FROM relations WHERE person_id = $1
+                         AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
+                     ORDER BY a.id")
+                    .bind(person.0).fetch_all(pool).await?
+            } else {
+                Vec::new()
+            };
             let expected_checkins: Vec<(PersonId, Option<String>)> = if matches!(role, Role::Keyworker | Role::Manager) {
                 sqlx::query(
                     "SELECT p.id, (SELECT MAX(c.local_date) FROM checkins c
@@ -157,6 +189,8 @@ impl Store {
             };
             Ok(Some(Profile {
                 open_alerts,
+                open_requests,
+                requests,
                 expected_checkins,
                 caring_for,
                 recent,

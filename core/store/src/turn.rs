@@ -82,6 +82,24 @@ pub struct NewAlert {
     pub message: OutMessage,
     /// The resident's managers are told at once too (an urgent concern).
     pub copy_to_manager: bool,
+    /// Set for a resident's request (`complaint`): tracked until staff close it. Its
+    /// message may hold [`ALERT_NUMBER`], replaced by the number the store gives it.
+    pub request: Option<String>,
+}
+
+/// Where a request's number goes in the message to staff ("close 12 …"): the store gives
+/// the number as it writes the row, after the message was rendered.
+pub const ALERT_NUMBER: &str = "\u{2060}#alert#\u{2060}";
+
+/// A member of staff closing a resident's request.
+#[derive(Clone, Debug)]
+pub struct NewClose {
+    /// The request's number.
+    pub request: i64,
+    /// What was done, as they wrote it.
+    pub outcome: String,
+    /// What the resident is told (their words, and who wrote them).
+    pub notice: OutMessage,
 }
 
 /// A member of staff acknowledging alerts.
@@ -170,6 +188,8 @@ pub struct TurnWrites {
     pub audits: Vec<AuditEntry>,
     /// Alerts this member of staff acknowledges.
     pub acks: Vec<NewAck>,
+    /// Requests this member of staff closes.
+    pub closes: Vec<NewClose>,
     /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
     pub reviews: Vec<(PersonId, String, bool, String)>,
 }

@@ -11,10 +11,11 @@ use super::consents::write_consent;
 use super::schedule::CheckinStatus;
 use super::sql::{outbox_insert, reachable_accounts, reachable_staff};
 use super::turn::{
-    payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewTimer, TurnWrites,
+    payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewClose, NewTimer,
+    TurnWrites, ALERT_NUMBER,
 };
 use super::{Result, StoreError};
-use carebot_engine::engine::AnswerRecord;
+use carebot_engine::engine::{AnswerRecord, OutMessage};
 use carebot_engine::ids::PersonId;
 
 /// The columns of an answer row, for [`answer_row`].
@@ -104,6 +105,9 @@ pub(crate) async fn write_turn(
     }
     for ack in &writes.acks {
         acknowledge(c, person, ack, now_ms).await?;
+    }
+    for close in &writes.closes {
+        close_request(c, person, close, now_ms).await?;
     }
     for (resident, date, took_part, next_due) in &writes.reviews {
         // Only for a resident this person looks after; the schedule moves on.
@@ -260,6 +264,59 @@ async fn acknowledge(c: &mut Conn<'_>, staff: PersonId, ack: &NewAck, now_ms: i6
     Ok(())
 }
 
+/// `staff` closes a request with what was done: only a request (not a concern) about a
+/// resident they are keyworker or manager for, and only once. Closing counts as having seen
+/// it. The resident is told, in staff's words, on every account they have, and the closing is
+/// audited (which request, whether the resident was told; never the words).
+async fn close_request(
+    c: &mut Conn<'_>,
+    staff: PersonId,
+    close: &NewClose,
+    now_ms: i64,
+) -> Result<()> {
+    let closed: Option<(i64,)> = c
+        .fetch_optional(
+            Sql::new(
+                "UPDATE alerts SET closed_ms = $2, closed_by = $1, outcome = $4,
+                        acked_ms = COALESCE(acked_ms, $2), acked_by = COALESCE(acked_by, $1)
+                 WHERE id = $3 AND request IS NOT NULL AND closed_ms IS NULL
+                   AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
+                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
+                 RETURNING person_id",
+            )
+            .bind(staff.0)
+            .bind(now_ms)
+            .bind(close.request)
+            .bind(close.outcome.as_str()),
+        )
+        .await?;
+    let Some((resident,)) = closed else {
+        return Ok(());
+    };
+    let told = c
+        .execute(
+            Sql::new(concat!(
+                outbox_insert!(),
+                "SELECT 'request-closed.' || $1 || '.' || i.platform || '.' || i.address, i.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4, NULL, NULL",
+                reachable_accounts!(person = "$5"),
+                "ON CONFLICT (idem_key) DO NOTHING"
+            ))
+            .bind(close.request.to_string())
+            .bind(payload(&close.notice)?)
+            .bind(close.notice.sensitive)
+            .bind(now_ms)
+            .bind(resident),
+        )
+        .await?;
+    let entry = AuditEntry {
+        actor: format!("person:{staff}"),
+        action: "request.closed".into(),
+        subject: Some(PersonId(resident)),
+        detail: serde_json::json!({ "request": close.request, "resident_told": told > 0 }),
+    };
+    audit::append(c, &entry, now_ms).await
+}
+
 /// Raises `alert`: its row, a message to every reachable member of staff of its target role
 /// (and the managers too when it says so), and an audit row naming who was told.
 async fn raise_alert(c: &mut Conn<'_>, alert: &NewAlert, now_ms: i64) -> Result<()> {
@@ -269,14 +326,26 @@ async fn raise_alert(c: &mut Conn<'_>, alert: &NewAlert, now_ms: i64) -> Result<
     };
     let (id,): (i64,) = c
         .fetch_one(
-            Sql::new("INSERT INTO alerts (person_id, target, reason, words, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            Sql::new("INSERT INTO alerts (person_id, target, reason, words, created_ms, request) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                 .bind(alert.about.0)
                 .bind(relation)
                 .bind(alert.reason.as_str())
                 .bind(alert.words.clone())
-                .bind(now_ms),
+                .bind(now_ms)
+                .bind(alert.request.clone()),
         )
         .await?;
+    // A request's message tells staff its number, which exists only now.
+    let numbered;
+    let message = if alert.message.text.contains(ALERT_NUMBER) {
+        numbered = OutMessage {
+            text: alert.message.text.replace(ALERT_NUMBER, &id.to_string()),
+            ..alert.message.clone()
+        };
+        &numbered
+    } else {
+        &alert.message
+    };
     let to: Vec<(i64,)> = c
         .fetch_all(
             Sql::new(concat!(
@@ -286,8 +355,8 @@ async fn raise_alert(c: &mut Conn<'_>, alert: &NewAlert, now_ms: i64) -> Result<
                 "RETURNING person_id"
             ))
             .bind(id.to_string())
-            .bind(payload(&alert.message)?)
-            .bind(alert.message.sensitive)
+            .bind(payload(message)?)
+            .bind(message.sensitive)
             .bind(now_ms)
             .bind(alert.about.0)
             .bind(relation)
@@ -303,7 +372,7 @@ async fn raise_alert(c: &mut Conn<'_>, alert: &NewAlert, now_ms: i64) -> Result<
         actor: "carebot".into(),
         action: "alert.sent".into(),
         subject: Some(alert.about),
-        detail: serde_json::json!({ "alert": id, "target": relation, "manager_too": alert.copy_to_manager, "reason": &alert.reason, "to": to }),
+        detail: serde_json::json!({ "alert": id, "target": relation, "manager_too": alert.copy_to_manager, "reason": &alert.reason, "request": &alert.request, "to": to }),
     };
     audit::append(c, &entry, now_ms).await
 }

@@ -331,3 +331,100 @@ pub async fn the_status_counts_what_an_operator_needs(app: TestApp) {
     let status = store.status(today).await.expect("status");
     assert_eq!(status.last_tick_ms, Some(app.clock.now_ms()));
 }
+
+/// A request comes back: staff close it with what was done, the resident is told in their
+/// words, once, and can read it back; only their own staff can close it, only once; closing
+/// is audited without the words; a request still open at its reply date comes back to staff
+/// once, and erasing the resident takes the outcome and the reminders with it.
+pub async fn a_request_is_closed_with_staff_words_and_comes_back_once_when_overdue(app: TestApp) {
+    app.say("ava", "I want to make a complaint about the food")
+        .await;
+    app.say("ava", "I want an advocate").await;
+    let numbers = |who: &'static str| {
+        let app = &app;
+        async move {
+            let sql = format!(
+                "SELECT COUNT(*) FROM alerts WHERE person_id = {} AND request IS NOT NULL AND closed_ms IS NULL",
+                app.id(who).0
+            );
+            app.count(&sql).await
+        }
+    };
+    assert_eq!(numbers("ava").await, 2);
+    // Not Ava's staff (Ben's resident has no request 1): nothing closes.
+    let ben = app.say("ben", "close 1 done").await;
+    assert!(!ben.iter().any(|(to, _)| to == "ava"), "{ben:?}");
+    let words = "Spoke to the cook; a second choice at lunch from Monday.";
+    let out = app.say("maria", &format!("close 1 {words}")).await;
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[1].0, "ava");
+    assert!(
+        out[1].1.contains(words),
+        "Ava is told in Maria's words: {out:?}"
+    );
+    assert!(out[1]
+        .1
+        .starts_with("Maria Lopez has replied to your complaint"));
+    let again = app.say("maria", &format!("close 1 {words}")).await;
+    assert_eq!(again.len(), 1, "closed once: {again:?}");
+    assert_eq!(numbers("ava").await, 1);
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    let closed: Vec<_> = audit
+        .iter()
+        .filter(|(a, _, _)| a == "request.closed")
+        .collect();
+    assert_eq!(closed.len(), 1, "{audit:?}");
+    assert_eq!(closed[0].2["resident_told"], true);
+    assert!(
+        !closed[0].2.to_string().contains("cook"),
+        "no words in the audit"
+    );
+    // Ava reads both back, newest first.
+    let mine = app.say("ava", "what have I asked for").await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let list = &mine[0].1;
+    let (advocate, complaint) = (
+        list.find("Your request for an advocate")
+            .expect("advocate listed"),
+        list.find("Your complaint").expect("complaint listed"),
+    );
+    assert!(advocate < complaint, "{list}");
+    assert!(
+        list.contains("waiting to be seen") && list.contains(words),
+        "{list}"
+    );
+    // The advocate request (a week to reply) is still open a week later: Kim and Maria hear,
+    // once.
+    app.clock.advance(Duration::days(7));
+    app.bot.tick().await.expect("tick");
+    let due = app.deliver().await;
+    let mut reminded: Vec<&str> = due
+        .iter()
+        .filter(|(_, t)| t.contains("is still open after 7 days"))
+        .map(|(to, _)| to.as_str())
+        .collect();
+    reminded.sort_unstable();
+    assert_eq!(reminded, ["kim", "maria"], "{due:?}");
+    app.clock.advance(Duration::days(1));
+    app.bot.tick().await.expect("tick");
+    let later = app.deliver().await;
+    assert!(
+        !later.iter().any(|(_, t)| t.contains("still open")),
+        "once: {later:?}"
+    );
+    // Erasing Ava takes her requests, staff's words about them and the reminders.
+    app.bot
+        .store
+        .erase_person(app.id("ava"), "test", app.clock.now_ms())
+        .await
+        .expect("erase");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM alerts WHERE outcome IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE idem_key LIKE 'due.%' OR idem_key LIKE 'request-closed.%'").await,
+        0
+    );
+}

@@ -21,6 +21,7 @@ carebot_tests::for_each_backend!(
     the_status_counts_what_an_operator_needs,
     alerts_reach_only_the_residents_own_keyworkers,
     an_acknowledged_alert_tells_the_resident_who_saw_it_once,
+    a_request_is_closed_with_staff_words_and_comes_back_once_when_overdue,
     a_person_marked_erased_is_never_reached_even_with_rows_left_behind,
     concurrent_turns_for_one_person_are_serialised,
     a_turn_that_fails_beside_others_is_not_stored_and_theirs_are,

@@ -114,6 +114,31 @@ pub struct Profile {
     /// hasn't checked in" can be answered.
     #[serde(default)]
     pub expected_checkins: Vec<(PersonId, Option<String>)>,
+    /// For a resident: their own requests (a complaint, an advocate, help with something),
+    /// newest first, so "what have I asked for?" can be answered.
+    #[serde(default)]
+    pub requests: Vec<RequestSummary>,
+    /// For a keyworker or manager: the requests about the residents they look after that are
+    /// not closed yet, as (number, kind), so `close` says truthfully whether it did anything.
+    #[serde(default)]
+    pub open_requests: Vec<(i64, String)>,
+}
+
+/// One of a resident's requests, as they may read it back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    /// Its number.
+    pub id: i64,
+    /// Its kind: the request intent's id (`complaint`) or a concern category's `request`.
+    pub kind: String,
+    /// When it was made (epoch ms).
+    pub at_ms: i64,
+    /// Whether a member of staff has seen it (acknowledged or closed it).
+    pub seen: bool,
+    /// Who, when their name is still on record.
+    pub seen_by: Option<String>,
+    /// What was done, in staff's words, once it is closed.
+    pub outcome: Option<String>,
 }
 
 /// A number a person gave recently.

@@ -68,6 +68,7 @@ impl Turn<'_> {
                         category: None,
                         rule: None,
                         copy_to: Vec::new(),
+                        request: None,
                     });
                 }
             }

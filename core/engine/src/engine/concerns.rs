@@ -50,9 +50,19 @@ impl Turn<'_> {
         if let Some(frame) = self.s.active.as_mut() {
             frame.flagged.extend(fresh.iter().map(|h| h.rule.clone()));
         }
-        let (label, targets, tell) = match self.category(&category) {
-            Some(c) => (c.label.clone(), c.alert.clone(), c.tell_resident.clone()),
-            None => (category.clone(), vec!["keyworker".into()], BTreeMap::new()),
+        let (label, targets, tell, request) = match self.category(&category) {
+            Some(c) => (
+                c.label.clone(),
+                c.alert.clone(),
+                c.tell_resident.clone(),
+                c.request.clone(),
+            ),
+            None => (
+                category.clone(),
+                vec!["keyworker".into()],
+                BTreeMap::new(),
+                None,
+            ),
         };
         let mut reasons: Vec<&str> = Vec::new();
         for h in &same {
@@ -82,6 +92,7 @@ impl Turn<'_> {
             category: Some(category.clone()),
             rule: Some(rule),
             copy_to: to.filter(|t| *t != first).collect(),
+            request,
         });
         let own = self
             .ctx
@@ -190,6 +201,7 @@ impl Turn<'_> {
             category: None,
             rule: Some("account_changed".into()),
             copy_to: Vec::new(),
+            request: None,
         });
     }
 }

@@ -226,17 +226,14 @@ impl Turn<'_> {
                     );
                 }
             }
-            IntentAction::Request { to, reason, reply } => {
-                self.fx.push(Effect::Alert {
-                    to,
-                    reason,
-                    words: Some(raw.to_string()),
-                    category: None,
-                    rule: None,
-                    copy_to: Vec::new(),
-                });
-                self.say_system(&reply, Map::new());
-            }
+            IntentAction::Request {
+                kind,
+                to,
+                reason,
+                reply,
+            } => self.make_request(kind, to, reason, &reply, raw),
+            IntentAction::Close => self.close_request(raw),
+            IntentAction::MyRequests => self.my_requests(),
             // Matched by a whole example or by similarity: the whole message names what and
             // with whom ("don't share my mood with Sam").
             IntentAction::Withdraw { rest } if rest.is_empty() => {

@@ -87,6 +87,9 @@ pub enum Effect {
         /// Told at once as well, on the same alert (an urgent concern tells the manager too);
         /// the ladder and the one acknowledgement stay those of `to`.
         copy_to: Vec<Target>,
+        /// Set when it is a resident's request (`complaint`, `help`): tracked until staff
+        /// close it, and told back to the resident.
+        request: Option<String>,
     },
     /// The message was understood as this intent (its name in `system.toml`). The runtime
     /// does nothing with it; `carebot dialogs test` reads it.
@@ -128,6 +131,15 @@ pub enum Effect {
     UpdateRequested,
     /// A member of staff acknowledged an alert (by number) or all of theirs.
     Ack(Option<i64>),
+    /// A member of staff closed a resident's request with what was done, in their words.
+    Close {
+        /// The request's number.
+        request: i64,
+        /// Its kind (`complaint`), so the resident is told which of theirs it was.
+        kind: String,
+        /// What was done, exactly as the member of staff wrote it.
+        outcome: String,
+    },
     /// A member of staff recorded a resident's care-plan review.
     ReviewDone {
         /// The resident.

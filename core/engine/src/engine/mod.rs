@@ -14,6 +14,7 @@
 //! - [`render`]: filling in `{{ person.name }}`.
 //! - [`turn`]: the step function itself; `intents` holds what interrupts it, `items` what
 //!   `for_each` steps repeat over, `say` what the bot says, `actions` what steps do.
+//! - [`requests`]: a resident's requests, closed by staff with what was done.
 
 mod actions;
 pub mod answer;
@@ -23,12 +24,14 @@ mod intents;
 pub mod io;
 mod items;
 pub mod render;
+pub mod requests;
 mod say;
 pub mod state;
 pub mod turn;
 
 pub use contacts::Contacts;
 pub use io::{AnswerRecord, ChoiceButton, Effect, Input, OutMessage, TimerKind};
+pub use requests::ReplyDays;
 pub use state::{Awaiting, Conversation, Frame};
 pub use turn::step;
 
@@ -48,6 +51,8 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// Contacts shown to residents (`{{ contacts.advocacy }}`): complaints, advocacy, regulator.
     pub contacts: std::collections::BTreeMap<String, String>,
+    /// Days the home's procedure gives staff to reply to a request, by kind.
+    pub reply_days: ReplyDays,
 }
 
 impl Default for Settings {
@@ -58,6 +63,7 @@ impl Default for Settings {
             max_answer_chars: 2000,
             timezone: chrono_tz::Europe::London,
             contacts: Contacts::default().into_map(),
+            reply_days: ReplyDays::default(),
         }
     }
 }

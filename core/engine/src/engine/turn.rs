@@ -606,6 +606,7 @@ impl Turn<'_> {
             category: None,
             rule: None,
             copy_to: Vec::new(),
+            request: None,
         });
         self.say_system("handoff_done", Map::new());
         if let Some((flow, id)) = self.current() {

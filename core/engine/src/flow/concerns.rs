@@ -56,6 +56,11 @@ pub struct Category {
     /// What the resident is told, per language.
     #[serde(default)]
     pub tell_resident: BTreeMap<String, String>,
+    /// Set for an ordinary request ("I need help choosing clothes"): its alert is a tracked
+    /// request of this kind, which staff close with what was done and the resident can ask
+    /// about (`request_what_<kind>` in `system.toml` names it for them).
+    #[serde(default)]
+    pub request: Option<String>,
 }
 
 fn default_alert() -> Vec<String> {

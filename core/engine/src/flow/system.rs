@@ -201,7 +201,10 @@ impl Intent {
             IntentKind::Greeting => IntentAction::Greeting,
             IntentKind::Alerts => IntentAction::Alerts,
             IntentKind::NotCheckedIn => IntentAction::NotCheckedIn,
+            IntentKind::Close => IntentAction::Close,
+            IntentKind::MyRequests => IntentAction::MyRequests,
             IntentKind::Request => IntentAction::Request {
+                kind: self.name(),
                 to: self.to.unwrap_or(super::Target::Keyworker),
                 reason: self
                     .reason
@@ -244,9 +247,15 @@ pub enum IntentKind {
     Alerts,
     /// Staff ask which of their residents have not checked in today.
     NotCheckedIn,
-    /// Something to pass to a person (a complaint, an advocate, a review, a new goal): an
-    /// alert-like request to `to`, acknowledged and escalated like any alert.
+    /// Something to pass to a person (a complaint, an advocate, a review, a new goal): a
+    /// request to `to`, acknowledged and escalated like any alert, tracked until staff close
+    /// it. Its `id` is its kind; `request_what_<id>` names it for the resident.
     Request,
+    /// Staff close a request with what was done ("close 12 we changed the menu"); the
+    /// resident is told, in their words.
+    Close,
+    /// A resident asks what they have asked for, and how each request stands.
+    MyRequests,
 }
 
 /// What an intent does.
@@ -290,8 +299,14 @@ pub enum IntentAction {
     Alerts,
     /// List the speaker's residents who have not checked in today.
     NotCheckedIn,
+    /// Close a request: the number and what was done are read from the message as written.
+    Close,
+    /// List the speaker's own requests.
+    MyRequests,
     /// Pass a request to staff.
     Request {
+        /// Its kind: the intent's id (`complaint`).
+        kind: String,
         /// Who hears.
         to: super::Target,
         /// What staff read.
@@ -372,6 +387,18 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("alerts_open", &["count", "numbers"]),
     ("not_checked_in_none", &[]),
     ("not_checked_in_list", &["count", "names"]),
+    (
+        "staff_request",
+        &["resident", "reason", "words", "alert", "days"],
+    ),
+    ("request_what_help", &[]),
+    ("request_closed", &["staff", "what", "outcome"]),
+    ("request_overdue", &["resident", "reason", "alert", "days"]),
+    ("requests_none", &[]),
+    ("requests_list", &["requests"]),
+    ("close_done", &["alert"]),
+    ("close_nothing", &[]),
+    ("close_needs_words", &["alert"]),
 ];
 
 /// Variables every text may use, whatever its key.

@@ -407,12 +407,63 @@ fn check_system(
             )),
             _ => {}
         }
+        if intent.kind == IntentKind::Request {
+            problems.extend(check_request(path, source, system, intent));
+        }
         if intent.phrases.iter().any(|p| p.trim().is_empty()) || intent.phrases.is_empty() {
             problems.push(Problem::file(
                 path,
                 "an intent has an empty phrase list or an empty phrase",
                 "give every intent at least one non-empty phrase",
             ));
+        }
+    }
+    problems
+}
+
+/// A request intent names its kind (`id`), which has a text naming it for the resident, and
+/// replies with a text that exists and may say how many days the home has to answer.
+fn check_request(
+    path: &Path,
+    source: &str,
+    system: &SystemDoc,
+    intent: &super::system::Intent,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let name = intent.name();
+    if intent.id.is_none() {
+        problems.push(Problem::file(
+            path,
+            "a request intent has no id",
+            "add id = \"...\": the kind of request, such as \"complaint\"",
+        ));
+    }
+    let what = crate::engine::requests::what_key(&name);
+    if !system.text.contains_key(&what) {
+        problems.push(Problem::file(
+            path,
+            format!("request '{name}' has no text naming it for the resident"),
+            format!("add [text.{what}] with en = \"your ...\" (\"your complaint\")"),
+        ));
+    }
+    let reply = intent.reply.as_deref().unwrap_or("request_passed");
+    match system.text.get(reply) {
+        None => problems.push(Problem::file(
+            path,
+            format!("request '{name}' replies with text '{reply}', which is not defined"),
+            format!("add a [text.{reply}] table with en = \"...\", or name an existing text"),
+        )),
+        Some(texts) => {
+            let allowed: Vec<&str> = COMMON_VARS.iter().copied().chain(["days"]).collect();
+            for text in texts.values() {
+                problems.extend(check_template(
+                    path,
+                    source,
+                    text.span().start,
+                    text.get_ref(),
+                    &allowed,
+                ));
+            }
         }
     }
     problems

@@ -176,6 +176,8 @@ fn profile(role: Role) -> Profile {
         recent: Vec::new(),
         open_alerts: Vec::new(),
         expected_checkins: Vec::new(),
+        requests: Vec::new(),
+        open_requests: Vec::new(),
     };
     match role {
         Role::Resident => {}
