@@ -4,6 +4,7 @@
 //! alerts and open requests).
 
 use super::people::Identity;
+use super::sql::staff_residents;
 use super::{with_read, Result, Store, StoreError};
 use carebot_engine::domain::{
     ConsentState, Goal, Profile, RecentNumber, Relative, RequestSummary, Role,
@@ -153,21 +154,17 @@ impl Store {
                 Role::Admin => (Vec::new(), Vec::new(), Vec::new()),
             };
             let open_alerts: Vec<i64> = if matches!(role, Role::Keyworker | Role::Manager) {
-                sqlx::query_scalar(
-                    "SELECT a.id FROM alerts a WHERE a.acked_ms IS NULL AND a.person_id IN
-                        (SELECT resident_id FROM relations WHERE person_id = $1
-                         AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
-                     ORDER BY a.id")
+                sqlx::query_scalar(concat!(
+                    "SELECT a.id FROM alerts a WHERE a.acked_ms IS NULL AND a.person_id IN ",
+                    staff_residents!(staff = "$1"), " ORDER BY a.id"))
                     .bind(person.0).fetch_all(pool).await?
             } else {
                 Vec::new()
             };
             let open_requests: Vec<(i64, String)> = if matches!(role, Role::Keyworker | Role::Manager) {
-                sqlx::query_as(
-                    "SELECT a.id, a.request FROM alerts a WHERE a.request IS NOT NULL AND a.closed_ms IS NULL AND a.person_id IN
-                        (SELECT resident_id FROM relations WHERE person_id = $1
-                         AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
-                     ORDER BY a.id")
+                sqlx::query_as(concat!(
+                    "SELECT a.id, a.request FROM alerts a WHERE a.request IS NOT NULL AND a.closed_ms IS NULL AND a.person_id IN ",
+                    staff_residents!(staff = "$1"), " ORDER BY a.id"))
                     .bind(person.0).fetch_all(pool).await?
             } else {
                 Vec::new()

@@ -67,4 +67,19 @@ macro_rules! reachable_accounts {
     };
 }
 
-pub(crate) use {inbound_event_insert, outbox_insert, reachable_accounts, reachable_staff};
+/// `(SELECT resident_id …)`: the residents member of staff `$staff` (a placeholder such as
+/// `"$1"`) is keyworker or manager for now, the rows `ack`, `close` and a staff profile may
+/// touch (the access table's rule, applied to the rows).
+macro_rules! staff_residents {
+    (staff = $staff:literal) => {
+        concat!(
+            "(SELECT resident_id FROM relations WHERE person_id = ",
+            $staff,
+            " AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)"
+        )
+    };
+}
+
+pub(crate) use {
+    inbound_event_insert, outbox_insert, reachable_accounts, reachable_staff, staff_residents,
+};

@@ -9,7 +9,7 @@ use super::audit::{self, AuditEntry};
 use super::conn::{Arg, Conn, Sql};
 use super::consents::write_consent;
 use super::schedule::CheckinStatus;
-use super::sql::{outbox_insert, reachable_accounts, reachable_staff};
+use super::sql::{outbox_insert, reachable_accounts, reachable_staff, staff_residents};
 use super::turn::{
     payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewClose, NewTimer,
     TurnWrites, ALERT_NUMBER,
@@ -209,13 +209,12 @@ pub(crate) fn timer_row(person: PersonId, t: &NewTimer) -> Vec<Arg> {
 async fn acknowledge(c: &mut Conn<'_>, staff: PersonId, ack: &NewAck, now_ms: i64) -> Result<()> {
     let mut acked: Vec<(i64, i64, i64)> = c
         .fetch_all(
-            Sql::new(
+            Sql::new(concat!(
                 "UPDATE alerts SET acked_ms = $2, acked_by = $1
-                 WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL)
-                   AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
-                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
-                 RETURNING person_id, id, CAST(CASE WHEN words IS NULL THEN 0 ELSE 1 END AS BIGINT)",
-            )
+                 WHERE acked_ms IS NULL AND (id = $3 OR CAST($3 AS BIGINT) IS NULL) AND person_id IN ",
+                staff_residents!(staff = "$1"),
+                " RETURNING person_id, id, CAST(CASE WHEN words IS NULL THEN 0 ELSE 1 END AS BIGINT)",
+            ))
             .bind(staff.0)
             .bind(now_ms)
             .bind(ack.alert),
@@ -276,14 +275,13 @@ async fn close_request(
 ) -> Result<()> {
     let closed: Option<(i64,)> = c
         .fetch_optional(
-            Sql::new(
+            Sql::new(concat!(
                 "UPDATE alerts SET closed_ms = $2, closed_by = $1, outcome = $4,
                         acked_ms = COALESCE(acked_ms, $2), acked_by = COALESCE(acked_by, $1)
-                 WHERE id = $3 AND request IS NOT NULL AND closed_ms IS NULL
-                   AND person_id IN (SELECT resident_id FROM relations WHERE person_id = $1
-                                     AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL)
-                 RETURNING person_id",
-            )
+                 WHERE id = $3 AND request IS NOT NULL AND closed_ms IS NULL AND person_id IN ",
+                staff_residents!(staff = "$1"),
+                " RETURNING person_id",
+            ))
             .bind(staff.0)
             .bind(now_ms)
             .bind(close.request)
