@@ -34,10 +34,26 @@ pub async fn check(client: &Client) {
                 tracing::warn!("the homeserver rate limits the bot account: a morning of check-ins may take hours. Exempt it with Synapse's override_ratelimit admin API (README: 'Matrix rate limits')");
             }
         }
-        Ok(r) => tracing::warn!(
-            status = r.status().as_u16(),
-            "could not check whether the homeserver rate limits the bot account (that needs admin rights). If it does, check-ins will queue for hours; see README: 'Matrix rate limits'"
-        ),
-        Err(e) => tracing::warn!(error = %e, "could not reach the homeserver to check its rate limits"),
+        Ok(r) => {
+            // The homeserver's own error code and words (no one's data), for the operator.
+            let status = r.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_str(&r.text().await.unwrap_or_default()).unwrap_or_default();
+            let said = |key: &str| {
+                body.get(key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            tracing::warn!(
+                status,
+                errcode = %said("errcode"),
+                error = %said("error"),
+                "could not check whether the homeserver rate limits the bot account (that needs admin rights). If it does, check-ins will queue for hours; see README: 'Matrix rate limits'"
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not reach the homeserver to check its rate limits")
+        }
     }
 }

@@ -381,7 +381,7 @@ impl Person {
 
     /// Waits until `user` has joined `room`.
     pub async fn wait_for_member(&self, room: &RoomId, user: &UserId) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + super::PATIENCE;
         while Instant::now() < deadline {
             if let Some(r) = self.client.get_room(room) {
                 if let Ok(members) = r.members(RoomMemberships::JOIN).await {
@@ -433,14 +433,13 @@ impl Person {
 
     /// Waits until `count` messages from `sender` have arrived in all; returns them all.
     pub async fn wait_for(&self, sender: &UserId, count: usize) -> Vec<Seen> {
-        self.wait_for_within(sender, count, Duration::from_secs(30))
-            .await
+        self.wait_for_within(sender, count, super::PATIENCE).await
     }
 
-    /// Waits (up to 30 s) until a message from `sender` contains `part`; returns all from
+    /// Waits (up to [`super::PATIENCE`]) until a message from `sender` contains `part`; returns all from
     /// `sender` so far.
     pub async fn wait_for_text(&self, sender: &UserId, part: &str) -> Vec<Seen> {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + super::PATIENCE;
         loop {
             let got = self.from(sender);
             if got.iter().any(|m| m.body.contains(part)) || Instant::now() > deadline {
@@ -495,7 +494,7 @@ impl Person {
     /// Says `text` in `room`, then waits for the bot's next `replies` messages; returns their
     /// bodies.
     pub async fn ask(&self, room: &Room, bot: &UserId, text: &str, replies: usize) -> Vec<String> {
-        self.ask_within(room, bot, text, replies, Duration::from_secs(30))
+        self.ask_within(room, bot, text, replies, super::PATIENCE)
             .await
     }
 

@@ -139,7 +139,7 @@ async fn a_new_device_of_the_same_identity_changes_nothing() {
     let phone = ava
         .another_device(synapse::shared(), "ava's own passphrase")
         .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + carebot_tests::matrix::PATIENCE;
     let on_phone = loop {
         if let Some(r) = phone.client.get_room(room.room_id()) {
             break r;
@@ -180,7 +180,7 @@ async fn a_message_the_bot_cannot_read_gets_a_plain_notice_and_is_counted() {
     bind(&app, "ava", &ava).await;
     let room = ava.open_chat(me, true).await;
     let r = ava
-        .ask_within(&room, me, "check in", 1, Duration::from_secs(60))
+        .ask_within(&room, me, "check in", 1, carebot_tests::matrix::PATIENCE)
         .await;
     assert!(r[0].contains("couldn't read it"), "{r:?}");
     all_from_cross_signed_devices(&ava.from(me));
@@ -197,7 +197,7 @@ async fn a_message_the_bot_cannot_read_gets_a_plain_notice_and_is_counted() {
 /// recovered bot's new device is on the homeserver a moment before its signature is: a
 /// message sent in that moment is (rightly) withheld from it, and its sender told.
 async fn wait_until_trusted(person: &Person, bot: &matrix_sdk::ruma::UserId, old: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + carebot_tests::matrix::PATIENCE;
     loop {
         let encryption = person.client.encryption();
         let _ = encryption.request_user_identity(bot).await;
@@ -222,7 +222,7 @@ async fn wait_until_trusted(person: &Person, bot: &matrix_sdk::ruma::UserId, old
 /// writes its own sync token then, so from now on it hears what people say.
 async fn wait_until_serving(account: &BotAccount) {
     let token = account.store.path().join("carebot-sync-token");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + carebot_tests::matrix::PATIENCE;
     while !token.exists() {
         assert!(
             std::time::Instant::now() < deadline,

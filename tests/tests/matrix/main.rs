@@ -60,7 +60,7 @@ fn count(seen: &[carebot_tests::matrix::Seen], part: &str) -> usize {
 
 /// Accepts invites for `person` until one is accepted (a chat the bot opened).
 async fn accept_one_invite(person: &Person) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + carebot_tests::matrix::PATIENCE;
     while std::time::Instant::now() < deadline {
         if !person.accept_invites().await.is_empty() {
             return;
