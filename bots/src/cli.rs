@@ -270,8 +270,8 @@ impl Cli {
                 let bot = setup::carebot(&self.config()?).await?;
                 let r = bot.tick().await.context("running the scheduler")?;
                 println!(
-                    "check-ins started: {}, timers fired: {}, family updates queued: {}, alerts escalated: {}, staff messages queued: {}, old records deleted: {}",
-                    r.started, r.timers, r.updates, r.escalated, r.staff_messages, r.retention_deleted
+                    "check-ins started: {}, timers fired: {}, family updates queued: {}, alerts escalated: {}, staff messages queued: {}, old records deleted: {}, asked again about sharing: {}",
+                    r.started, r.timers, r.updates, r.escalated, r.staff_messages, r.retention_deleted, r.asked_again
                 );
                 // Every pass ran; what failed is named, and the exit status says so.
                 for e in &r.errors {

@@ -121,6 +121,9 @@ pub struct ScheduleConfig {
     pub review_manager_after_days: u32,
     /// Whether keyworkers get a morning digest.
     pub digest: bool,
+    /// Days after a resident says "ask me later" about sharing before they are asked again,
+    /// once (0 never asks again).
+    pub ask_again_after_days: u32,
 }
 
 impl Default for ScheduleConfig {
@@ -135,6 +138,7 @@ impl Default for ScheduleConfig {
             staff_time: p.staff_time,
             review_manager_after_days: p.manager_after_days,
             digest: p.digest,
+            ask_again_after_days: p.ask_again_after_days,
         }
     }
 }
@@ -363,6 +367,7 @@ impl Config {
                 .clone()
                 .filter(|p| !p.trim().is_empty()),
             retention_days: self.retention.turns_days,
+            ask_again_after_days: c.ask_again_after_days,
         })
     }
 

@@ -99,10 +99,14 @@ pub(super) fn to_writes(
                         local_date: x.local_date.clone(),
                     });
                 }
-                for (kind, after) in [
-                    (TimerKind::Nudge, x.policy.nudge_after),
-                    (TimerKind::Missed, x.policy.missed_after),
-                ] {
+                // The nudge speaks of "today's check-in", so only a check-in is nudged; any
+                // scheduled run left unanswered is closed (a question asked again later, or
+                // a review's preparation, asks once and then gets out of the way).
+                let nudge = (flow == CHECKIN).then_some((TimerKind::Nudge, x.policy.nudge_after));
+                for (kind, after) in nudge
+                    .into_iter()
+                    .chain([(TimerKind::Missed, x.policy.missed_after)])
+                {
                     let due_ms = x.now_ms + after.num_milliseconds();
                     w.timers.push(NewTimer {
                         kind,

@@ -18,6 +18,7 @@ mod accounts;
 mod digest;
 pub mod dispatch;
 mod effects;
+mod later;
 pub mod limiter;
 mod retention;
 mod reviews;

@@ -50,6 +50,9 @@ pub struct SchedulePolicy {
     pub phone: Option<String>,
     /// Days conversation records are kept (`[retention] turns_days`); 0 keeps them.
     pub retention_days: u32,
+    /// Days after an "ask me later" before the resident is asked again, once
+    /// (`[schedule] ask_again_after_days`); 0 never asks again.
+    pub ask_again_after_days: u32,
 }
 
 impl Default for SchedulePolicy {
@@ -67,6 +70,7 @@ impl Default for SchedulePolicy {
             on_call: None,
             phone: None,
             retention_days: 90,
+            ask_again_after_days: 14,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct TickReport {
     pub staff_messages: u64,
     /// Old conversation records deleted by retention.
     pub retention_deleted: u64,
+    /// Residents asked again about an "ask me later".
+    pub asked_again: usize,
     /// What failed, pass by pass (`"check-ins: …"`), with no personal details. Every other
     /// pass, and every other person, still ran.
     pub errors: Vec<String>,
@@ -157,6 +163,14 @@ impl Carebot {
         report.escalated += pass(&mut errors, "safeguarding", self.safeguard(now)).await;
         report.staff_messages = pass(&mut errors, "morning jobs", self.morning_jobs(now)).await;
         report.retention_deleted = pass(&mut errors, "retention", self.retention(now)).await;
+        let mut failed = Vec::new();
+        report.asked_again = pass(
+            &mut errors,
+            "ask me later",
+            self.ask_later_again(now, &mut failed),
+        )
+        .await;
+        errors.extend(failed);
         for e in &errors {
             tracing::error!(problem = %e, "a scheduler pass did not finish; the others ran");
         }

@@ -130,4 +130,35 @@ impl Store {
         write_consent(&mut tx.conn(), resident, consent, now_ms).await?;
         tx.commit().await
     }
+
+    /// The residents with an "ask me later" in force (their latest decision for a family
+    /// member and category) given at or before `before_ms` and not asked about again yet,
+    /// each with the newest such decision's id (a once-only key for asking).
+    pub async fn later_consents_due(&self, before_ms: i64) -> Result<Vec<(PersonId, i64)>> {
+        with_read!(self, pool => sqlx::query(
+            "SELECT c.resident_id, MAX(c.id) AS newest FROM consents c JOIN people p ON p.id = c.resident_id
+             WHERE c.decision = 'later' AND c.asked_again_ms IS NULL AND c.decided_ms <= $1 AND p.erased_ms IS NULL
+               AND c.id = (SELECT MAX(id) FROM consents l
+                   WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
+             GROUP BY c.resident_id ORDER BY c.resident_id")
+            .bind(before_ms).fetch_all(pool).await?
+            .into_iter()
+            .map(|r| Ok((PersonId(r.try_get("resident_id")?), r.try_get("newest")?)))
+            .collect())
+    }
+
+    /// Marks `resident`'s "ask me later" decisions given at or before `before_ms` as asked
+    /// about again at `now_ms`, so they are asked about once.
+    pub async fn mark_later_asked(
+        &self,
+        resident: PersonId,
+        before_ms: i64,
+        now_ms: i64,
+    ) -> Result<()> {
+        super::with_db!(self, pool => sqlx::query(
+            "UPDATE consents SET asked_again_ms = $1
+             WHERE resident_id = $2 AND decision = 'later' AND asked_again_ms IS NULL AND decided_ms <= $3")
+            .bind(now_ms).bind(resident.0).bind(before_ms).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
 }

@@ -265,7 +265,7 @@ impl Store {
                 }
             }
             for r in sqlx::query(
-                "SELECT c.resident_id, c.family_id, c.category, c.decision FROM consents c
+                "SELECT c.resident_id, c.family_id, c.category, c.decision, c.decided_ms FROM consents c
                  WHERE c.id = (SELECT MAX(id) FROM consents l
                      WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
                  ORDER BY c.family_id, c.category")
@@ -277,6 +277,7 @@ impl Store {
                     family: PersonId(r.try_get("family_id")?),
                     category: r.try_get("category")?,
                     decision: decision.parse().map_err(StoreError::Corrupt)?,
+                    decided_ms: r.try_get("decided_ms")?,
                 });
             }
             Ok(profiles)

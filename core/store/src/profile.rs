@@ -121,7 +121,7 @@ impl Store {
                 Role::Resident => {
                     let consents = if family.is_empty() { Vec::new() } else {
                         sqlx::query(
-                            "SELECT c.family_id, c.category, c.decision FROM consents c
+                            "SELECT c.family_id, c.category, c.decision, c.decided_ms FROM consents c
                              WHERE c.resident_id = $1 AND c.id = (SELECT MAX(id) FROM consents l
                                  WHERE l.resident_id = c.resident_id AND l.family_id = c.family_id AND l.category = c.category)
                              ORDER BY c.family_id, c.category")
@@ -133,6 +133,7 @@ impl Store {
                                     family: PersonId(r.try_get("family_id")?),
                                     category: r.try_get("category")?,
                                     decision: decision.parse().map_err(StoreError::Corrupt)?,
+                                    decided_ms: r.try_get("decided_ms")?,
                                 })
                             })
                             .collect::<Result<Vec<_>>>()?

@@ -32,6 +32,7 @@ carebot_tests::for_each_backend!(
     two_instances_ticking_at_once_start_each_checkin_once,
     consent_is_stored_with_its_wording_time_and_channel_and_audited,
     withdrawing_consent_stops_an_update_already_queued,
+    ask_me_later_is_asked_again_once_after_its_interval,
     a_delivered_family_update_is_an_audited_disclosure,
     a_weekly_update_carries_a_mood_chart_only_when_mood_is_shared,
     an_export_holds_every_kind_of_record_on_every_backend,

@@ -249,3 +249,43 @@ pub async fn the_keyworker_digest_carries_a_mood_chart_of_her_residents(app: Tes
     );
     assert!(carebot_engine::chart::png(chart).is_ok());
 }
+
+pub async fn ask_me_later_is_asked_again_once_after_its_interval(app: TestApp) {
+    // Ava puts off every choice about Sam (09:00, Monday 23 November).
+    for text in ["privacy", "yes", "later", "later", "later"] {
+        app.say("ava", text).await;
+    }
+    let at = |d: u32, h: u32| {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, d, h, 0, 0)
+            .single()
+            .expect("a time")
+    };
+    // Thirteen days on, or at night once due: not asked.
+    app.clock.set(at(6, 16));
+    assert_eq!(app.bot.tick().await.expect("tick").asked_again, 0);
+    app.clock.set(at(8, 2));
+    assert_eq!(app.bot.tick().await.expect("tick").asked_again, 0);
+    assert!(app.deliver().await.is_empty());
+    // Due, in the afternoon: asked once, on her account, only about what she put off.
+    app.clock.set(at(8, 16));
+    let report = app.bot.tick().await.expect("tick");
+    assert_eq!((report.asked_again, report.errors.len()), (1, 0));
+    let sent = app.deliver().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, "ava");
+    assert!(sent[0].1.contains("ask you later"), "{sent:?}");
+    app.clock.set(at(8, 17));
+    assert_eq!(app.bot.tick().await.expect("tick").asked_again, 0);
+    // She declines: the same decisions are never asked about again.
+    let reply = app.say("ava", "no").await;
+    assert!(reply[0].1.contains("won't ask you"), "{reply:?}");
+    app.clock.set(at(28, 16));
+    assert_eq!(app.bot.tick().await.expect("tick").asked_again, 0);
+    assert!(app.deliver().await.is_empty());
+    let asked = app
+        .count(
+            "SELECT COUNT(*) FROM consents WHERE decision = 'later' AND asked_again_ms IS NOT NULL",
+        )
+        .await;
+    assert_eq!(asked, 3);
+}

@@ -101,4 +101,7 @@ pub struct ConsentState {
     pub category: String,
     /// The latest decision.
     pub decision: Decision,
+    /// When it was made (epoch ms).
+    #[serde(default)]
+    pub decided_ms: i64,
 }

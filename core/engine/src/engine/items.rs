@@ -1,8 +1,9 @@
-//! What a `for_each` step repeats over: a resident's goals, or each family member × each
-//! consent category. One question, asked once per item, with the item in its template.
+//! What a `for_each` step repeats over: a resident's goals, each family member × each
+//! consent category, or the pairs of those the resident said "ask me later" about. One
+//! question, asked once per item, with the item in its template.
 
 use super::Context;
-use crate::domain::{Goal, Relative};
+use crate::domain::{Decision, Goal, Relative};
 use crate::flow::model::ForEach;
 use crate::flow::system::Category;
 use serde_json::{json, Map, Value};
@@ -18,13 +19,43 @@ pub(super) enum Item<'a> {
     },
 }
 
-/// How many items `for_each` has for this person.
-pub(super) fn count(ctx: &Context<'_>, for_each: Option<ForEach>) -> usize {
+/// How many places the list of `for_each` has for this person (for `consent_later`, the
+/// whole family × category grid: only some of its places are asked about, see [`next`]).
+fn places(ctx: &Context<'_>, for_each: ForEach) -> usize {
     match for_each {
-        None => 0,
-        Some(ForEach::Goals) => ctx.profile.goals.len(),
-        Some(ForEach::Consent) => ctx.profile.family.len() * ctx.dialogs.system.category.len(),
+        ForEach::Goals => ctx.profile.goals.len(),
+        ForEach::Consent | ForEach::ConsentLater => {
+            ctx.profile.family.len() * ctx.dialogs.system.category.len()
+        }
     }
+}
+
+/// The first place at or after `from` that is asked about, in a run that began at
+/// `started_ms`; `None` when the list is done. Every place of a list is asked about except in
+/// `consent_later`, where only the pairs whose decision in force is "ask me later", made
+/// before the run began, are. An answer in the run (yes, no, or "later" again) is made after
+/// it began, so a pair is asked once; and only the pair being answered changes in a turn, so
+/// the places after it read the same before and after the answer is stored.
+pub(super) fn next(
+    ctx: &Context<'_>,
+    for_each: Option<ForEach>,
+    from: usize,
+    started_ms: Option<i64>,
+) -> Option<usize> {
+    let for_each = for_each?;
+    let places = places(ctx, for_each);
+    if for_each != ForEach::ConsentLater {
+        return (from < places).then_some(from);
+    }
+    (from..places).find(|&place| match get(ctx, Some(for_each), place) {
+        Some(Item::Consent { family, category }) => ctx.profile.consents.iter().any(|c| {
+            c.family == family.id
+                && c.category == category.id
+                && c.decision == Decision::Later
+                && started_ms.is_none_or(|start| c.decided_ms < start)
+        }),
+        _ => false,
+    })
 }
 
 /// Item `index` (family members in turn, each with every category).
@@ -35,7 +66,7 @@ pub(super) fn get<'a>(
 ) -> Option<Item<'a>> {
     match for_each? {
         ForEach::Goals => ctx.profile.goals.get(index).map(Item::Goal),
-        ForEach::Consent => {
+        ForEach::Consent | ForEach::ConsentLater => {
             let categories = &ctx.dialogs.system.category;
             let family = ctx
                 .profile

@@ -470,13 +470,14 @@ impl Turn<'_> {
     /// After an answer (or a skip): the next goal of a `for_each` step, a branch, or `next`.
     fn advance(&mut self, flow: &Arc<Flow>, step: &Step, parsed: Option<&Parsed>) {
         if step.for_each.is_some() {
-            let items = items::count(self.ctx, step.for_each);
             if let Some(frame) = self.s.active.as_mut() {
-                if frame.item + 1 < items {
-                    frame.item += 1;
-                    return self.ask_again();
+                match items::next(self.ctx, step.for_each, frame.item + 1, frame.started_ms) {
+                    Some(next) => {
+                        frame.item = next;
+                        return self.ask_again();
+                    }
+                    None => frame.item = 0,
                 }
-                frame.item = 0;
             }
         }
         let branch = parsed.and_then(|p| step.branch.iter().find(|b| branch_matches(b, p)));
@@ -515,7 +516,9 @@ impl Turn<'_> {
             let Some(step) = flow.step(&id) else {
                 return self.abandon();
             };
-            if step.for_each.is_some() && items::count(self.ctx, step.for_each) == 0 {
+            let started = self.s.active.as_ref().and_then(|f| f.started_ms);
+            let first = items::next(self.ctx, step.for_each, 0, started);
+            if step.for_each.is_some() && first.is_none() {
                 match &step.next {
                     Some(n) => {
                         id = n.get_ref().clone();
@@ -527,6 +530,7 @@ impl Turn<'_> {
             if let Some(frame) = self.s.active.as_mut() {
                 frame.step = id.clone();
                 frame.retries = 0;
+                frame.item = first.unwrap_or(0);
                 // Asking about every goal again (a correction) replaces the earlier list.
                 if let (Some(_), Some(key)) = (step.for_each, &step.store) {
                     frame.answers.remove(key);

@@ -83,6 +83,9 @@ pub enum ForEach {
     /// Each family member × each consent category; the template sees `family.name` and
     /// `category.label`; the answer (a choice of `yes`, `no`, `later`) is a consent decision.
     Consent,
+    /// As `Consent`, but only the pairs the person answered "ask me later" about before this
+    /// run began: the question asked again, later (see `consent_later.toml`).
+    ConsentLater,
 }
 
 /// The kinds of answer the engine understands.

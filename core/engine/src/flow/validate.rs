@@ -154,10 +154,13 @@ fn check_step(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Ve
     let mut allowed: Vec<&str> = FLOW_VARS.to_vec();
     match step.for_each {
         Some(ForEach::Goals) => allowed.push("goal"),
-        Some(ForEach::Consent) => allowed.extend(["family", "category"]),
+        Some(ForEach::Consent | ForEach::ConsentLater) => allowed.extend(["family", "category"]),
         None => {}
     }
-    if step.for_each == Some(ForEach::Consent) {
+    if matches!(
+        step.for_each,
+        Some(ForEach::Consent | ForEach::ConsentLater)
+    ) {
         let ids: Vec<&str> = match &step.ask {
             Some(Ask::Choice { options }) => options.iter().map(|o| o.id.as_str()).collect(),
             _ => Vec::new(),
