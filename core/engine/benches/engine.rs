@@ -55,6 +55,7 @@ fn resident() -> Profile {
         expected_checkins: Vec::new(),
         requests: Vec::new(),
         open_requests: Vec::new(),
+        reviews_due: Vec::new(),
     }
 }
 

@@ -42,6 +42,7 @@ fn profile(goals: usize) -> Profile {
         expected_checkins: Vec::new(),
         requests: Vec::new(),
         open_requests: Vec::new(),
+        reviews_due: Vec::new(),
         recent: Vec::new(),
         caring_for: Vec::new(),
     }

@@ -243,6 +243,7 @@ impl Store {
                     expected_checkins: Vec::new(),
                     requests: Vec::new(),
                     open_requests: Vec::new(),
+                    reviews_due: Vec::new(),
                 });
             }
             for r in sqlx::query("SELECT person_id, id, text FROM goals WHERE active = TRUE ORDER BY id").fetch_all(pool).await? {

@@ -7,7 +7,7 @@ use super::people::Identity;
 use super::sql::staff_residents;
 use super::{with_read, Result, Store, StoreError};
 use carebot_engine::domain::{
-    ConsentState, Goal, Profile, RecentNumber, Relative, RequestSummary, Role,
+    ConsentState, Goal, OpenRequest, Profile, RecentNumber, Relative, RequestSummary, Role,
 };
 use carebot_engine::ids::{GoalId, PersonId};
 use sqlx::Row;
@@ -162,11 +162,26 @@ impl Store {
             } else {
                 Vec::new()
             };
-            let open_requests: Vec<(i64, String)> = if matches!(role, Role::Keyworker | Role::Manager) {
-                sqlx::query_as(concat!(
-                    "SELECT a.id, a.request FROM alerts a WHERE a.request IS NOT NULL AND a.closed_ms IS NULL AND a.person_id IN ",
+            let open_requests: Vec<OpenRequest> = if matches!(role, Role::Keyworker | Role::Manager) {
+                sqlx::query_as::<_, (i64, String, i64, String)>(concat!(
+                    "SELECT a.id, a.request, a.person_id, a.reason FROM alerts a WHERE a.request IS NOT NULL AND a.closed_ms IS NULL AND a.person_id IN ",
                     staff_residents!(staff = "$1"), " ORDER BY a.id"))
                     .bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|(number, kind, resident, reason)| OpenRequest { number, kind, resident: PersonId(resident), reason })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let reviews_due: Vec<(PersonId, String)> = if matches!(role, Role::Keyworker | Role::Manager) {
+                sqlx::query_as::<_, (i64, String)>(concat!(
+                    "SELECT v.person_id, v.next_due FROM reviews v JOIN people p ON p.id = v.person_id
+                     WHERE p.erased_ms IS NULL AND v.next_due IS NOT NULL AND v.person_id IN ",
+                    staff_residents!(staff = "$1"), " ORDER BY v.next_due, v.person_id"))
+                    .bind(person.0).fetch_all(pool).await?
+                    .into_iter()
+                    .map(|(resident, due)| (PersonId(resident), due))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -188,6 +203,7 @@ impl Store {
             Ok(Some(Profile {
                 open_alerts,
                 open_requests,
+                reviews_due,
                 requests,
                 expected_checkins,
                 caring_for,

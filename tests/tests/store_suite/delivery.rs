@@ -428,3 +428,64 @@ pub async fn a_request_is_closed_with_staff_words_and_comes_back_once_when_overd
         0
     );
 }
+
+/// "requests" and "reviews due" for staff: the profile the engine answers from holds the open
+/// requests and review dates of the residents this member of staff looks after, and nobody
+/// else's; a closed request leaves the list; an erased resident's review is not listed.
+pub async fn staff_see_only_their_own_residents_open_requests_and_reviews(app: TestApp) {
+    app.say("ava", "I want to make a complaint about the food")
+        .await;
+    app.say("ava", "I want an advocate").await;
+    for (who, due) in [("ava", "2026-12-01"), ("ben", "2026-11-30")] {
+        app.raw_sql(&format!(
+            "INSERT INTO reviews (person_id, interval_days, next_due) VALUES ({}, 180, '{due}')",
+            app.id(who).0
+        ))
+        .await;
+    }
+    let store = &app.bot.store;
+    let kim = store.profile(app.id("kim")).await.expect("kim");
+    let kinds: Vec<(i64, &str, carebot_engine::ids::PersonId)> = kim
+        .open_requests
+        .iter()
+        .map(|r| (r.number, r.kind.as_str(), r.resident))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, "complaint", app.id("ava")),
+            (2, "advocate", app.id("ava"))
+        ]
+    );
+    assert_eq!(kim.open_requests[1].reason, "would like an advocate");
+    assert_eq!(
+        kim.reviews_due,
+        [
+            (app.id("ben"), "2026-11-30".to_string()),
+            (app.id("ava"), "2026-12-01".to_string())
+        ],
+        "soonest first"
+    );
+    let zed = store.profile(app.id("zed")).await.expect("zed");
+    assert!(
+        zed.open_requests.is_empty() && zed.reviews_due.is_empty(),
+        "{zed:?}"
+    );
+    let ava = store.profile(app.id("ava")).await.expect("ava");
+    assert!(
+        ava.open_requests.is_empty() && ava.reviews_due.is_empty(),
+        "a resident holds no staff lists"
+    );
+
+    app.say("maria", "close 1 Spoke to the cook.").await;
+    app.raw_sql(&format!(
+        "UPDATE people SET erased_ms = {} WHERE id = {}",
+        app.clock.now_ms(),
+        app.id("ben").0
+    ))
+    .await;
+    let kim = store.profile(app.id("kim")).await.expect("kim");
+    let open: Vec<i64> = kim.open_requests.iter().map(|r| r.number).collect();
+    assert_eq!(open, [2]);
+    assert_eq!(kim.reviews_due, [(app.id("ava"), "2026-12-01".to_string())]);
+}

@@ -119,9 +119,27 @@ pub struct Profile {
     #[serde(default)]
     pub requests: Vec<RequestSummary>,
     /// For a keyworker or manager: the requests about the residents they look after that are
-    /// not closed yet, as (number, kind), so `close` says truthfully whether it did anything.
+    /// not closed yet, oldest first, so `close` says truthfully whether it did anything and
+    /// "requests" can list them.
     #[serde(default)]
-    pub open_requests: Vec<(i64, String)>,
+    pub open_requests: Vec<OpenRequest>,
+    /// For a keyworker or manager: each resident they look after who has a review date, with
+    /// that date ("YYYY-MM-DD"), soonest first, so "reviews due" can be answered.
+    #[serde(default)]
+    pub reviews_due: Vec<(PersonId, String)>,
+}
+
+/// A request not closed yet, as its staff see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    /// Its number (the alert's id).
+    pub number: i64,
+    /// Its kind (`complaint`, `help`).
+    pub kind: String,
+    /// Whose request it is.
+    pub resident: PersonId,
+    /// What staff were told it is ("would like an advocate").
+    pub reason: String,
 }
 
 /// One of a resident's requests, as they may read it back.

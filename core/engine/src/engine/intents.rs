@@ -226,6 +226,14 @@ impl Turn<'_> {
                     );
                 }
             }
+            IntentAction::OpenRequests if !self.may_read_for_residents(Resource::Requests) => {
+                self.say_system("fallback", Map::new());
+            }
+            IntentAction::OpenRequests => self.open_requests(),
+            IntentAction::ReviewsDue if !self.may_read_for_residents(Resource::Reviews) => {
+                self.say_system("fallback", Map::new());
+            }
+            IntentAction::ReviewsDue => self.reviews_due(),
             IntentAction::Request {
                 kind,
                 to,
@@ -312,6 +320,19 @@ impl Turn<'_> {
 
     /// Whether this person may write `resource` for the residents they are assigned to (their
     /// `caring_for` list holds only active relations), by the access table.
+    /// Whether the speaker, as staff of the residents they look after, may read `resource`
+    /// (the profile holds only their own residents' rows).
+    fn may_read_for_residents(&self, resource: Resource) -> bool {
+        let role = self.ctx.profile.role;
+        allowed(
+            Actor::Person(role),
+            Action::Read,
+            resource,
+            staff_relation(role),
+        )
+        .permits()
+    }
+
     fn may_write_for_residents(&self, resource: Resource) -> bool {
         let role = self.ctx.profile.role;
         allowed(

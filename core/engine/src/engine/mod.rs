@@ -26,6 +26,7 @@ mod items;
 pub mod render;
 pub mod requests;
 mod say;
+mod staff;
 pub mod state;
 pub mod turn;
 

@@ -87,11 +87,14 @@ impl Turn<'_> {
         let (number, outcome) = number_and_words(raw);
         // Without a number, the one open request is meant; with several, staff must say.
         let chosen = match number {
-            Some(n) => open.iter().find(|(id, _)| *id == n),
+            Some(n) => open.iter().find(|r| r.number == n),
             None if open.len() == 1 => open.first(),
             None => None,
         };
-        let Some((id, kind)) = chosen.cloned() else {
+        let Some(crate::domain::OpenRequest {
+            number: id, kind, ..
+        }) = chosen.cloned()
+        else {
             self.say_system("close_nothing", Map::new());
             return;
         };

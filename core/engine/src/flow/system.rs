@@ -201,6 +201,8 @@ impl Intent {
             IntentKind::Greeting => IntentAction::Greeting,
             IntentKind::Alerts => IntentAction::Alerts,
             IntentKind::NotCheckedIn => IntentAction::NotCheckedIn,
+            IntentKind::OpenRequests => IntentAction::OpenRequests,
+            IntentKind::ReviewsDue => IntentAction::ReviewsDue,
             IntentKind::Close => IntentAction::Close,
             IntentKind::MyRequests => IntentAction::MyRequests,
             IntentKind::Request => IntentAction::Request {
@@ -247,6 +249,10 @@ pub enum IntentKind {
     Alerts,
     /// Staff ask which of their residents have not checked in today.
     NotCheckedIn,
+    /// Staff ask which requests about their residents are not closed yet.
+    OpenRequests,
+    /// Staff ask when their residents' care-plan reviews are due.
+    ReviewsDue,
     /// Something to pass to a person (a complaint, an advocate, a review, a new goal): a
     /// request to `to`, acknowledged and escalated like any alert, tracked until staff close
     /// it. Its `id` is its kind; `request_what_<id>` names it for the resident.
@@ -299,6 +305,10 @@ pub enum IntentAction {
     Alerts,
     /// List the speaker's residents who have not checked in today.
     NotCheckedIn,
+    /// List the open requests about the speaker's residents.
+    OpenRequests,
+    /// List the review dates of the speaker's residents.
+    ReviewsDue,
     /// Close a request: the number and what was done are read from the message as written.
     Close,
     /// List the speaker's own requests.
@@ -387,6 +397,10 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("alerts_open", &["count", "numbers"]),
     ("not_checked_in_none", &[]),
     ("not_checked_in_list", &["count", "names"]),
+    ("requests_open_none", &[]),
+    ("requests_open", &["count", "requests"]),
+    ("reviews_due_none", &[]),
+    ("reviews_due", &["reviews"]),
     (
         "staff_request",
         &["resident", "reason", "words", "alert", "days"],

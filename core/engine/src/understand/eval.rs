@@ -178,6 +178,7 @@ fn profile(role: Role) -> Profile {
         expected_checkins: Vec::new(),
         requests: Vec::new(),
         open_requests: Vec::new(),
+        reviews_due: Vec::new(),
     };
     match role {
         Role::Resident => {}
