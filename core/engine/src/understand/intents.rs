@@ -38,12 +38,21 @@ pub struct Thresholds {
     pub margin: f64,
 }
 
+/// One example phrase, compiled.
+struct Example {
+    /// Its stems: the content words', or every word's when all of them are fillers ("what
+    /// can you do"), so such a phrase still means something.
+    stems: Vec<String>,
+    /// Whether `stems` holds every word (the phrase is all fillers).
+    every_word: bool,
+}
+
 /// The compiled examples.
 pub struct Intents {
     stemmer: Stemmer,
     fillers: HashSet<String>,
-    /// Per intent: its examples as stem sets, and the roles it is open to.
-    examples: Vec<(Vec<Vec<String>>, Vec<Role>)>,
+    /// Per intent: its examples, and the roles it is open to.
+    examples: Vec<(Vec<Example>, Vec<Role>)>,
     idf: HashMap<String, f64>,
     unseen_idf: f64,
     /// The thresholds in force.
@@ -84,15 +93,28 @@ impl Intents {
             let ex = i
                 .phrases
                 .iter()
-                .map(|p| me.stems(&correct(&super::text::tokenize(p).words)))
-                .filter(|s| !s.is_empty())
+                .filter_map(|p| {
+                    let words = correct(&super::text::tokenize(p).words);
+                    let stems = me.stems(&words);
+                    if !stems.is_empty() {
+                        return Some(Example {
+                            stems,
+                            every_word: false,
+                        });
+                    }
+                    let stems = me.every_stem(&words);
+                    (!stems.is_empty()).then_some(Example {
+                        stems,
+                        every_word: true,
+                    })
+                })
                 .collect();
             me.examples.push((ex, i.roles.clone()));
         }
         let n = me.examples.len().max(1) as f64;
         let mut df: HashMap<String, usize> = HashMap::new();
         for (ex, _) in &me.examples {
-            let seen: HashSet<&String> = ex.iter().flatten().collect();
+            let seen: HashSet<&String> = ex.iter().flat_map(|e| &e.stems).collect();
             for s in seen {
                 *df.entry(s.clone()).or_default() += 1;
             }
@@ -120,22 +142,40 @@ impl Intents {
         out
     }
 
+    /// The stems of every word of canonical `words` (fillers too), breaks left out.
+    fn every_stem(&self, words: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in words {
+            if super::text::is_break(w) {
+                continue;
+            }
+            let s = self.stemmer.stem(w).into_owned();
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
     fn weight(&self, stem: &str) -> f64 {
         self.idf.get(stem).copied().unwrap_or(self.unseen_idf)
     }
 
-    fn cosine(&self, a: &[String], b: &[String]) -> f64 {
+    /// How well message stems `m` fit example stems `e`, 0 to 1: the cosine of their
+    /// idf-weighted vectors. A word no example uses weighs the most, so a message about
+    /// something else fits nothing well.
+    fn similarity(&self, m: &[String], e: &[String]) -> f64 {
         let norm = |v: &[String]| v.iter().map(|s| self.weight(s).powi(2)).sum::<f64>().sqrt();
-        let (na, nb) = (norm(a), norm(b));
-        if na == 0.0 || nb == 0.0 {
+        let (nm, ne) = (norm(m), norm(e));
+        if nm == 0.0 || ne == 0.0 {
             return 0.0;
         }
-        let shared: f64 = a
+        let shared: f64 = m
             .iter()
-            .filter(|s| b.contains(s))
+            .filter(|s| e.contains(s))
             .map(|s| self.weight(s).powi(2))
             .sum();
-        shared / (na * nb)
+        shared / (nm * ne)
     }
 
     /// Each intent's best score for `words`, for intents open to `role`, best first.
@@ -146,7 +186,8 @@ impl Intents {
             return Vec::new();
         }
         let stems = self.stems(words);
-        if stems.is_empty() {
+        let every = self.every_stem(words);
+        if every.is_empty() {
             return Vec::new();
         }
         let mut scores: Vec<(usize, f64)> = self
@@ -157,7 +198,10 @@ impl Intents {
             .map(|(i, (ex, _))| {
                 let best = ex
                     .iter()
-                    .map(|e| self.cosine(&stems, e))
+                    .map(|e| {
+                        let m = if e.every_word { &every } else { &stems };
+                        self.similarity(m, &e.stems)
+                    })
                     .fold(0.0, f64::max);
                 (i, best)
             })

@@ -19,6 +19,9 @@ pub struct Figures {
     pub false_alarms: BTreeMap<Where, Option<f64>>,
     /// Intent lines that started the intent named.
     pub intents: Option<f64>,
+    /// `none` lines sent as a plain message that started an intent (no target: ordinary
+    /// talk taken as a command is a nuisance, not a danger, but it is watched).
+    pub none_as_intent: Option<f64>,
 }
 
 fn ratio(n: usize, d: usize) -> Option<f64> {
@@ -67,6 +70,17 @@ impl Figures {
             .filter(|t| matches!(t.example.expected, Label::Intent(_)))
             .collect();
         f.intents = ratio(intents.iter().filter(|t| t.passed()).count(), intents.len());
+        let plain_none: Vec<&Trial> = trials
+            .iter()
+            .filter(|t| t.context == Where::Message && t.example.expected == Label::None)
+            .collect();
+        f.none_as_intent = ratio(
+            plain_none
+                .iter()
+                .filter(|t| matches!(t.got, Label::Intent(_)))
+                .count(),
+            plain_none.len(),
+        );
         f
     }
 
@@ -225,6 +239,25 @@ pub fn render(trials: &[Trial], targets: &Targets) -> String {
             t.example.text
         );
     }
+    let taken: Vec<&Trial> = trials
+        .iter()
+        .filter(|t| {
+            t.context == Where::Message
+                && t.example.expected == Label::None
+                && matches!(t.got, Label::Intent(_))
+        })
+        .collect();
+    let _ = writeln!(s, "\nordinary lines taken as a command ({}):", taken.len());
+    for t in &taken {
+        let _ = writeln!(
+            s,
+            "  {} {} ({}): {}",
+            t.example.at,
+            t.got.name(),
+            t.why,
+            t.example.text
+        );
+    }
     let _ = writeln!(s, "\nfigures (target):");
     for w in [Where::Message, Where::Answer] {
         let _ = writeln!(
@@ -242,9 +275,10 @@ pub fn render(trials: &[Trial], targets: &Targets) -> String {
     }
     let _ = writeln!(
         s,
-        "  intents correct {} (≥ {})",
+        "  intents correct {} (≥ {}), ordinary lines taken as a command {}",
         show(f.intents),
-        pct(targets.intents)
+        pct(targets.intents),
+        show(f.none_as_intent)
     );
     let missed = f.missed(targets);
     if missed.is_empty() {
