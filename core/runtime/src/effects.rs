@@ -30,6 +30,8 @@ pub(super) struct Extras<'a> {
     pub timer: Option<i64>,
     /// For a family member: the updates they would get if they asked now.
     pub family_updates: Vec<super::updates::Prepared>,
+    /// For a member of staff: the summaries of the residents their message names.
+    pub staff_summaries: Vec<super::summary::Prepared>,
 }
 
 pub(super) fn to_writes(
@@ -207,6 +209,36 @@ pub(super) fn to_writes(
                     queued.about = Some(p.resident.id);
                     queued.categories = p.update.categories.clone();
                     w.audits.push(super::updates::disclosure(person, p));
+                }
+            }
+            Effect::SummaryRequested { residents } => {
+                let ready: Vec<_> = x
+                    .staff_summaries
+                    .iter()
+                    .filter(|p| residents.contains(&p.resident.id))
+                    .collect();
+                if ready.is_empty() {
+                    let text = render(
+                        ctx.dialogs
+                            .system
+                            .text("summary_none", &ctx.profile.language),
+                        &base_vars(ctx, None),
+                    );
+                    let message = OutMessage {
+                        text,
+                        ..Default::default()
+                    };
+                    reply(&mut w, person, to, message);
+                }
+                for p in ready {
+                    let message = OutMessage {
+                        text: p.text.clone(),
+                        sensitive: true,
+                        ..Default::default()
+                    };
+                    let queued = reply(&mut w, person, to, message);
+                    queued.about = Some(p.resident.id);
+                    w.audits.push(super::summary::disclosure(person, p));
                 }
             }
         }

@@ -24,6 +24,7 @@ mod retention;
 mod reviews;
 mod safeguarding;
 pub mod schedule;
+mod summary;
 mod trust;
 mod updates;
 mod withheld;
@@ -279,6 +280,7 @@ impl Carebot {
             _ => 0,
         };
         let family_updates = self.family_updates_for(&profile, now).await?;
+        let staff_summaries = self.staff_summaries_for(&profile, &input, now).await?;
         // The step may run on the store's writer task (SQLite group commit), so it owns what
         // it reads: the dialogs are shared, the rest is small.
         let (dialogs, settings, policy) = (
@@ -305,6 +307,7 @@ impl Carebot {
                     missed_before,
                     timer,
                     family_updates,
+                    staff_summaries,
                 };
                 let (state, fx) = engine::step(&ctx, state, input, now);
                 effects::to_writes(&ctx, &who, state, fx, &extras)

@@ -419,6 +419,7 @@ impl Carebot {
                 missed_before: 0,
                 timer: None,
                 family_updates: Vec::new(),
+                staff_summaries: Vec::new(),
             })
             .collect();
         let turns = ready

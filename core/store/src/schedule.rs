@@ -137,6 +137,19 @@ impl Store {
             .map(|r| Ok((r.try_get("local_date")?, CheckinStatus::from_sql(r.try_get("status")?)?)))
             .collect())
     }
+
+    /// When each check-in `person` answered after `since_ms` was last answered (epoch ms),
+    /// oldest first: one per run, whoever started it (the scheduler, or the resident saying
+    /// "check in"; the `checkins` table holds only scheduled ones).
+    pub async fn checkins_answered_since(
+        &self,
+        person: PersonId,
+        since_ms: i64,
+    ) -> Result<Vec<i64>> {
+        Ok(with_read!(self, pool => sqlx::query_scalar(
+            "SELECT MAX(answered_ms) AS at FROM answers WHERE person_id = $1 AND flow = $2 AND answered_ms > $3 GROUP BY run ORDER BY at")
+            .bind(person.0).bind(carebot_engine::engine::turn::CHECKIN).bind(since_ms).fetch_all(pool).await?))
+    }
 }
 
 impl Store {

@@ -289,3 +289,66 @@ pub async fn ask_me_later_is_asked_again_once_after_its_interval(app: TestApp) {
         .await;
     assert_eq!(asked, 3);
 }
+
+/// "how is Ava" from staff: a summary of the last week goes to her own keyworker only, marked
+/// as health information and about her, and is audited as a disclosure to that member of
+/// staff, holding no words; staff who do not look after her (Zed, or Kim once the relation is
+/// revoked) hear nothing about her, and nothing is audited.
+pub async fn a_staff_summary_reaches_only_her_own_staff_and_is_audited(app: TestApp) {
+    app.say("ava", "check in").await;
+    for answer in ["4", "made it to the bench", "not yet", "no", "yes"] {
+        app.say("ava", answer).await;
+    }
+    let out = app.say("kim", "how is Ava?").await;
+    assert_eq!(out.len(), 1, "{out:?}");
+    let (to, text) = &out[0];
+    assert_eq!(to, "kim");
+    assert!(
+        text.contains("Ava Thompson, the last 7 days: 1 check-in done"),
+        "{text}"
+    );
+    assert!(text.contains("made it to the bench"), "{text}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE person_id = {} AND about_id = {} AND sensitive",
+            app.id("kim").0,
+            app.id("ava").0
+        ))
+        .await,
+        1,
+        "health information, about Ava"
+    );
+    let summaries = |audit: Vec<(String, String, serde_json::Value)>| -> Vec<serde_json::Value> {
+        audit
+            .into_iter()
+            .filter(|(a, _, _)| a == "summary.queued")
+            .map(|(_, _, d)| d)
+            .collect()
+    };
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    let shown = summaries(audit);
+    assert_eq!(
+        shown,
+        [serde_json::json!({ "to": app.id("kim").0, "days": 7 })]
+    );
+
+    let out = app.say("zed", "how is Ava").await;
+    assert_eq!(out.len(), 1);
+    assert!(!out[0].1.contains("Ava"), "{out:?}");
+
+    app.raw_sql(&format!(
+        "UPDATE relations SET revoked_ms = {} WHERE person_id = {} AND resident_id = {}",
+        app.clock.now_ms(),
+        app.id("kim").0,
+        app.id("ava").0
+    ))
+    .await;
+    let out = app.say("kim", "how is Ava?").await;
+    assert_eq!(out.len(), 1);
+    assert!(
+        !out[0].1.contains("check-in") && !out[0].1.contains("Ava"),
+        "not Ava's, and not Ben's in its place: {out:?}"
+    );
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    assert_eq!(summaries(audit).len(), 1, "no further disclosure");
+}

@@ -234,6 +234,12 @@ impl Turn<'_> {
                 self.say_system("fallback", Map::new());
             }
             IntentAction::ReviewsDue => self.reviews_due(),
+            IntentAction::Summary { .. }
+                if !self.may_read_for_residents(Resource::CheckinAnswers) =>
+            {
+                self.say_system("fallback", Map::new());
+            }
+            IntentAction::Summary { rest } => self.summary(&rest, raw),
             IntentAction::Request {
                 kind,
                 to,

@@ -129,6 +129,12 @@ pub enum Effect {
     },
     /// A family member asked for the latest update (built by the runtime, with consent).
     UpdateRequested,
+    /// A member of staff asked how these residents of theirs have been (summaries built by
+    /// the runtime, through the access table, each one audited).
+    SummaryRequested {
+        /// Whom they asked about.
+        residents: Vec<PersonId>,
+    },
     /// A member of staff acknowledged an alert (by number) or all of theirs.
     Ack(Option<i64>),
     /// A member of staff closed a resident's request with what was done, in their words.

@@ -26,7 +26,7 @@ mod items;
 pub mod render;
 pub mod requests;
 mod say;
-mod staff;
+pub mod staff;
 pub mod state;
 pub mod turn;
 

@@ -1,9 +1,33 @@
-//! What staff ask about the residents they look after: the requests still open and the
-//! care-plan reviews coming up. The profile holds only their own residents' rows (the store
-//! selects them through the relations table); the intent checks the access table first.
+//! What staff ask about the residents they look after: the requests still open, the
+//! care-plan reviews coming up, and how a resident has been. The profile holds only their
+//! own residents' rows (the store selects them through the relations table); the intent
+//! checks the access table first.
 
 use super::turn::Turn;
+use super::Effect;
+use crate::domain::Profile;
+use crate::ids::PersonId;
 use serde_json::{json, Map};
+
+/// The residents a member of staff's message names, among those they look after: any part
+/// of a name as a whole word ("how is Ava", "Thompson?", "Ava's week"). Never a guess: a
+/// message that names none of them ("how is she", or a resident they no longer look after)
+/// names nobody, even when they look after one resident only. The runtime asks this before a
+/// turn to know whose summaries to prepare; the `summary` intent asks it again to choose what
+/// to send.
+pub fn named_residents(profile: &Profile, text: &str) -> Vec<PersonId> {
+    let text = super::answer::normalize(text);
+    profile
+        .caring_for
+        .iter()
+        .filter(|r| {
+            r.name
+                .split_whitespace()
+                .any(|n| crate::flow::system::contains_words(&text, &super::answer::normalize(n)))
+        })
+        .map(|r| r.id)
+        .collect()
+}
 
 impl Turn<'_> {
     /// "open requests": each request not closed yet, its number, whose it is and what they
@@ -53,6 +77,26 @@ impl Turn<'_> {
             })
             .collect();
         self.say_listing("reviews_due", json!({ "reviews": items }));
+    }
+
+    /// "how is Ava": the runtime's summary of each resident the words name, or, when they
+    /// name none of the speaker's residents, which ones they may ask about.
+    pub(super) fn summary(&mut self, rest: &str, raw: &str) {
+        let p = self.ctx.profile;
+        if p.caring_for.is_empty() {
+            self.say_system("summary_nobody", Map::new());
+            return;
+        }
+        let text = if rest.is_empty() { raw } else { rest };
+        let residents = named_residents(p, text);
+        if residents.is_empty() {
+            let names: Vec<&str> = p.caring_for.iter().map(|r| r.name.as_str()).collect();
+            let mut vars = Map::new();
+            vars.insert("names".into(), json!(names.join(", ")));
+            self.say_system("summary_which", vars);
+            return;
+        }
+        self.fx.push(Effect::SummaryRequested { residents });
     }
 
     /// Sends the system text `key` with `extra` (an object) as its variables, as health

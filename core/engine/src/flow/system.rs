@@ -203,6 +203,9 @@ impl Intent {
             IntentKind::NotCheckedIn => IntentAction::NotCheckedIn,
             IntentKind::OpenRequests => IntentAction::OpenRequests,
             IntentKind::ReviewsDue => IntentAction::ReviewsDue,
+            IntentKind::Summary => IntentAction::Summary {
+                rest: rest.unwrap_or_default(),
+            },
             IntentKind::Close => IntentAction::Close,
             IntentKind::MyRequests => IntentAction::MyRequests,
             IntentKind::Request => IntentAction::Request {
@@ -253,6 +256,9 @@ pub enum IntentKind {
     OpenRequests,
     /// Staff ask when their residents' care-plan reviews are due.
     ReviewsDue,
+    /// Staff ask how a resident they look after has been ("how is Ava"): a short summary
+    /// of the last week's check-ins.
+    Summary,
     /// Something to pass to a person (a complaint, an advocate, a review, a new goal): a
     /// request to `to`, acknowledged and escalated like any alert, tracked until staff close
     /// it. Its `id` is its kind; `request_what_<id>` names it for the resident.
@@ -309,6 +315,12 @@ pub enum IntentAction {
     OpenRequests,
     /// List the review dates of the speaker's residents.
     ReviewsDue,
+    /// Summarise the last week of the residents named (the words after the phrase, or the
+    /// whole message).
+    Summary {
+        /// The rest of the message.
+        rest: String,
+    },
     /// Close a request: the number and what was done are read from the message as written.
     Close,
     /// List the speaker's own requests.
@@ -401,6 +413,23 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("requests_open", &["count", "requests"]),
     ("reviews_due_none", &[]),
     ("reviews_due", &["reviews"]),
+    ("summary_nobody", &[]),
+    ("summary_which", &["names"]),
+    ("summary_none", &[]),
+    (
+        "staff_summary",
+        &[
+            "resident",
+            "days",
+            "completed",
+            "missed",
+            "last",
+            "mood",
+            "before",
+            "goals",
+            "alerts",
+        ],
+    ),
     (
         "staff_request",
         &["resident", "reason", "words", "alert", "days"],
