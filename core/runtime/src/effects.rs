@@ -131,11 +131,28 @@ pub(super) fn to_writes(
                     }
                 }
             }
-            Effect::FlowEnded { flow, run } => {
+            Effect::FlowEnded {
+                flow,
+                run,
+                started_ms,
+            } => {
                 if flow == CHECKIN {
-                    w.checkins.push(CheckinChange::Ended {
+                    // The day the run began: a check-in answered past midnight is that day's.
+                    let day = started_ms
+                        .and_then(chrono::DateTime::from_timestamp_millis)
+                        .map(|at| {
+                            carebot_engine::scheduler::local_date(at, ctx.settings.timezone)
+                                .format("%Y-%m-%d")
+                                .to_string()
+                        })
+                        .unwrap_or_else(|| x.local_date.clone());
+                    // Completes the scheduler's row, or records a check-in the resident asked
+                    // for, so it counts for "who hasn't checked in", the digest and summaries;
+                    // and the scheduler does not ask again that day.
+                    w.claim.push(super::schedule::checkin_key(person, &day));
+                    w.checkins.push(CheckinChange::Done {
                         run,
-                        status: CheckinStatus::Completed,
+                        local_date: day,
                     });
                 }
             }

@@ -142,6 +142,14 @@ pub enum CheckinChange {
         /// New status.
         status: CheckinStatus,
     },
+    /// A check-in run came to its end: the scheduler's row for it is completed, or, for a
+    /// check-in the person asked for themselves, a completed row is recorded for `local_date`.
+    Done {
+        /// Run id.
+        run: u64,
+        /// The local day it began ("YYYY-MM-DD").
+        local_date: String,
+    },
     /// The person skipped the check-in of this local date.
     Skipped {
         /// "YYYY-MM-DD".

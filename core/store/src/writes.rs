@@ -162,6 +162,18 @@ pub(crate) fn checkin_sql(person: PersonId, change: &CheckinChange, now_ms: i64)
         .bind(status.as_sql())
         .bind(now_ms)
         .bind(CheckinStatus::Started.as_sql()),
+        CheckinChange::Done { run, local_date } => Sql::row(
+            "INSERT INTO checkins (person_id, run, local_date, status, started_ms, ended_ms)",
+            vec![
+                person.0.into(),
+                (*run as i64).into(),
+                local_date.as_str().into(),
+                CheckinStatus::Completed.as_sql().into(),
+                now_ms.into(),
+                now_ms.into(),
+            ],
+            "ON CONFLICT (person_id, run) DO UPDATE SET status = excluded.status, ended_ms = excluded.ended_ms WHERE checkins.status = 'started'",
+        ),
         CheckinChange::Skipped { local_date } => Sql::new(
             "UPDATE checkins SET status = $4, ended_ms = $3 WHERE person_id = $1 AND local_date = $2 AND status = $5",
         )

@@ -12,6 +12,7 @@ carebot_tests::for_each_backend!(
     a_revoked_account_becomes_unknown,
     a_delivery_channel_is_remembered_for_a_linked_account_only,
     a_turn_stores_answer_state_and_reply_together,
+    a_checkin_the_resident_asked_for_counts_for_the_day,
     a_replayed_inbound_event_is_processed_once,
     delivery_is_in_order_per_recipient_across_retries,
     a_message_whose_deliverer_died_is_claimed_again_after_its_lease,

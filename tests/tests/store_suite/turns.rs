@@ -205,3 +205,49 @@ pub async fn a_conversation_stays_on_its_flow_version_when_the_file_changes(app:
         "{last:?}"
     );
 }
+
+/// A check-in the resident asks for counts for the day, as a scheduled one does: it is in
+/// her check-in history as completed, her keyworker sees she has checked in, and the
+/// scheduler does not ask again that day; the next day's scheduled check-in is asked and,
+/// answered, completed.
+pub async fn a_checkin_the_resident_asked_for_counts_for_the_day(app: TestApp) {
+    use carebot_store::schedule::CheckinStatus::Completed;
+    let answers = ["4", "made it to the bench", "not yet", "no", "yes"];
+    app.say("ava", "check in").await;
+    for a in answers {
+        app.say("ava", a).await;
+    }
+    let store = &app.bot.store;
+    let ava = app.id("ava");
+    let day = |d: &str| (d.to_string(), Completed);
+    assert_eq!(
+        store.checkin_history(ava).await.expect("history"),
+        [day("2026-11-23")]
+    );
+    let kim = store.profile(app.id("kim")).await.expect("kim");
+    assert!(
+        kim.expected_checkins
+            .contains(&(ava, Some("2026-11-23".to_string()))),
+        "{:?}",
+        kim.expected_checkins
+    );
+
+    // 09:30, her usual time: not asked again today.
+    app.clock.advance(chrono::Duration::minutes(45));
+    app.bot.tick().await.expect("tick");
+    let out = app.deliver().await;
+    assert!(out.iter().all(|(to, _)| to != "ava"), "{out:?}");
+
+    // The next day at 09:30 the scheduler asks, and the answered run is completed.
+    app.clock.advance(chrono::Duration::days(1));
+    app.bot.tick().await.expect("tick");
+    let out = app.deliver().await;
+    assert!(out.iter().any(|(to, _)| to == "ava"), "{out:?}");
+    for a in answers {
+        app.say("ava", a).await;
+    }
+    assert_eq!(
+        store.checkin_history(ava).await.expect("history"),
+        [day("2026-11-23"), day("2026-11-24")]
+    );
+}

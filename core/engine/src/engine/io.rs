@@ -163,6 +163,8 @@ pub enum Effect {
         flow: String,
         /// Run id.
         run: u64,
+        /// When the run started (epoch ms), if known: a check-in counts for that day.
+        started_ms: Option<i64>,
     },
 }
 

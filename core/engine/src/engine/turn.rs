@@ -120,7 +120,10 @@ impl Turn<'_> {
             return self.on_long_message(raw, length);
         }
         let norm = normalize(raw);
-        if let Some((name, intent)) = self.find_intent(&norm, &heard) {
+        if let Some((name, intent)) = self
+            .find_intent(&norm, &heard)
+            .filter(|(name, _)| !self.kept_as_answer(name, &norm))
+        {
             // "complain" picks "How to complain" from a menu: an answer that fits the question
             // waiting wins over every intent but the few that work from anywhere.
             if always_interrupts(&intent) || !self.answer_fits(raw, &norm) {
@@ -174,6 +177,36 @@ impl Turn<'_> {
 
     /// Whether `raw` answers the question waiting (a structured one: choice, scale, yes/no,
     /// number, time or date; any text would "answer" a free-text question).
+    /// True when intent `name` would stop a question that takes words, but the message has
+    /// none of the intent's `at_a_question` words, so it answers the question instead.
+    fn kept_as_answer(&self, name: &str, norm: &str) -> bool {
+        let Some(intent) = self
+            .ctx
+            .dialogs
+            .system
+            .intent
+            .iter()
+            .find(|i| i.name() == name)
+        else {
+            return false;
+        };
+        if intent.at_a_question.is_empty() || self.s.awaiting != Awaiting::Nothing {
+            return false;
+        }
+        let Some((flow, id)) = self.current() else {
+            return false;
+        };
+        let takes_words = flow
+            .step(&id)
+            .and_then(|s| s.ask.as_ref())
+            .is_some_and(|a| matches!(a, Ask::Text { .. }));
+        takes_words
+            && !intent
+                .at_a_question
+                .iter()
+                .any(|w| crate::flow::system::contains_words(norm, &normalize(w)))
+    }
+
     fn answer_fits(&self, raw: &str, norm: &str) -> bool {
         if self.s.awaiting != Awaiting::Nothing {
             return false;
@@ -625,6 +658,7 @@ impl Turn<'_> {
             self.fx.push(Effect::FlowEnded {
                 flow: frame.flow,
                 run: frame.run,
+                started_ms: frame.started_ms,
             });
         }
         if !self.s.paused {
@@ -639,6 +673,7 @@ impl Turn<'_> {
             self.fx.push(Effect::FlowEnded {
                 flow: frame.flow,
                 run: frame.run,
+                started_ms: frame.started_ms,
             });
         }
         self.say_system("fallback", Map::new());

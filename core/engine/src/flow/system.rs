@@ -150,6 +150,12 @@ pub struct Intent {
     /// When true, a phrase anywhere in the message triggers it, whatever else is said.
     #[serde(default)]
     pub anywhere: bool,
+    /// For an intent that stops any question (`skip_today`): while a question that takes
+    /// words is waiting, it stops it only when the message holds one of these words or
+    /// phrases; otherwise the message is that question's answer ("not today" to "How did
+    /// your goal go today?" is about the goal, "skip the questions" is not). Empty: always.
+    #[serde(default)]
+    pub at_a_question: Vec<String>,
 }
 
 impl Intent {
