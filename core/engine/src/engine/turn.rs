@@ -122,7 +122,7 @@ impl Turn<'_> {
         let norm = normalize(raw);
         if let Some((name, intent)) = self
             .find_intent(&norm, &heard)
-            .filter(|(name, _)| !self.kept_as_answer(name, &norm))
+            .filter(|(name, _)| !self.held_back(name, &norm, &heard.words.join(" ")))
         {
             // "complain" picks "How to complain" from a menu: an answer that fits the question
             // waiting wins over every intent but the few that work from anywhere.
@@ -177,34 +177,38 @@ impl Turn<'_> {
 
     /// Whether `raw` answers the question waiting (a structured one: choice, scale, yes/no,
     /// number, time or date; any text would "answer" a free-text question).
-    /// True when intent `name` would stop a question that takes words, but the message has
-    /// none of the intent's `at_a_question` words, so it answers the question instead.
-    fn kept_as_answer(&self, name: &str, norm: &str) -> bool {
-        let Some(intent) = self
-            .ctx
-            .dialogs
-            .system
-            .intent
-            .iter()
-            .find(|i| i.name() == name)
-        else {
+    /// True when intent `name` has `needs_one_of` words, the message holds none of them, and
+    /// either it is only close to one of the intent's phrases or it would stop a question
+    /// that takes words (which it then answers).
+    /// `corrected` is the message's words as understanding reads them (typos corrected).
+    fn held_back(&self, name: &str, norm: &str, corrected: &str) -> bool {
+        let sys = &self.ctx.dialogs.system;
+        let Some(intent) = sys.intent.iter().find(|i| i.name() == name) else {
             return false;
         };
-        if intent.at_a_question.is_empty() || self.s.awaiting != Awaiting::Nothing {
+        if intent.needs_one_of.is_empty()
+            || intent.needs_one_of.iter().any(|w| {
+                let w = normalize(w);
+                crate::flow::system::contains_words(norm, &w)
+                    || crate::flow::system::contains_words(corrected, &w)
+            })
+        {
             return false;
         }
-        let Some((flow, id)) = self.current() else {
+        let exact = sys
+            .intent_match(norm, self.ctx.profile.role)
+            .is_some_and(|(i, _)| sys.intent[i].name() == name);
+        if !exact {
+            return true;
+        }
+        if self.s.awaiting != Awaiting::Nothing {
             return false;
-        };
-        let takes_words = flow
-            .step(&id)
-            .and_then(|s| s.ask.as_ref())
-            .is_some_and(|a| matches!(a, Ask::Text { .. }));
-        takes_words
-            && !intent
-                .at_a_question
-                .iter()
-                .any(|w| crate::flow::system::contains_words(norm, &normalize(w)))
+        }
+        self.current().is_some_and(|(flow, id)| {
+            flow.step(&id)
+                .and_then(|s| s.ask.as_ref())
+                .is_some_and(|a| matches!(a, Ask::Text { .. }))
+        })
     }
 
     fn answer_fits(&self, raw: &str, norm: &str) -> bool {

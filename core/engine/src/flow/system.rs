@@ -150,12 +150,12 @@ pub struct Intent {
     /// When true, a phrase anywhere in the message triggers it, whatever else is said.
     #[serde(default)]
     pub anywhere: bool,
-    /// For an intent that stops any question (`skip_today`): while a question that takes
-    /// words is waiting, it stops it only when the message holds one of these words or
-    /// phrases; otherwise the message is that question's answer ("not today" to "How did
-    /// your goal go today?" is about the goal, "skip the questions" is not). Empty: always.
+    /// Words or phrases one of which a message must hold to trigger this intent when it is
+    /// only close to a phrase ("no pain today" is near "not today" but is not about the
+    /// check-in), or when it would stop a question that takes words ("not today" to "How did
+    /// your goal go today?" answers it; "skip the questions" does not). Empty: no such rule.
     #[serde(default)]
-    pub at_a_question: Vec<String>,
+    pub needs_one_of: Vec<String>,
 }
 
 impl Intent {
