@@ -8,6 +8,7 @@ use carebot_engine::engine::requests::what_key;
 use carebot_engine::engine::turn::CHECKIN;
 use carebot_engine::engine::{Context, Conversation, Effect, OutMessage, TimerKind};
 use carebot_engine::flow::Target;
+use carebot_store::audit::AuditEntry;
 use carebot_store::people::Identity;
 use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::{
@@ -226,6 +227,16 @@ pub(super) fn to_writes(
                     queued.about = Some(p.resident.id);
                     queued.categories = p.update.categories.clone();
                     w.audits.push(super::updates::disclosure(person, p));
+                }
+            }
+            Effect::StaffRead { what, residents } => {
+                for resident in residents {
+                    w.audits.push(AuditEntry {
+                        actor: format!("person:{person}"),
+                        action: "staff.read".into(),
+                        subject: Some(resident),
+                        detail: serde_json::json!({ "list": what }),
+                    });
                 }
             }
             Effect::SummaryRequested { residents } => {

@@ -352,3 +352,60 @@ pub async fn a_staff_summary_reaches_only_her_own_staff_and_is_audited(app: Test
     let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
     assert_eq!(summaries(audit).len(), 1, "no further disclosure");
 }
+
+/// Each list staff are shown about their residents ("requests", "reviews due", "who hasn't
+/// checked in") is audited once per resident it covers, naming the member of staff and the
+/// list and holding no words; a member of staff with no residents reads nothing, and nothing
+/// is audited.
+pub async fn each_staff_list_read_is_audited_per_resident(app: TestApp) {
+    app.say("ava", "I want to make a complaint about the food")
+        .await;
+    for (who, due) in [("ava", "2026-12-01"), ("ben", "2026-11-30")] {
+        app.raw_sql(&format!(
+            "INSERT INTO reviews (person_id, interval_days, next_due) VALUES ({}, 180, '{due}')",
+            app.id(who).0
+        ))
+        .await;
+    }
+    let reads = |who: &'static str| {
+        let app = &app;
+        async move {
+            let audit = app.bot.store.audit_of(app.id(who)).await.expect("audit");
+            audit
+                .into_iter()
+                .filter(|(a, _, _)| a == "staff.read")
+                .map(|(_, actor, d)| (actor, d["list"].as_str().unwrap_or("").to_string()))
+                .collect::<Vec<_>>()
+        }
+    };
+    for line in [
+        "requests",
+        "open requests",
+        "reviews due",
+        "who has not checked in",
+    ] {
+        app.say("zed", line).await;
+    }
+    assert!(reads("ava").await.is_empty() && reads("ben").await.is_empty());
+
+    app.say("kim", "requests").await;
+    app.say("kim", "reviews due").await;
+    app.say("kim", "who hasn't checked in?").await;
+    let kim = format!("person:{}", app.id("kim"));
+    let row = |list: &str| (kim.clone(), list.to_string());
+    assert_eq!(
+        reads("ava").await,
+        [row("requests"), row("reviews"), row("not_checked_in")],
+        "Ava: her complaint, her review, her check-in"
+    );
+    assert_eq!(
+        reads("ben").await,
+        [row("reviews")],
+        "Ben: no requests and no daily check-in, so only his review"
+    );
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    assert!(
+        !audit.iter().any(|(_, _, d)| d.to_string().contains("food")),
+        "no words in the audit: {audit:?}"
+    );
+}

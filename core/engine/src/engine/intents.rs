@@ -207,13 +207,19 @@ impl Turn<'_> {
                     .format("%Y-%m-%d")
                     .to_string();
                 let p = &self.ctx.profile;
-                let names: Vec<&str> = p
+                let missing: Vec<_> = p
                     .expected_checkins
                     .iter()
                     .filter(|(_, done)| done.as_deref() != Some(today.as_str()))
                     .filter_map(|(who, _)| p.caring_for.iter().find(|r| r.id == *who))
-                    .map(|r| r.name.as_str())
                     .collect();
+                let names: Vec<&str> = missing.iter().map(|r| r.name.as_str()).collect();
+                // Whether each resident has checked in is theirs: every one asked about is
+                // audited, listed or not.
+                self.fx.push(Effect::StaffRead {
+                    what: "not_checked_in".into(),
+                    residents: p.expected_checkins.iter().map(|(who, _)| *who).collect(),
+                });
                 if names.is_empty() {
                     self.say_system("not_checked_in_none", Map::new());
                 } else {

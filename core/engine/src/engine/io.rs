@@ -129,6 +129,15 @@ pub enum Effect {
     },
     /// A family member asked for the latest update (built by the runtime, with consent).
     UpdateRequested,
+    /// A member of staff was shown a list about these residents of theirs (`what`: `requests`,
+    /// `reviews`, `not_checked_in`): one audit row per resident, naming the list, never
+    /// its words.
+    StaffRead {
+        /// Which list.
+        what: String,
+        /// Whom it was about.
+        residents: Vec<PersonId>,
+    },
     /// A member of staff asked how these residents of theirs have been (summaries built by
     /// the runtime, through the access table, each one audited).
     SummaryRequested {

@@ -50,6 +50,13 @@ impl Turn<'_> {
                 json!({ "number": r.number, "resident": name, "reason": r.reason })
             })
             .collect();
+        let mut residents: Vec<PersonId> = p.open_requests.iter().map(|r| r.resident).collect();
+        residents.sort_by_key(|r| r.0);
+        residents.dedup();
+        self.fx.push(Effect::StaffRead {
+            what: "requests".into(),
+            residents,
+        });
         // Who asked for what is about a resident's care: health information.
         self.say_listing(
             "requests_open",
@@ -76,6 +83,10 @@ impl Turn<'_> {
                 Some(json!({ "resident": name, "due": due, "days": days }))
             })
             .collect();
+        self.fx.push(Effect::StaffRead {
+            what: "reviews".into(),
+            residents: p.reviews_due.iter().map(|(r, _)| *r).collect(),
+        });
         self.say_listing("reviews_due", json!({ "reviews": items }));
     }
 
