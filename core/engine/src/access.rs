@@ -78,6 +78,10 @@ pub enum Resource {
     Audit,
     /// Read: a full export (subject access request). Write: erasure.
     ExportErase,
+    /// Messages between a resident and their family, passed on by Carebot at once. Write:
+    /// send one (the resident to their family; a family member to their resident). Nobody
+    /// reads another's: each is delivered to whom it was for.
+    Messages,
 }
 
 /// The answer.
@@ -118,7 +122,7 @@ pub const RELATIONS: [Relation; 6] = [
     Relation::Unrelated,
 ];
 /// Every resource.
-pub const RESOURCES: [Resource; 9] = [
+pub const RESOURCES: [Resource; 10] = [
     Resource::Profile,
     Resource::Goals,
     Resource::CheckinAnswers,
@@ -128,6 +132,7 @@ pub const RESOURCES: [Resource; 9] = [
     Resource::Reviews,
     Resource::Audit,
     Resource::ExportErase,
+    Resource::Messages,
 ];
 
 /// May `actor`, being `relation` to a record's owner, do `action` to a `resource` of theirs?
@@ -158,6 +163,8 @@ pub fn allowed(actor: Actor, action: Action, resource: Resource, relation: Relat
         // Family hear only what the resident shares with them; they change nothing.
         (Role::Family, Relation::Family) => match (action, resource) {
             (Read, Profile | Goals | CheckinAnswers) => IfConsented,
+            // A message to their resident, which the resident receives and may answer.
+            (Write, Messages) => Allow,
             _ => Deny,
         },
         // The resident's own staff. Answers are the resident's words: staff never write them.
@@ -166,6 +173,8 @@ pub fn allowed(actor: Actor, action: Action, resource: Resource, relation: Relat
             match (action, resource) {
                 (Write, CheckinAnswers) => Deny,
                 (Write, Consent) => WithBasis,
+                // Messages between a resident and their family are theirs.
+                (_, Messages) => Deny,
                 // Looking into the audit trail and exports or erasure are for the manager.
                 (_, Audit | ExportErase) if role == Role::Keyworker => Deny,
                 _ => Allow,

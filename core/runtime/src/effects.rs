@@ -12,8 +12,8 @@ use carebot_store::audit::AuditEntry;
 use carebot_store::people::Identity;
 use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::{
-    CheckinChange, NewAck, NewAlert, NewClose, NewConsent, NewOutbox, NewTimer, TurnWrites,
-    ALERT_NUMBER,
+    CheckinChange, NewAck, NewAlert, NewClose, NewConsent, NewOutbox, NewRelay, NewTimer,
+    TurnWrites, ALERT_NUMBER,
 };
 use serde_json::json;
 
@@ -228,6 +228,36 @@ pub(super) fn to_writes(
                     queued.categories = p.update.categories.clone();
                     w.audits.push(super::updates::disclosure(person, p));
                 }
+            }
+            Effect::Relay {
+                to,
+                resident,
+                words,
+                run,
+            } => {
+                let p = ctx.profile;
+                let first = p.name.split_whitespace().next().unwrap_or(&p.name);
+                let mut vars = base_vars(ctx, None);
+                vars.insert("from".into(), json!(p.name));
+                vars.insert("from_first".into(), json!(first));
+                vars.insert("words".into(), json!(words));
+                vars.insert("resident".into(), json!(to == resident));
+                let text = render(
+                    ctx.dialogs
+                        .system
+                        .text("message_received", &ctx.profile.language),
+                    &vars,
+                );
+                w.relays.push(NewRelay {
+                    to,
+                    resident,
+                    key: format!("{person}.{run}"),
+                    notice: OutMessage {
+                        text,
+                        sensitive: true,
+                        ..Default::default()
+                    },
+                });
             }
             Effect::StaffRead { what, residents } => {
                 for resident in residents {

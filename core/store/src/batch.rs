@@ -44,6 +44,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         audits,
         acks,
         closes,
+        relays,
         reviews,
     } = w;
     alerts.is_empty()
@@ -58,6 +59,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         && audits.is_empty()
         && acks.is_empty()
         && closes.is_empty()
+        && relays.is_empty()
         && reviews.is_empty()
 }
 

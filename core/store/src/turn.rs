@@ -102,6 +102,19 @@ pub struct NewClose {
     pub notice: OutMessage,
 }
 
+/// A message passed on between a resident and a member of their family, in the sender's words.
+#[derive(Clone, Debug)]
+pub struct NewRelay {
+    /// Whom it is for: it goes to every account of theirs that can be reached.
+    pub to: PersonId,
+    /// The resident it is between (the audit row's subject).
+    pub resident: PersonId,
+    /// Unique to this message (the outbox key starts with it).
+    pub key: String,
+    /// What they receive.
+    pub notice: OutMessage,
+}
+
 /// A member of staff acknowledging alerts.
 #[derive(Clone, Debug)]
 pub struct NewAck {
@@ -198,6 +211,8 @@ pub struct TurnWrites {
     pub acks: Vec<NewAck>,
     /// Requests this member of staff closes.
     pub closes: Vec<NewClose>,
+    /// Messages passed on between a resident and their family.
+    pub relays: Vec<NewRelay>,
     /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
     pub reviews: Vec<(PersonId, String, bool, String)>,
 }

@@ -11,8 +11,8 @@ use super::consents::write_consent;
 use super::schedule::CheckinStatus;
 use super::sql::{outbox_insert, reachable_accounts, reachable_staff, staff_residents};
 use super::turn::{
-    payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewClose, NewTimer,
-    TurnWrites, ALERT_NUMBER,
+    payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewClose, NewRelay,
+    NewTimer, TurnWrites, ALERT_NUMBER,
 };
 use super::{Result, StoreError};
 use carebot_engine::engine::{AnswerRecord, OutMessage};
@@ -108,6 +108,9 @@ pub(crate) async fn write_turn(
     }
     for close in &writes.closes {
         close_request(c, person, close, now_ms).await?;
+    }
+    for relay in &writes.relays {
+        pass_on(c, person, relay, now_ms).await?;
     }
     for (resident, date, took_part, next_due) in &writes.reviews {
         // Only for a resident this person looks after; the schedule moves on.
@@ -323,6 +326,37 @@ async fn close_request(
         action: "request.closed".into(),
         subject: Some(PersonId(resident)),
         detail: serde_json::json!({ "request": close.request, "resident_told": told > 0 }),
+    };
+    audit::append(c, &entry, now_ms).await
+}
+
+/// Passes `relay` from `from` to every reachable account of its recipient, and audits it
+/// (who to whom, whether it could be delivered; never the words).
+async fn pass_on(c: &mut Conn<'_>, from: PersonId, relay: &NewRelay, now_ms: i64) -> Result<()> {
+    let delivered = c
+        .execute(
+            Sql::new(concat!(
+                outbox_insert!(),
+                "SELECT 'relay.' || $1 || '.' || i.platform || '.' || i.address, i.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4, NULL, NULL",
+                reachable_accounts!(person = "$5"),
+                // Only between a resident and a member of their family, by an active relation.
+                "AND EXISTS (SELECT 1 FROM relations r WHERE r.relation = 'family' AND r.revoked_ms IS NULL
+                   AND ((r.person_id = $6 AND r.resident_id = $5) OR (r.person_id = $5 AND r.resident_id = $6))) ",
+                "ON CONFLICT (idem_key) DO NOTHING"
+            ))
+            .bind(relay.key.as_str())
+            .bind(payload(&relay.notice)?)
+            .bind(relay.notice.sensitive)
+            .bind(now_ms)
+            .bind(relay.to.0)
+            .bind(from.0),
+        )
+        .await?;
+    let entry = AuditEntry {
+        actor: format!("person:{from}"),
+        action: "message.passed_on".into(),
+        subject: Some(relay.resident),
+        detail: serde_json::json!({ "from": from, "to": relay.to, "delivered": delivered > 0 }),
     };
     audit::append(c, &entry, now_ms).await
 }

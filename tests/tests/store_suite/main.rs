@@ -26,6 +26,7 @@ carebot_tests::for_each_backend!(
     staff_see_only_their_own_residents_open_requests_and_reviews,
     a_staff_summary_reaches_only_her_own_staff_and_is_audited,
     each_staff_list_read_is_audited_per_resident,
+    messages_pass_between_a_resident_and_her_family_only,
     a_person_marked_erased_is_never_reached_even_with_rows_left_behind,
     concurrent_turns_for_one_person_are_serialised,
     a_turn_that_fails_beside_others_is_not_stored_and_theirs_are,

@@ -409,3 +409,59 @@ pub async fn each_staff_list_read_is_audited_per_resident(app: TestApp) {
         "no words in the audit: {audit:?}"
     );
 }
+
+/// A family member's message reaches their resident at once, in their words, and her answer
+/// reaches him; each is audited with no words. Nothing passes between people with no family
+/// relation, or once the relation is revoked.
+pub async fn messages_pass_between_a_resident_and_her_family_only(app: TestApp) {
+    app.say("sam", "a message for Ava").await;
+    let out = app.say("sam", "See you Sunday").await;
+    assert!(
+        out.iter()
+            .any(|(to, t)| to == "ava" && t.contains("\"See you Sunday\"")),
+        "{out:?}"
+    );
+    app.say("ava", "reply").await;
+    let out = app.say("ava", "Lovely").await;
+    assert!(
+        out.iter()
+            .any(|(to, t)| to == "sam" && t.contains("\"Lovely\"")),
+        "{out:?}"
+    );
+    let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
+    let passed: Vec<_> = audit
+        .iter()
+        .filter(|(a, _, _)| a == "message.passed_on")
+        .map(|(_, actor, d)| (actor.clone(), d["to"].clone(), d["delivered"].clone()))
+        .collect();
+    let (sam, ava) = (app.id("sam"), app.id("ava"));
+    assert_eq!(
+        passed,
+        [
+            (
+                format!("person:{sam}"),
+                serde_json::json!(ava.0),
+                serde_json::json!(true)
+            ),
+            (
+                format!("person:{ava}"),
+                serde_json::json!(sam.0),
+                serde_json::json!(true)
+            ),
+        ]
+    );
+    assert!(!audit
+        .iter()
+        .any(|(_, _, d)| d.to_string().contains("Sunday")));
+
+    app.raw_sql(&format!(
+        "UPDATE relations SET revoked_ms = {} WHERE person_id = {} AND resident_id = {}",
+        app.clock.now_ms(),
+        sam.0,
+        ava.0
+    ))
+    .await;
+    let out = app.say("sam", "a message for Ava").await;
+    assert!(out.iter().all(|(to, _)| to == "sam"), "{out:?}");
+    assert!(!out.iter().any(|(_, t)| t.contains("tell Ava")), "{out:?}");
+}

@@ -3,40 +3,40 @@
 
 use super::*;
 
-/// Columns: profile, goals, answers, consent, alerts, requests, reviews, audit, export/erase; each
-/// read then write.
+/// Columns: profile, goals, answers, consent, alerts, requests, reviews, audit, export/erase,
+/// messages; each read then write.
 const TABLE: &str = "
-unlinked  any        -- -- -- -- -- -- -- -- --
-resident  themself   AA A- AA AA AA AA A- -- --
-resident  family     -- -- -- -- -- -- -- -- --
-resident  keyworker  -- -- -- -- -- -- -- -- --
-resident  manager    -- -- -- -- -- -- -- -- --
-resident  oncall     -- -- -- -- -- -- -- -- --
-resident  unrelated  -- -- -- -- -- -- -- -- --
-family    themself   AA -- -- -- -- -- -- -- --
-family    family     C- C- C- -- -- -- -- -- --
-family    keyworker  -- -- -- -- -- -- -- -- --
-family    manager    -- -- -- -- -- -- -- -- --
-family    oncall     -- -- -- -- -- -- -- -- --
-family    unrelated  -- -- -- -- -- -- -- -- --
-keyworker themself   AA -- -- -- -- -- -- -- --
-keyworker family     -- -- -- -- -- -- -- -- --
-keyworker keyworker  AA AA A- AB AA AA AA -- --
-keyworker manager    -- -- -- -- -- -- -- -- --
-keyworker oncall     -- -- -- -- A- A- -- -- --
-keyworker unrelated  -- -- -- -- -- -- -- -- --
-manager   themself   AA -- -- -- -- -- -- -- --
-manager   family     -- -- -- -- -- -- -- -- --
-manager   keyworker  -- -- -- -- -- -- -- -- --
-manager   manager    AA AA A- AB AA AA AA A- AA
-manager   oncall     -- -- -- -- A- A- -- -- --
-manager   unrelated  -- -- -- -- -- -- -- -- --
-admin     themself   AA -- -- -- -- -- -- -- --
-admin     family     -- -- -- -- -- -- -- -- --
-admin     keyworker  -- -- -- -- -- -- -- -- --
-admin     manager    -- -- -- -- -- -- -- -- --
-admin     oncall     -- -- -- -- -- -- -- -- --
-admin     unrelated  AA AA -- -- -- -- -- A- AA
+unlinked  any        -- -- -- -- -- -- -- -- -- --
+resident  themself   AA A- AA AA AA AA A- -- -- AA
+resident  family     -- -- -- -- -- -- -- -- -- --
+resident  keyworker  -- -- -- -- -- -- -- -- -- --
+resident  manager    -- -- -- -- -- -- -- -- -- --
+resident  oncall     -- -- -- -- -- -- -- -- -- --
+resident  unrelated  -- -- -- -- -- -- -- -- -- --
+family    themself   AA -- -- -- -- -- -- -- -- --
+family    family     C- C- C- -- -- -- -- -- -- -A
+family    keyworker  -- -- -- -- -- -- -- -- -- --
+family    manager    -- -- -- -- -- -- -- -- -- --
+family    oncall     -- -- -- -- -- -- -- -- -- --
+family    unrelated  -- -- -- -- -- -- -- -- -- --
+keyworker themself   AA -- -- -- -- -- -- -- -- --
+keyworker family     -- -- -- -- -- -- -- -- -- --
+keyworker keyworker  AA AA A- AB AA AA AA -- -- --
+keyworker manager    -- -- -- -- -- -- -- -- -- --
+keyworker oncall     -- -- -- -- A- A- -- -- -- --
+keyworker unrelated  -- -- -- -- -- -- -- -- -- --
+manager   themself   AA -- -- -- -- -- -- -- -- --
+manager   family     -- -- -- -- -- -- -- -- -- --
+manager   keyworker  -- -- -- -- -- -- -- -- -- --
+manager   manager    AA AA A- AB AA AA AA A- AA --
+manager   oncall     -- -- -- -- A- A- -- -- -- --
+manager   unrelated  -- -- -- -- -- -- -- -- -- --
+admin     themself   AA -- -- -- -- -- -- -- -- --
+admin     family     -- -- -- -- -- -- -- -- -- --
+admin     keyworker  -- -- -- -- -- -- -- -- -- --
+admin     manager    -- -- -- -- -- -- -- -- -- --
+admin     oncall     -- -- -- -- -- -- -- -- -- --
+admin     unrelated  AA AA -- -- -- -- -- A- AA --
 ";
 
 fn relation(name: &str) -> Relation {

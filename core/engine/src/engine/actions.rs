@@ -40,6 +40,7 @@ impl Turn<'_> {
                     });
                     self.fx.extend(review);
                 }
+                Action::Relay { from } => self.relay(from),
                 Action::SetCheckinTime { from } => {
                     let time = self
                         .s

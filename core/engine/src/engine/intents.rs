@@ -246,6 +246,7 @@ impl Turn<'_> {
                 self.say_system("fallback", Map::new());
             }
             IntentAction::Summary { rest } => self.summary(&rest, raw),
+            IntentAction::MessageTo { rest } => self.message_to(&rest, raw),
             IntentAction::Request {
                 kind,
                 to,

@@ -129,6 +129,18 @@ pub enum Effect {
     },
     /// A family member asked for the latest update (built by the runtime, with consent).
     UpdateRequested,
+    /// Pass `words` at once to `to`: a family member's message to their resident, or the
+    /// resident's answer to them. `resident` is the resident it is between.
+    Relay {
+        /// Whom it is for.
+        to: PersonId,
+        /// The resident it is between.
+        resident: PersonId,
+        /// The sender's words, as they wrote them.
+        words: String,
+        /// Unique to this message among the sender's (the flow run).
+        run: u64,
+    },
     /// A member of staff was shown a list about these residents of theirs (`what`: `requests`,
     /// `reviews`, `not_checked_in`): one audit row per resident, naming the list, never
     /// its words.

@@ -23,6 +23,7 @@ mod contacts;
 mod intents;
 pub mod io;
 mod items;
+mod messages;
 pub mod render;
 pub mod requests;
 mod say;

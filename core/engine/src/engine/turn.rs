@@ -23,6 +23,9 @@ pub const CHECKIN: &str = "checkin";
 /// The staff flow that records a care-plan review.
 pub const REVIEW_DONE: &str = "review_done";
 
+/// The flow that takes a message to pass on between a resident and their family.
+pub const SEND_MESSAGE: &str = "send_message";
+
 /// A suspended run older than this is not offered again.
 const STALE_AFTER_MS: i64 = 12 * 60 * 60 * 1000;
 

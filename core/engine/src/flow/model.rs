@@ -191,6 +191,13 @@ pub enum Action {
         /// The `store` key of a `time` answer in this run.
         from: String,
     },
+    /// Pass the words stored under `from` at once to the person this flow is about (`about`):
+    /// a family member's message to their resident, or a resident's answer to a member of
+    /// their family. Checked against the access table; audited.
+    Relay {
+        /// The `store` key of a `text` answer in this run.
+        from: String,
+    },
 }
 
 /// Who an alert goes to.

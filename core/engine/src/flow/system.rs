@@ -156,6 +156,10 @@ pub struct Intent {
     /// your goal go today?" answers it; "skip the questions" does not). Empty: no such rule.
     #[serde(default)]
     pub needs_one_of: Vec<String>,
+    /// For a `prefill` intent: words that, straight after a phrase, mean the phrase is not
+    /// this intent ("tell me how she is" asks for news; "tell her I'll come" is a message).
+    #[serde(default)]
+    pub not_followed_by: Vec<String>,
 }
 
 impl Intent {
@@ -212,6 +216,9 @@ impl Intent {
             IntentKind::Summary => IntentAction::Summary {
                 rest: rest.unwrap_or_default(),
             },
+            IntentKind::MessageTo => IntentAction::MessageTo {
+                rest: rest.unwrap_or_default(),
+            },
             IntentKind::Close => IntentAction::Close,
             IntentKind::MyRequests => IntentAction::MyRequests,
             IntentKind::Request => IntentAction::Request {
@@ -265,6 +272,9 @@ pub enum IntentKind {
     /// Staff ask how a resident they look after has been ("how is Ava"): a short summary
     /// of the last week's check-ins.
     Summary,
+    /// A family member writes to their resident, or a resident to a member of their family
+    /// ("a message for Ava", "reply to Sam"): passed on at once, in their words.
+    MessageTo,
     /// Something to pass to a person (a complaint, an advocate, a review, a new goal): a
     /// request to `to`, acknowledged and escalated like any alert, tracked until staff close
     /// it. Its `id` is its kind; `request_what_<id>` names it for the resident.
@@ -324,6 +334,11 @@ pub enum IntentAction {
     /// Summarise the last week of the residents named (the words after the phrase, or the
     /// whole message).
     Summary {
+        /// The rest of the message.
+        rest: String,
+    },
+    /// Write to the person the words after the phrase name (or the only one there is).
+    MessageTo {
         /// The rest of the message.
         rest: String,
     },
@@ -419,6 +434,12 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("requests_open", &["count", "requests"]),
     ("reviews_due_none", &[]),
     ("reviews_due", &["reviews"]),
+    ("message_which", &["names"]),
+    ("message_nobody", &[]),
+    (
+        "message_received",
+        &["from", "from_first", "words", "resident"],
+    ),
     ("summary_nobody", &[]),
     ("summary_which", &["names"]),
     ("summary_none", &[]),
@@ -510,6 +531,10 @@ impl SystemDoc {
                 if let Some(rest) = normalized
                     .strip_prefix(p.as_str())
                     .filter(|r| r.starts_with(' '))
+                    .filter(|r| {
+                        let next = r.split_whitespace().next().unwrap_or_default();
+                        !i.not_followed_by.iter().any(|w| w == next)
+                    })
                 {
                     return i.action(Some(rest.trim().to_string())).map(|a| (n, a));
                 }

@@ -92,6 +92,23 @@ pub fn check_flow(path: &Path, flow: &Flow, languages: &[String]) -> Vec<Problem
         }
         problems.extend(check_step(path, flow, step, languages));
         for action in &step.actions {
+            if let Action::Relay { from } = action {
+                let is_text = flow.doc.steps.iter().any(|s| {
+                    s.store.as_deref() == Some(from) && matches!(s.ask, Some(Ask::Text { .. }))
+                });
+                if !is_text {
+                    problems.push(at(
+                        path,
+                        flow,
+                        step.id.span().start,
+                        format!(
+                            "step '{}' passes on '{from}', which no text question stores",
+                            step.id.get_ref()
+                        ),
+                        "set `from` to the `store` of a step with ask = { kind = \"text\" }",
+                    ));
+                }
+            }
             if let Action::SetCheckinTime { from } = action {
                 let is_time =
                     flow.doc.steps.iter().any(|s| {
