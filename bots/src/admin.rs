@@ -61,12 +61,20 @@ pub enum AdminCommand {
         #[arg(long = "as")]
         relation: RoleArg,
     },
-    /// Add a care-plan goal, in the resident's own words.
+    /// Suggest a goal to a resident: they are asked whether it is theirs (and may reword or
+    /// decline it) before it is ever asked about. `--agreed` adds one they have already agreed
+    /// with you, in their own words.
     GoalAdd {
         /// The resident's handle.
         resident: String,
         /// The goal ("walk to the garden").
         text: String,
+        /// The member of staff suggesting it (their handle), named to the resident.
+        #[arg(long)]
+        by: Option<String>,
+        /// The resident has already agreed it is theirs, in these words: asked about at once.
+        #[arg(long)]
+        agreed: bool,
     },
     /// Set a resident's care-plan review interval and next due date.
     ReviewSet {
@@ -231,10 +239,24 @@ pub async fn run(
             admin::relate(store, resident, person, (*relation).into(), &actor(), now).await?;
             println!("{person} is now {} for {resident}.", Role::from(*relation));
         }
-        AdminCommand::GoalAdd { resident, text } => {
+        AdminCommand::GoalAdd {
+            resident,
+            text,
+            by,
+            agreed,
+        } => {
             let id = admin::person_id(store, resident).await?;
-            store.add_goal(id, text, now).await?;
-            println!("Added the goal for {resident}.");
+            if *agreed {
+                store.add_goal(id, text, now).await?;
+                println!("Added the goal for {resident}; their check-in asks about it.");
+            } else {
+                let by = match by {
+                    Some(handle) => Some(admin::person_id(store, handle).await?),
+                    None => None,
+                };
+                store.suggest_goal(id, text, by, now).await?;
+                println!("Suggested the goal to {resident}: they will be asked whether it is theirs at their next check-in, or when they say \"my goals\".");
+            }
         }
         AdminCommand::ReviewSet {
             resident,

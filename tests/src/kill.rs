@@ -95,7 +95,7 @@ pub fn seed_home(dir: &Path, goals: &[&str]) -> String {
         ],
     );
     for goal in goals {
-        admin(dir, &["goal-add", "ava", goal]);
+        admin(dir, &["goal-add", "ava", goal, "--agreed"]);
     }
     let code = admin(dir, &["link-code", "ava"]);
     code.lines().next().expect("a code").trim().to_string()

@@ -8,6 +8,7 @@
 //! @start ava checkin            the scheduler starts a flow for ava
 //! @link-code sam K7QM-3XPA      staff issue a link code for sam
 //! @review ava 2026-12-01        ava's next care-plan review is due then
+//! @suggest-goal ava kim walk to the shop   kim suggests a goal to ava (`carebot goal-add --by kim`)
 //! @digest off                   keyworkers' morning digest is off (`[staff] digest = false`)
 //! @tick                         the scheduler runs once
 //! @ticks 15m 6h                 the scheduler runs every 15 minutes for 6 hours
@@ -54,6 +55,12 @@ enum Item {
     Ticks {
         every: Duration,
         count: i64,
+    },
+    /// `@suggest-goal ava kim walk to the shop`: staff suggest a goal (`carebot goal-add`).
+    SuggestGoal {
+        who: String,
+        by: String,
+        text: String,
     },
     Review {
         who: String,
@@ -121,6 +128,14 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
                 who: who.into(),
                 due: due.into(),
             }
+        } else if let Some(rest) = line.strip_prefix("@suggest-goal ") {
+            let (who, rest) = rest.trim().split_once(' ').ok_or_else(bad)?;
+            let (by, text) = rest.split_once(' ').ok_or_else(bad)?;
+            Item::SuggestGoal {
+                who: who.into(),
+                by: by.into(),
+                text: text.into(),
+            }
         } else if line.trim() == "@digest off" {
             Item::DigestOff
         } else if line.trim() == "@tick" {
@@ -184,6 +199,7 @@ pub async fn run(path: &Path) -> Result<(), String> {
             | Item::LinkCode { .. }
             | Item::Ticks { .. }
             | Item::Review { .. }
+            | Item::SuggestGoal { .. }
             | Item::DigestOff => {
                 for (to, text) in got.drain(..) {
                     failures.push(format!("{file}:{line}: an unexpected message was sent before this line:\n< {to}: {}", indent(&text)));
@@ -203,6 +219,18 @@ pub async fn run(path: &Path) -> Result<(), String> {
             Item::Clock(at) => app.clock.set(at),
             Item::Advance(by) => app.clock.advance(by),
             Item::DigestOff => app.bot.schedule.digest = false,
+            Item::SuggestGoal { who, by, text } => {
+                app.bot
+                    .store
+                    .suggest_goal(
+                        app.id(&who),
+                        &text,
+                        Some(app.id(&by)),
+                        crate::app::NowMs::now_ms(&app.clock),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             Item::Review { who, due } => {
                 app.bot
                     .store

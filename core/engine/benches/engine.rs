@@ -34,14 +34,8 @@ fn resident() -> Profile {
         role: Role::Resident,
         language: "en".into(),
         goals: vec![
-            Goal {
-                id: GoalId(1),
-                text: "walk to the garden".into(),
-            },
-            Goal {
-                id: GoalId(2),
-                text: "phone my sister".into(),
-            },
+            Goal::active(GoalId(1), "walk to the garden"),
+            Goal::active(GoalId(2), "phone my sister"),
         ],
         keyworker: Some("Sam".into()),
         home_name: "Bench House".into(),

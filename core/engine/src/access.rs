@@ -148,11 +148,11 @@ pub fn allowed(actor: Actor, action: Action, resource: Resource, relation: Relat
         return Deny;
     }
     match (role, relation) {
-        // A resident's own record. Care-plan goals and reviews are agreed with staff (the
-        // resident raises topics in words, which are check-in answers); the audit log and an
-        // export or erasure are asked of staff, who act on it, audited.
+        // A resident's own record. Their goals are theirs to set and change (staff only
+        // suggest); reviews are recorded by staff (the resident asks for one); the audit log
+        // and an export or erasure are asked of staff, who act on it, audited.
         (Role::Resident, Relation::Themself) => match (action, resource) {
-            (_, Audit | ExportErase) | (Write, Goals | Reviews) => Deny,
+            (_, Audit | ExportErase) | (Write, Reviews) => Deny,
             _ => Allow,
         },
         // Staff, family and admins own only their profile (e.g. a family member's cadence).

@@ -24,10 +24,7 @@ fn profile(goals: usize) -> Profile {
         role: Role::Resident,
         language: "en".into(),
         goals: (0..goals)
-            .map(|i| Goal {
-                id: GoalId(i as i64),
-                text: format!("goal {i}"),
-            })
+            .map(|i| Goal::active(GoalId(i as i64), format!("goal {i}")))
             .collect(),
         keyworker: Some("Kim".into()),
         home_name: "Rowan House".into(),

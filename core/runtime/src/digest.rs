@@ -148,6 +148,7 @@ impl Carebot {
         let vars = json!({
             "resident": row.resident.name, "checkin": checkin, "mood": mood,
             "alerts": row.open_alerts, "review": review.unwrap_or_default(),
+            "goals": row.goal_changes.iter().map(|(goal, change)| json!({ "goal": goal, "change": change })).collect::<Vec<_>>(),
         });
         render(
             self.dialogs

@@ -259,6 +259,7 @@ pub(super) fn to_writes(
                     },
                 });
             }
+            Effect::Goal { goal, change } => w.goal_changes.push((goal, change)),
             Effect::StaffRead { what, residents } => {
                 for resident in residents {
                     w.audits.push(AuditEntry {

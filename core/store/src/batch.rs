@@ -45,6 +45,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         acks,
         closes,
         relays,
+        goal_changes,
         reviews,
     } = w;
     alerts.is_empty()
@@ -60,6 +61,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         && acks.is_empty()
         && closes.is_empty()
         && relays.is_empty()
+        && goal_changes.is_empty()
         && reviews.is_empty()
 }
 

@@ -19,6 +19,10 @@ pub struct DigestRow {
     pub open_alerts: i64,
     /// Their next review ("YYYY-MM-DD").
     pub review_due: Option<String>,
+    /// Changes they made to their goals in the last day, oldest first: (the goal's words
+    /// now, the change: `added`, `reworded`, `cadence`, `paused`, `restarted`, `achieved`,
+    /// `dropped`, `accepted`, `accepted_reworded`, `declined`).
+    pub goal_changes: Vec<(String, String)>,
 }
 
 impl Store {
@@ -76,7 +80,13 @@ impl Store {
                 .bind(resident.id.0).fetch_one(pool).await?;
             let review_due: Option<String> = sqlx::query_scalar("SELECT next_due FROM reviews WHERE person_id = $1")
                 .bind(resident.id.0).fetch_optional(pool).await?;
+            let goal_changes = sqlx::query(
+                "SELECT g.text, c.change FROM goal_changes c JOIN goals g ON g.id = c.goal_id
+                 WHERE c.person_id = $1 AND c.at_ms > $2 ORDER BY c.id")
+                .bind(resident.id.0).bind(now_ms - 86_400_000).fetch_all(pool).await?
+                .into_iter().map(|r| Ok((r.try_get("text")?, r.try_get("change")?))).collect::<Result<Vec<_>>>()?;
             Ok(DigestRow {
+                goal_changes,
                 resident: resident.clone(),
                 checkin,
                 mood: (average(now_ms - week, now_ms), average(now_ms - 2 * week, now_ms - week)),

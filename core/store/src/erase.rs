@@ -55,7 +55,11 @@ const DELETES: &[(&str, &str)] = &[
         "consent decisions (theirs, or about sharing with them)",
         "DELETE FROM consents WHERE resident_id = $1 OR family_id = $1",
     ),
-    ("care-plan goals", "DELETE FROM goals WHERE person_id = $1"),
+    (
+        "goal history",
+        "DELETE FROM goal_changes WHERE person_id = $1",
+    ),
+    ("goals", "DELETE FROM goals WHERE person_id = $1"),
     (
         "review schedule",
         "DELETE FROM reviews WHERE person_id = $1",

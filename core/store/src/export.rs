@@ -46,7 +46,13 @@ impl Store {
             "they_are_linked_to": rows(
                 "SELECT p.display_name, r.relation, r.created_ms, r.revoked_ms FROM relations r JOIN people p ON p.id = r.resident_id
                  WHERE r.person_id = $1 ORDER BY r.id").await?,
-            "goals": rows("SELECT text, active, created_ms FROM goals WHERE person_id = $1 ORDER BY id").await?,
+            "goals": rows("SELECT text, state, cadence, created_ms, changed_ms FROM goals WHERE person_id = $1 ORDER BY id").await?,
+            "goal_history": rows(
+                "SELECT g.text AS goal, c.change, c.text AS words, c.at_ms FROM goal_changes c JOIN goals g ON g.id = c.goal_id
+                 WHERE c.person_id = $1 ORDER BY c.id").await?,
+            "goal_answers": rows(
+                "SELECT g.text AS goal, a.raw, a.answered_ms FROM answers a JOIN goals g ON g.id = a.goal_id
+                 WHERE a.person_id = $1 ORDER BY a.id").await?,
             "answers": rows("SELECT flow, step, answer_key, value, raw, truncated_from, answered_ms FROM answers WHERE person_id = $1 ORDER BY id").await?,
             "consent_decisions": rows(
                 "SELECT p.display_name AS family, c.category, c.decision, c.wording, c.channel, c.basis, c.basis_detail, c.decided_ms

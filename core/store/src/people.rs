@@ -134,11 +134,26 @@ impl Store {
         Ok(())
     }
 
-    /// Adds an active goal.
+    /// Adds a goal the resident has agreed is theirs (asked about every day).
     pub async fn add_goal(&self, person: PersonId, text: &str, now_ms: i64) -> Result<GoalId> {
         let id: i64 = with_db!(self, pool => sqlx::query_scalar(
-            "INSERT INTO goals (person_id, text, active, created_ms) VALUES ($1, $2, TRUE, $3) RETURNING id")
+            "INSERT INTO goals (person_id, text, active, state, created_ms, changed_ms) VALUES ($1, $2, TRUE, 'active', $3, $3) RETURNING id")
             .bind(person.0).bind(text).bind(now_ms).fetch_one(pool).await?);
+        Ok(GoalId(id))
+    }
+
+    /// Adds a goal staff suggest: the resident is asked whether it is theirs (and may reword
+    /// or decline it) before it is ever asked about. `by` is who suggested it, when known.
+    pub async fn suggest_goal(
+        &self,
+        person: PersonId,
+        text: &str,
+        by: Option<PersonId>,
+        now_ms: i64,
+    ) -> Result<GoalId> {
+        let id: i64 = with_db!(self, pool => sqlx::query_scalar(
+            "INSERT INTO goals (person_id, text, active, state, suggested_by, created_ms, changed_ms) VALUES ($1, $2, FALSE, 'suggested', $3, $4, $4) RETURNING id")
+            .bind(person.0).bind(text).bind(by.map(|b| b.0)).bind(now_ms).fetch_one(pool).await?);
         Ok(GoalId(id))
     }
 
@@ -246,9 +261,13 @@ impl Store {
                     reviews_due: Vec::new(),
                 });
             }
-            for r in sqlx::query("SELECT person_id, id, text FROM goals WHERE active = TRUE ORDER BY id").fetch_all(pool).await? {
+            // Every goal, as a turn's profile has them, so a goal's place in the list is the same.
+            for r in sqlx::query("SELECT person_id, id, text, state, cadence FROM goals ORDER BY id").fetch_all(pool).await? {
                 if let Some(p) = profiles.get_mut(&PersonId(r.try_get("person_id")?)) {
-                    p.goals.push(Goal { id: GoalId(r.try_get("id")?), text: r.try_get("text")? });
+                    let mut goal = Goal::active(GoalId(r.try_get("id")?), r.try_get::<String, _>("text")?);
+                    goal.state = r.try_get::<String, _>("state")?.parse().map_err(StoreError::Corrupt)?;
+                    goal.cadence = r.try_get::<String, _>("cadence")?.parse().map_err(StoreError::Corrupt)?;
+                    p.goals.push(goal);
                 }
             }
             for r in sqlx::query(

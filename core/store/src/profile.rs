@@ -65,11 +65,14 @@ impl Store {
             let role: Role = row.try_get::<String, _>("role")?.parse().map_err(StoreError::Corrupt)?;
             let (mut goals, mut family, mut recent, mut requests) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             if role == Role::Resident {
-                // `who` is only for requests: NULL while unseen, else who saw it ('' once
-                // their name is gone).
+                // `who`: for requests, NULL while unseen, else who saw it ('' once their name
+                // is gone); for goals, who suggested it. A goal's `value` is "state cadence".
+                // Every goal of theirs is loaded, achieved and dropped ones too, so a goal's
+                // place in the list never moves while a check-in runs over several turns.
                 let rows = sqlx::query(
-                    "SELECT 'g' AS kind, g.id AS id, g.text AS text, CAST(NULL AS TEXT) AS value, CAST(NULL AS BIGINT) AS at_ms, g.id AS ord, CAST(NULL AS TEXT) AS who
-                       FROM goals g WHERE g.person_id = $1 AND g.active = TRUE
+                    "SELECT 'g' AS kind, g.id AS id, g.text AS text, g.state || ' ' || g.cadence AS value, CAST(NULL AS BIGINT) AS at_ms, g.id AS ord,
+                            (SELECT s.display_name FROM people s WHERE s.id = g.suggested_by) AS who
+                       FROM goals g WHERE g.person_id = $1
                      UNION ALL
                      SELECT 'f', p.id, p.display_name, NULL, NULL, r.id, NULL FROM relations r JOIN people p ON p.id = r.person_id
                        WHERE r.resident_id = $1 AND r.relation = 'family' AND r.revoked_ms IS NULL
@@ -87,7 +90,17 @@ impl Store {
                 for r in rows {
                     let kind: String = r.try_get("kind")?;
                     match kind.as_str() {
-                        "g" => goals.push(Goal { id: GoalId(r.try_get("id")?), text: r.try_get("text")? }),
+                        "g" => {
+                            let value: String = r.try_get("value")?;
+                            let (state, cadence) = value.split_once(' ').unwrap_or((&value, "daily"));
+                            goals.push(Goal {
+                                id: GoalId(r.try_get("id")?),
+                                text: r.try_get("text")?,
+                                state: state.parse().map_err(StoreError::Corrupt)?,
+                                cadence: cadence.parse().map_err(StoreError::Corrupt)?,
+                                suggested_by: r.try_get("who")?,
+                            });
+                        }
                         "f" => family.push(Relative { id: PersonId(r.try_get("id")?), name: r.try_get("text")? }),
                         "q" => {
                             let who: Option<String> = r.try_get("who")?;
@@ -110,10 +123,14 @@ impl Store {
                     }
                 }
             } else {
-                goals = sqlx::query("SELECT id, text FROM goals WHERE person_id = $1 AND active = TRUE ORDER BY id")
+                goals = sqlx::query("SELECT id, text, cadence FROM goals WHERE person_id = $1 AND state = 'active' ORDER BY id")
                     .bind(person.0).fetch_all(pool).await?
                     .into_iter()
-                    .map(|g| Ok(Goal { id: GoalId(g.try_get("id")?), text: g.try_get("text")? }))
+                    .map(|g| {
+                        let mut goal = Goal::active(GoalId(g.try_get("id")?), g.try_get::<String, _>("text")?);
+                        goal.cadence = g.try_get::<String, _>("cadence")?.parse().map_err(StoreError::Corrupt)?;
+                        Ok(goal)
+                    })
                     .collect::<Result<Vec<_>>>()?;
             }
             // Only what this role's conversations can use is loaded.

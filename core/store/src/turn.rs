@@ -213,6 +213,11 @@ pub struct TurnWrites {
     pub closes: Vec<NewClose>,
     /// Messages passed on between a resident and their family.
     pub relays: Vec<NewRelay>,
+    /// Changes the resident makes to their own goals (`None`: a new goal).
+    pub goal_changes: Vec<(
+        Option<carebot_engine::ids::GoalId>,
+        carebot_engine::domain::GoalChange,
+    )>,
     /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
     pub reviews: Vec<(PersonId, String, bool, String)>,
 }

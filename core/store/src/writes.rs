@@ -15,8 +15,9 @@ use super::turn::{
     NewTimer, TurnWrites, ALERT_NUMBER,
 };
 use super::{Result, StoreError};
+use carebot_engine::domain::GoalChange;
 use carebot_engine::engine::{AnswerRecord, OutMessage};
-use carebot_engine::ids::PersonId;
+use carebot_engine::ids::{GoalId, PersonId};
 
 /// The columns of an answer row, for [`answer_row`].
 pub(crate) const ANSWER_INSERT: &str = "INSERT INTO answers (person_id, flow, flow_version, run, step, answer_key, goal_id, value, raw, truncated_from, answered_ms)";
@@ -111,6 +112,9 @@ pub(crate) async fn write_turn(
     }
     for relay in &writes.relays {
         pass_on(c, person, relay, now_ms).await?;
+    }
+    for (goal, change) in &writes.goal_changes {
+        change_goal(c, person, *goal, change, now_ms).await?;
     }
     for (resident, date, took_part, next_due) in &writes.reviews {
         // Only for a resident this person looks after; the schedule moves on.
@@ -357,6 +361,81 @@ async fn pass_on(c: &mut Conn<'_>, from: PersonId, relay: &NewRelay, now_ms: i64
         action: "message.passed_on".into(),
         subject: Some(relay.resident),
         detail: serde_json::json!({ "from": from, "to": relay.to, "delivered": delivered > 0 }),
+    };
+    audit::append(c, &entry, now_ms).await
+}
+
+/// Applies a resident's change to one of their own goals: only their own, and only from a
+/// state the change applies to (a button pressed twice changes nothing). Each change that
+/// applies is kept in `goal_changes` (the goal's history, with the words only of a new or
+/// reworded goal) and audited as `goal.changed` (which goal, what change; never the words).
+async fn change_goal(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    goal: Option<GoalId>,
+    change: &GoalChange,
+    now_ms: i64,
+) -> Result<()> {
+    let id = match (goal, change) {
+        (None, GoalChange::Add { text }) => {
+            let (id,): (i64,) = c
+                .fetch_one(
+                    Sql::new("INSERT INTO goals (person_id, text, active, state, created_ms, changed_ms) VALUES ($1, $2, TRUE, 'active', $3, $3) RETURNING id")
+                        .bind(person.0)
+                        .bind(text.as_str())
+                        .bind(now_ms),
+                )
+                .await?;
+            id
+        }
+        (Some(goal), change) => {
+            let states: Vec<&str> = change.applies_to().iter().map(|s| s.as_str()).collect();
+            let from = states
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let state = change.state_after();
+            let cadence = match change {
+                GoalChange::Often { cadence } => Some(cadence.as_str()),
+                _ => None,
+            };
+            let changed = c
+                .execute(
+                    Sql::new(&format!(
+                        "UPDATE goals SET state = COALESCE($3, state), active = (COALESCE($3, state) = 'active'),
+                             text = COALESCE($4, text), cadence = COALESCE($5, cadence), changed_ms = $6
+                         WHERE id = $1 AND person_id = $2 AND state IN ({from})"
+                    ))
+                    .bind(goal.0)
+                    .bind(person.0)
+                    .bind(state.map(|s| s.as_str()))
+                    .bind(change.text().map(str::to_string))
+                    .bind(cadence)
+                    .bind(now_ms),
+                )
+                .await?;
+            if changed == 0 {
+                return Ok(());
+            }
+            goal.0
+        }
+        (None, _) => return Ok(()),
+    };
+    c.execute(
+        Sql::new("INSERT INTO goal_changes (goal_id, person_id, change, text, at_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(person.0)
+            .bind(change.name())
+            .bind(change.text().map(str::to_string))
+            .bind(now_ms),
+    )
+    .await?;
+    let entry = AuditEntry {
+        actor: format!("person:{person}"),
+        action: "goal.changed".into(),
+        subject: Some(person),
+        detail: serde_json::json!({ "goal": id, "change": change.name() }),
     };
     audit::append(c, &entry, now_ms).await
 }

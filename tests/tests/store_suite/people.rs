@@ -162,3 +162,124 @@ pub async fn a_delivery_channel_is_remembered_for_a_linked_account_only(app: Tes
         .expect("list")
         .is_empty());
 }
+
+/// Goals are the resident's: a staff suggestion is asked about first and taken only when she
+/// says so; each change she makes is kept in the goal's history and audited without her
+/// words; her keyworker's digest lists the day's changes; the export holds the history;
+/// erasure leaves none of it.
+pub async fn goals_are_the_residents_own_and_each_change_is_kept(app: TestApp) {
+    let (ava, kim) = (app.id("ava"), app.id("kim"));
+    let now = app.clock.now_ms();
+    app.bot
+        .store
+        .suggest_goal(ava, "walk to the shop", Some(kim), now)
+        .await
+        .expect("suggest");
+    // A suggestion is never asked about in the check-in until she takes it.
+    let p = app.bot.store.profile(ava).await.expect("profile");
+    assert_eq!(p.goals.len(), 3);
+    let active = |p: &carebot_engine::domain::Profile| {
+        p.goals
+            .iter()
+            .filter(|g| g.state == carebot_engine::domain::GoalState::Active)
+            .map(|g| g.text.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        active(&p),
+        ["walk to the garden", "phone my sister Sam on Sunday"]
+    );
+
+    let out = app.say("ava", "my goals").await;
+    assert!(
+        out.iter()
+            .any(|(to, t)| to == "ava" && t.contains("Kim Patel suggested a goal")),
+        "{out:?}"
+    );
+    app.say("ava", "walk to the corner shop on my own").await;
+    app.say("ava", "add a goal").await;
+    app.say("ava", "knit a scarf for Ben").await;
+    let p = app.bot.store.profile(ava).await.expect("profile");
+    assert_eq!(
+        active(&p),
+        [
+            "walk to the garden",
+            "phone my sister Sam on Sunday",
+            "walk to the corner shop on my own",
+            "knit a scarf for Ben"
+        ]
+    );
+    // Ben has no goals to change, and Ava's are not his.
+    app.clock.advance(chrono::Duration::minutes(5));
+    let out = app.say("ben", "my goals").await;
+    assert!(
+        out.iter()
+            .all(|(to, t)| to == "ben" && !t.contains("garden")),
+        "{out:?}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM goal_changes WHERE person_id = {}",
+            app.id("ben").0
+        ))
+        .await,
+        0
+    );
+
+    let history = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM goal_changes WHERE person_id = {} AND change IN ('accepted_reworded', 'added')",
+            ava.0
+        ))
+        .await;
+    assert_eq!(history, 2);
+    let audit = app.bot.store.audit_of(ava).await.expect("audit");
+    let changes: Vec<String> = audit
+        .iter()
+        .filter(|(a, _, _)| a == "goal.changed")
+        .map(|(_, _, d)| d["change"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(changes, ["accepted_reworded", "added"]);
+    assert!(!audit
+        .iter()
+        .any(|(_, _, d)| d.to_string().contains("scarf") || d.to_string().contains("corner")));
+
+    // Her keyworker's digest the next morning lists the day's changes.
+    app.clock.advance(chrono::Duration::hours(23));
+    app.bot.tick().await.expect("tick");
+    let out = app.deliver().await;
+    let digest = out
+        .iter()
+        .find(|(to, t)| to == "kim" && t.contains("Goals:"))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    assert!(
+        digest.contains("\"knit a scarf for Ben\" added")
+            && digest.contains("\"walk to the corner shop on my own\" taken on in their own words"),
+        "{out:?}"
+    );
+
+    let export = app
+        .bot
+        .store
+        .export_person("ava", "cli:test", app.clock.now_ms())
+        .await
+        .expect("export");
+    let history = export["goal_history"].to_string();
+    assert!(
+        history.contains("knit a scarf for Ben") && history.contains("accepted_reworded"),
+        "{history}"
+    );
+
+    carebot_runtime::admin::erase(&app.bot.store, "ava", None, "cli:test", app.clock.now_ms())
+        .await
+        .expect("erase");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM goal_changes WHERE person_id = {}",
+            ava.0
+        ))
+        .await,
+        0
+    );
+}

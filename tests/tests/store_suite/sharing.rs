@@ -210,7 +210,8 @@ pub async fn an_export_holds_every_kind_of_record_on_every_backend(app: TestApp)
         "pain or feeling unwell: may mean pain"
     );
     assert_eq!(data["answers"].as_array().map(Vec::len), Some(2));
-    assert_eq!(data["goals"][0]["active"], true);
+    assert_eq!(data["goals"][0]["state"], "active");
+    assert_eq!(data["goals"][0]["cadence"], "daily");
     assert!(data["chat_accounts"][0]["address"] == "ava");
     let audit = app.bot.store.audit_of(app.id("ava")).await.expect("audit");
     assert!(audit.iter().any(|(a, _, _)| a == "person.exported"));

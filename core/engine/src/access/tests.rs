@@ -7,7 +7,7 @@ use super::*;
 /// messages; each read then write.
 const TABLE: &str = "
 unlinked  any        -- -- -- -- -- -- -- -- -- --
-resident  themself   AA A- AA AA AA AA A- -- -- AA
+resident  themself   AA AA AA AA AA AA A- -- -- AA
 resident  family     -- -- -- -- -- -- -- -- -- --
 resident  keyworker  -- -- -- -- -- -- -- -- -- --
 resident  manager    -- -- -- -- -- -- -- -- -- --

@@ -61,13 +61,224 @@ impl FromStr for Role {
     }
 }
 
-/// A care-plan goal, in the resident's own words.
+/// A goal of the resident's, in their own words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Goal {
     /// Its id.
     pub id: GoalId,
     /// "walk to the garden".
     pub text: String,
+    /// Whether it is asked about, paused, or only a suggestion from staff.
+    #[serde(default)]
+    pub state: GoalState,
+    /// How often the check-in asks about it.
+    #[serde(default)]
+    pub cadence: Cadence,
+    /// For a suggestion: who suggested it ("Kim Lee"), when known.
+    #[serde(default)]
+    pub suggested_by: Option<String>,
+}
+
+impl Goal {
+    /// An active goal asked about every day.
+    pub fn active(id: GoalId, text: impl Into<String>) -> Self {
+        Self {
+            id,
+            text: text.into(),
+            state: GoalState::Active,
+            cadence: Cadence::Daily,
+            suggested_by: None,
+        }
+    }
+}
+
+/// Where a goal stands. Only the resident moves a goal between these (staff only suggest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoalState {
+    /// Theirs, and asked about in the check-in.
+    #[default]
+    Active,
+    /// Theirs, but not asked about until they restart it.
+    Paused,
+    /// Suggested by staff; asked about only once the resident says it is theirs.
+    Suggested,
+    /// Done: celebrated, and kept in their history.
+    Achieved,
+    /// Dropped by the resident (kept in their history).
+    Dropped,
+    /// A suggestion the resident said was not theirs.
+    Declined,
+}
+
+impl GoalState {
+    /// The word stored in the `goals.state` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GoalState::Active => "active",
+            GoalState::Paused => "paused",
+            GoalState::Suggested => "suggested",
+            GoalState::Achieved => "achieved",
+            GoalState::Dropped => "dropped",
+            GoalState::Declined => "declined",
+        }
+    }
+}
+
+impl std::str::FromStr for GoalState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "active" => GoalState::Active,
+            "paused" => GoalState::Paused,
+            "suggested" => GoalState::Suggested,
+            "achieved" => GoalState::Achieved,
+            "dropped" => GoalState::Dropped,
+            "declined" => GoalState::Declined,
+            other => return Err(format!("unknown goal state '{other}'")),
+        })
+    }
+}
+
+/// How often the check-in asks about a goal, as the resident chose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    /// Every check-in.
+    #[default]
+    Daily,
+    /// Mondays, Wednesdays and Fridays.
+    SomeDays,
+    /// Sundays.
+    Weekly,
+}
+
+impl Cadence {
+    /// The word stored in the `goals.cadence` column and used as a choice id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cadence::Daily => "daily",
+            Cadence::SomeDays => "some_days",
+            Cadence::Weekly => "weekly",
+        }
+    }
+
+    /// Whether a check-in on `day` (the home's local weekday) asks about it.
+    pub fn due(self, day: chrono::Weekday) -> bool {
+        use chrono::Weekday::{Fri, Mon, Sun, Wed};
+        match self {
+            Cadence::Daily => true,
+            Cadence::SomeDays => matches!(day, Mon | Wed | Fri),
+            Cadence::Weekly => day == Sun,
+        }
+    }
+}
+
+impl std::str::FromStr for Cadence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "daily" => Cadence::Daily,
+            "some_days" => Cadence::SomeDays,
+            "weekly" => Cadence::Weekly,
+            other => return Err(format!("unknown goal cadence '{other}'")),
+        })
+    }
+}
+
+/// A change the resident makes to their goals (or to a suggestion staff made).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "change")]
+pub enum GoalChange {
+    /// A new goal in their words.
+    Add {
+        /// The goal, as they said it.
+        text: String,
+    },
+    /// New words for a goal.
+    Reword {
+        /// The new words.
+        text: String,
+    },
+    /// How often it is asked about.
+    Often {
+        /// How often, now.
+        cadence: Cadence,
+    },
+    /// Not asked about for now.
+    Pause,
+    /// Asked about again.
+    Restart,
+    /// Done: celebrated, kept in their history.
+    Achieved,
+    /// No longer theirs.
+    Drop,
+    /// A suggestion taken as it is.
+    Accept,
+    /// A suggestion taken in their own words.
+    AcceptAs {
+        /// Their words for it.
+        text: String,
+    },
+    /// A suggestion that is not theirs.
+    Decline,
+}
+
+impl GoalChange {
+    /// Its name in the audit and the goal's history (never the words).
+    pub fn name(&self) -> &'static str {
+        match self {
+            GoalChange::Add { .. } => "added",
+            GoalChange::Reword { .. } => "reworded",
+            GoalChange::Often { .. } => "cadence",
+            GoalChange::Pause => "paused",
+            GoalChange::Restart => "restarted",
+            GoalChange::Achieved => "achieved",
+            GoalChange::Drop => "dropped",
+            GoalChange::Accept => "accepted",
+            GoalChange::AcceptAs { .. } => "accepted_reworded",
+            GoalChange::Decline => "declined",
+        }
+    }
+
+    /// The state a goal is in after it; `None` when the state does not change.
+    pub fn state_after(&self) -> Option<GoalState> {
+        Some(match self {
+            GoalChange::Add { .. } | GoalChange::Restart => GoalState::Active,
+            GoalChange::Accept | GoalChange::AcceptAs { .. } => GoalState::Active,
+            GoalChange::Pause => GoalState::Paused,
+            GoalChange::Achieved => GoalState::Achieved,
+            GoalChange::Drop => GoalState::Dropped,
+            GoalChange::Decline => GoalState::Declined,
+            GoalChange::Reword { .. } | GoalChange::Often { .. } => return None,
+        })
+    }
+
+    /// The states a goal may be in for this change to apply (an old button pressed twice
+    /// changes nothing).
+    pub fn applies_to(&self) -> &'static [GoalState] {
+        use GoalState::{Active, Paused, Suggested};
+        match self {
+            GoalChange::Add { .. } => &[],
+            GoalChange::Accept | GoalChange::AcceptAs { .. } | GoalChange::Decline => &[Suggested],
+            GoalChange::Pause => &[Active],
+            GoalChange::Restart => &[Paused],
+            GoalChange::Reword { .. }
+            | GoalChange::Often { .. }
+            | GoalChange::Achieved
+            | GoalChange::Drop => &[Active, Paused],
+        }
+    }
+
+    /// The goal's new words, if it has them.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            GoalChange::Add { text }
+            | GoalChange::Reword { text }
+            | GoalChange::AcceptAs { text } => Some(text),
+            _ => None,
+        }
+    }
 }
 
 /// Everything the engine may know about the person it is talking to, loaded by the runtime
@@ -82,7 +293,9 @@ pub struct Profile {
     pub role: Role,
     /// Preferred language code (`en`).
     pub language: String,
-    /// Their active goals, oldest first.
+    /// Every goal of theirs, oldest first: active, paused, suggested by staff, achieved or
+    /// dropped (the check-in asks only about the active ones due that day). Kept whole so a
+    /// goal's place in the list never moves during a check-in.
     pub goals: Vec<Goal>,
     /// Their keyworker's name, if they have one.
     pub keyworker: Option<String>,
@@ -168,4 +381,43 @@ pub struct RecentNumber {
     pub value: f64,
     /// When (epoch ms).
     pub at_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Weekday::*;
+
+    #[test]
+    fn a_goal_is_asked_about_on_the_days_its_cadence_names() {
+        let week = [Mon, Tue, Wed, Thu, Fri, Sat, Sun];
+        let days = |c: Cadence| week.iter().filter(|d| c.due(**d)).count();
+        assert_eq!(days(Cadence::Daily), 7);
+        assert_eq!(days(Cadence::SomeDays), 3);
+        assert!(Cadence::SomeDays.due(Mon) && !Cadence::SomeDays.due(Tue));
+        assert_eq!(days(Cadence::Weekly), 1);
+        assert!(Cadence::Weekly.due(Sun));
+    }
+
+    #[test]
+    fn each_change_applies_only_where_it_makes_sense() {
+        use GoalState::*;
+        assert!(GoalChange::Pause.applies_to().contains(&Active));
+        assert!(!GoalChange::Pause.applies_to().contains(&Paused));
+        assert!(GoalChange::Restart.applies_to().contains(&Paused));
+        // A suggestion is taken or declined only while it is one.
+        assert_eq!(GoalChange::Accept.applies_to(), [Suggested]);
+        assert!(!GoalChange::Achieved.applies_to().contains(&Suggested));
+        assert!(!GoalChange::Drop.applies_to().contains(&Achieved));
+        for s in [
+            "active",
+            "paused",
+            "suggested",
+            "achieved",
+            "dropped",
+            "declined",
+        ] {
+            assert_eq!(s.parse::<GoalState>().map(GoalState::as_str), Ok(s));
+        }
+    }
 }

@@ -41,6 +41,18 @@ impl Turn<'_> {
                     self.fx.extend(review);
                 }
                 Action::Relay { from } => self.relay(from),
+                Action::Request { kind, to, reason } => self.fx.push(Effect::Alert {
+                    to: *to,
+                    reason: reason.clone(),
+                    words: None,
+                    category: None,
+                    rule: None,
+                    copy_to: Vec::new(),
+                    request: Some(kind.clone()),
+                }),
+                Action::Goal { change, goal, from } => {
+                    self.goal_action(*change, goal.as_deref(), from.as_deref())
+                }
                 Action::SetCheckinTime { from } => {
                     let time = self
                         .s

@@ -120,6 +120,8 @@ pub fn parse(ask: &Ask, raw: &str, norm: &str, lang: &str, today: NaiveDate) -> 
             key: None,
             number: None,
         }),
+        // The engine asks it as a choice among the person's goals (`Turn::concrete_ask`).
+        Ask::Goal => None,
     }
 }
 

@@ -141,6 +141,13 @@ pub enum Effect {
         /// Unique to this message among the sender's (the flow run).
         run: u64,
     },
+    /// The resident changes one of their own goals (`goal` is `None` for a new one).
+    Goal {
+        /// Which goal.
+        goal: Option<crate::ids::GoalId>,
+        /// What changes.
+        change: crate::domain::GoalChange,
+    },
     /// A member of staff was shown a list about these residents of theirs (`what`: `requests`,
     /// `reviews`, `not_checked_in`): one audit row per resident, naming the list, never
     /// its words.

@@ -3,15 +3,18 @@
 //! question, asked once per item, with the item in its template.
 
 use super::Context;
-use crate::domain::{Decision, Goal, Relative};
+use crate::domain::{Decision, Goal, GoalState, Relative};
 use crate::flow::model::ForEach;
 use crate::flow::system::Category;
+use chrono::Datelike;
 use serde_json::{json, Map, Value};
 
 /// One item of a `for_each` step.
 pub(super) enum Item<'a> {
-    /// A care-plan goal.
+    /// One of the resident's goals.
     Goal(&'a Goal),
+    /// A goal staff suggested, not yet taken or declined.
+    Suggested(&'a Goal),
     /// Whether `category` may be shared with `family`.
     Consent {
         family: &'a Relative,
@@ -23,7 +26,7 @@ pub(super) enum Item<'a> {
 /// whole family × category grid: only some of its places are asked about, see [`next`]).
 fn places(ctx: &Context<'_>, for_each: ForEach) -> usize {
     match for_each {
-        ForEach::Goals => ctx.profile.goals.len(),
+        ForEach::Goals | ForEach::SuggestedGoals => ctx.profile.goals.len(),
         ForEach::Consent | ForEach::ConsentLater => {
             ctx.profile.family.len() * ctx.dialogs.system.category.len()
         }
@@ -44,8 +47,29 @@ pub(super) fn next(
 ) -> Option<usize> {
     let for_each = for_each?;
     let places = places(ctx, for_each);
-    if for_each != ForEach::ConsentLater {
-        return (from < places).then_some(from);
+    match for_each {
+        // Goals: only active ones due on the weekday the run began (home time), so a
+        // check-in that runs past midnight asks the same goals throughout.
+        ForEach::Goals => {
+            let day = started_ms
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|t| t.with_timezone(&ctx.settings.timezone).weekday());
+            return (from..places).find(|&i| {
+                ctx.profile.goals.get(i).is_some_and(|g| {
+                    g.state == GoalState::Active && day.is_none_or(|d| g.cadence.due(d))
+                })
+            });
+        }
+        ForEach::SuggestedGoals => {
+            return (from..places).find(|&i| {
+                ctx.profile
+                    .goals
+                    .get(i)
+                    .is_some_and(|g| g.state == GoalState::Suggested)
+            });
+        }
+        ForEach::Consent => return (from < places).then_some(from),
+        ForEach::ConsentLater => {}
     }
     (from..places).find(|&place| match get(ctx, Some(for_each), place) {
         Some(Item::Consent { family, category }) => ctx.profile.consents.iter().any(|c| {
@@ -66,6 +90,7 @@ pub(super) fn get<'a>(
 ) -> Option<Item<'a>> {
     match for_each? {
         ForEach::Goals => ctx.profile.goals.get(index).map(Item::Goal),
+        ForEach::SuggestedGoals => ctx.profile.goals.get(index).map(Item::Suggested),
         ForEach::Consent | ForEach::ConsentLater => {
             let categories = &ctx.dialogs.system.category;
             let family = ctx
@@ -82,8 +107,11 @@ pub(super) fn get<'a>(
 pub(super) fn vars(item: &Item<'_>, lang: &str) -> Map<String, Value> {
     let mut vars = Map::new();
     match item {
-        Item::Goal(g) => {
-            vars.insert("goal".into(), json!({ "text": g.text, "id": g.id }));
+        Item::Goal(g) | Item::Suggested(g) => {
+            vars.insert(
+                "goal".into(),
+                json!({ "text": g.text, "id": g.id, "suggested_by": g.suggested_by }),
+            );
         }
         Item::Consent { family, category } => {
             let first = family

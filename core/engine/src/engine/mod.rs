@@ -20,6 +20,7 @@ mod actions;
 pub mod answer;
 mod concerns;
 mod contacts;
+mod goals;
 mod intents;
 pub mod io;
 mod items;

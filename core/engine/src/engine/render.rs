@@ -3,6 +3,7 @@
 
 use super::state::Frame;
 use super::Context;
+use crate::domain::GoalState;
 use minijinja::Environment;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
@@ -22,9 +23,33 @@ pub fn base_vars(ctx: &Context<'_>, frame: Option<&Frame>) -> Map<String, Value>
     let p = ctx.profile;
     let first = p.name.split_whitespace().next().unwrap_or(&p.name);
     let mut vars = Map::new();
+    // `goals`: the words of the active ones; `own_goals`: active and paused ones, numbered as
+    // a `goal` question numbers them; `achieved` and `suggested`: the words of those.
+    let texts = |state: GoalState| {
+        p.goals
+            .iter()
+            .filter(|g| g.state == state)
+            .map(|g| g.text.as_str())
+            .collect::<Vec<_>>()
+    };
+    let own: Vec<Value> = p
+        .goals
+        .iter()
+        .filter(|g| matches!(g.state, GoalState::Active | GoalState::Paused))
+        .map(|g| {
+            json!({ "text": g.text, "paused": g.state == GoalState::Paused, "cadence": g.cadence.as_str() })
+        })
+        .collect();
     vars.insert(
         "person".into(),
-        json!({ "name": p.name, "first_name": first, "goals": p.goals.iter().map(|g| g.text.as_str()).collect::<Vec<_>>() }),
+        json!({
+            "name": p.name,
+            "first_name": first,
+            "goals": texts(GoalState::Active),
+            "own_goals": own,
+            "achieved": texts(GoalState::Achieved),
+            "suggested": texts(GoalState::Suggested),
+        }),
     );
     vars.insert(
         "home".into(),

@@ -73,7 +73,8 @@ impl Turn<'_> {
             answer: a,
             label: l,
         };
-        match &step.ask {
+        let ask = step.ask.as_ref().map(|a| self.concrete_ask(a));
+        match ask.as_deref() {
             Some(Ask::Choice { options }) => {
                 let lang = self.lang();
                 let buttons = options.iter().enumerate().map(|(i, o)| {
@@ -115,7 +116,8 @@ impl Turn<'_> {
 
     pub(super) fn hint(&self, step: &Step) -> String {
         let sys = &self.ctx.dialogs.system;
-        let (key, v) = match &step.ask {
+        let ask = step.ask.as_ref().map(|a| self.concrete_ask(a));
+        let (key, v) = match ask.as_deref() {
             Some(Ask::Choice { options }) => {
                 ("hint_choice", vars([("count", json!(options.len()))]))
             }
@@ -130,7 +132,7 @@ impl Turn<'_> {
             ),
             Some(Ask::Time) => ("hint_time", Map::new()),
             Some(Ask::Date) => ("hint_date", Map::new()),
-            Some(Ask::Text { .. }) | None => ("hint_text", Map::new()),
+            Some(Ask::Text { .. } | Ask::Goal) | None => ("hint_text", Map::new()),
         };
         let mut all = base_vars(self.ctx, None);
         all.extend(v);

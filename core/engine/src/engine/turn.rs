@@ -6,7 +6,7 @@ use super::io::{AnswerRecord, Effect, Input};
 use super::items::{self, Item};
 use super::state::{Awaiting, Conversation, Frame, Return};
 use super::Context;
-use crate::domain::Decision;
+use crate::domain::{Decision, GoalChange};
 use crate::flow::model::{Ask, Step, Target};
 use crate::flow::Flow;
 use chrono::{DateTime, Utc};
@@ -231,6 +231,7 @@ impl Turn<'_> {
             .now
             .with_timezone(&self.ctx.settings.timezone)
             .date_naive();
+        let ask = &*self.concrete_ask(ask);
         answer::parse(ask, raw, norm, self.lang(), today).is_some()
     }
 
@@ -380,6 +381,7 @@ impl Turn<'_> {
             .now
             .with_timezone(&self.ctx.settings.timezone)
             .date_naive();
+        let ask = &*self.concrete_ask(ask);
         let (kept, cut_from) = self.cap(ask, raw, truncated_from);
         let Some(parsed) = answer::parse(ask, &kept, norm, self.lang(), today) else {
             return self.not_understood(step, raw);
@@ -424,6 +426,19 @@ impl Turn<'_> {
         let index = self.s.active.as_ref().map_or(0, |f| f.item);
         let (goal, consent) = match items::get(self.ctx, step.for_each, index) {
             Some(Item::Goal(g)) => (Some(g.id), None),
+            Some(Item::Suggested(g)) => {
+                // A staff suggestion: "yes", "no", or the goal in their own words.
+                let change = match answer::yes_no(&normalize(&raw)) {
+                    Some(true) => GoalChange::Accept,
+                    Some(false) => GoalChange::Decline,
+                    None => GoalChange::AcceptAs { text: raw.clone() },
+                };
+                self.fx.push(Effect::Goal {
+                    goal: Some(g.id),
+                    change,
+                });
+                (None, None)
+            }
             Some(Item::Consent { family, category }) => {
                 (None, Some((family.id, category.id.clone())))
             }
@@ -575,6 +590,10 @@ impl Turn<'_> {
                 if let (Some(_), Some(key)) = (step.for_each, &step.store) {
                     frame.answers.remove(key);
                 }
+            }
+            if matches!(step.ask, Some(Ask::Goal)) && self.own_goals().is_empty() {
+                self.say_system("goals_none", Map::new());
+                return self.finish();
             }
             self.run_actions(step);
             self.say_step(step);

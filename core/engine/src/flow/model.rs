@@ -78,8 +78,13 @@ pub struct Step {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ForEach {
-    /// The person's active care-plan goals; the template sees `goal.text`.
+    /// The person's active goals that are due that day (each goal's own cadence: daily,
+    /// some days, weekly); the template sees `goal.text`.
     Goals,
+    /// Goals staff suggested that the resident has not yet taken or declined; the template
+    /// sees `goal.text` and `goal.suggested_by`. The answer (a `text` question) is "yes",
+    /// "no", or the goal in the resident's own words.
+    SuggestedGoals,
     /// Each family member × each consent category; the template sees `family.name` and
     /// `category.label`; the answer (a choice of `yes`, `no`, `later`) is a consent decision.
     Consent,
@@ -125,6 +130,9 @@ pub enum Ask {
     Time,
     /// A calendar date ("2026-12-01", "today", "tomorrow").
     Date,
+    /// One of the person's own goals (active or paused), by number or by its words; they
+    /// are listed as numbered options. A person with none is told so and the flow ends.
+    Goal,
 }
 
 /// One option of a choice.
@@ -198,6 +206,48 @@ pub enum Action {
         /// The `store` key of a `text` answer in this run.
         from: String,
     },
+    /// Make a tracked request of `kind` to `to` (as the request intents do): acknowledged
+    /// like an alert, with the reminder ladder, and the resident told when it is seen and
+    /// closed. The step's own text is what the resident is told.
+    Request {
+        /// The request's kind (`goals`, `review`, …): `request_what_<kind>` in `system.toml`
+        /// names it for the resident.
+        kind: String,
+        /// Who hears about it.
+        to: Target,
+        /// What staff read ("would like to talk about their goals").
+        reason: String,
+    },
+    /// Change one of the resident's own goals (see `goals.toml`). Only the resident's own
+    /// goals, only by the resident; audited; kept in the goal's history.
+    Goal {
+        /// What to do.
+        change: GoalOp,
+        /// The `store` key of a `goal` question: which goal (not for `add`).
+        goal: Option<String>,
+        /// The `store` key of the new words (`add`, `reword`, a `text` question) or of the
+        /// choice of how often (`often`).
+        from: Option<String>,
+    },
+}
+
+/// What a `goal` action does to one of the resident's goals.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GoalOp {
+    /// A new goal, in the words stored under `from`.
+    Add,
+    /// New words (stored under `from`) for the goal stored under `goal`.
+    Reword,
+    /// How often it is asked about: a choice stored under `from` with options `daily`,
+    /// `some_days` and `weekly`.
+    Often,
+    /// Pause it, or restart it when it is paused.
+    Pause,
+    /// Achieved: celebrated, kept in their history, no longer asked about.
+    Achieved,
+    /// Dropped: kept in their history, no longer asked about.
+    Drop,
 }
 
 /// Who an alert goes to.

@@ -407,7 +407,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("digest_intro", &["name"]),
     (
         "digest_line",
-        &["resident", "checkin", "mood", "alerts", "review"],
+        &["resident", "checkin", "mood", "alerts", "review", "goals"],
     ),
     ("review_reminder", &["resident", "due", "when", "topics"]),
     (

@@ -41,14 +41,19 @@ pub fn check_library(
                 "give each flow file its own [flow] id",
             ));
         }
-        problems.extend(check_flow(path, flow, languages));
+        problems.extend(check_flow(path, flow, languages, system.2));
     }
     problems.extend(check_system(system, languages, &seen));
     problems
 }
 
 /// Checks one flow: its graph, its texts and its questions.
-pub fn check_flow(path: &Path, flow: &Flow, languages: &[String]) -> Vec<Problem> {
+pub fn check_flow(
+    path: &Path,
+    flow: &Flow,
+    languages: &[String],
+    system: &SystemDoc,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut ids = HashSet::new();
     for step in &flow.doc.steps {
@@ -107,6 +112,57 @@ pub fn check_flow(path: &Path, flow: &Flow, languages: &[String]) -> Vec<Problem
                         ),
                         "set `from` to the `store` of a step with ask = { kind = \"text\" }",
                     ));
+                }
+            }
+            if let Action::Request { kind, .. } = action {
+                let what = crate::engine::requests::what_key(kind);
+                if !system.text.contains_key(&what) {
+                    problems.push(at(path, flow, step.id.span().start,
+                        format!("step '{}' makes a request of kind '{kind}', which no text `{what}` names for the resident", step.id.get_ref()),
+                        format!("add [text.{what}] to system.toml, or use a kind that has one")));
+                }
+            }
+            if let Action::Goal { change, goal, from } = action {
+                let stored = |key: &Option<String>, fits: &dyn Fn(&Ask) -> bool| {
+                    key.as_ref().is_some_and(|k| {
+                        flow.doc.steps.iter().any(|s| {
+                            s.store.as_deref() == Some(k.as_str())
+                                && s.ask.as_ref().is_some_and(fits)
+                        })
+                    })
+                };
+                use super::model::GoalOp;
+                let needs_goal = *change != GoalOp::Add;
+                if needs_goal && !stored(goal, &|a| matches!(a, Ask::Goal)) {
+                    problems.push(at(path, flow, step.id.span().start,
+                        format!("step '{}' changes a goal, but `goal` names no step that asks which goal", step.id.get_ref()),
+                        "set `goal` to the `store` of a step with ask = { kind = \"goal\" }"));
+                }
+                let words_needed = matches!(change, GoalOp::Add | GoalOp::Reword);
+                if words_needed && !stored(from, &|a| matches!(a, Ask::Text { .. })) {
+                    problems.push(at(
+                        path,
+                        flow,
+                        step.id.span().start,
+                        format!(
+                            "step '{}' needs the goal's words, but `from` names no text question",
+                            step.id.get_ref()
+                        ),
+                        "set `from` to the `store` of a step with ask = { kind = \"text\" }",
+                    ));
+                }
+                let often = |a: &Ask| match a {
+                    Ask::Choice { options } => {
+                        let mut ids: Vec<&str> = options.iter().map(|o| o.id.as_str()).collect();
+                        ids.sort_unstable();
+                        ids == ["daily", "some_days", "weekly"]
+                    }
+                    _ => false,
+                };
+                if *change == GoalOp::Often && !stored(from, &often) {
+                    problems.push(at(path, flow, step.id.span().start,
+                        format!("step '{}' sets how often a goal is asked about, but `from` names no choice of daily, some_days and weekly", step.id.get_ref()),
+                        "set `from` to the `store` of a choice with options daily, some_days and weekly"));
                 }
             }
             if let Action::SetCheckinTime { from } = action {
@@ -170,9 +226,14 @@ fn check_step(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Ve
     }
     let mut allowed: Vec<&str> = FLOW_VARS.to_vec();
     match step.for_each {
-        Some(ForEach::Goals) => allowed.push("goal"),
+        Some(ForEach::Goals | ForEach::SuggestedGoals) => allowed.push("goal"),
         Some(ForEach::Consent | ForEach::ConsentLater) => allowed.extend(["family", "category"]),
         None => {}
+    }
+    if step.for_each == Some(ForEach::SuggestedGoals) && !matches!(step.ask, Some(Ask::Text { .. }))
+    {
+        problems.push(at(path, flow, here, format!("step '{name}' asks about staff's goal suggestions, so its answer must be text (yes, no, or the goal in the resident's words)"),
+            "use ask = { kind = \"text\" }"));
     }
     if matches!(
         step.for_each,

@@ -159,10 +159,7 @@ fn profile(role: Role) -> Profile {
         name: "Ava".into(),
         role,
         language: crate::flow::DEFAULT_LANGUAGE.into(),
-        goals: vec![Goal {
-            id: GoalId(1),
-            text: "walk to the garden".into(),
-        }],
+        goals: vec![Goal::active(GoalId(1), "walk to the garden")],
         keyworker: Some("Kim".into()),
         home_name: "Rowan House".into(),
         home_phone: "01632 960000".into(),
