@@ -2,7 +2,8 @@
 //! audit chain. Each only parses arguments and calls `carebot_runtime::admin` or the store.
 
 use anyhow::{bail, Context, Result};
-use carebot_engine::domain::{Basis, Decision, Role};
+use carebot_engine::domain::{Basis, Decision, PlanSection, Role};
+use carebot_engine::flow::problem::Problem;
 use carebot_engine::flow::Dialogs;
 use carebot_runtime::admin;
 use carebot_store::audit::ChainCheck;
@@ -76,6 +77,19 @@ pub enum AdminCommand {
         #[arg(long)]
         agreed: bool,
     },
+    /// Write a new version of a resident's care plan from a file of plain sections
+    /// (`[[section]]` tables, each with a `title` and a `text`; see the README).
+    /// Nothing is overwritten: each time is a new version. The resident is told and asked to
+    /// read it and say whether they agree.
+    PlanSet {
+        /// The resident's handle.
+        resident: String,
+        /// The plan file (TOML).
+        file: std::path::PathBuf,
+        /// The member of staff who wrote it (their handle), kept with the version.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Set a resident's care-plan review interval and next due date.
     ReviewSet {
         /// The resident's handle.
@@ -128,6 +142,70 @@ pub enum AdminCommand {
         #[arg(long)]
         best_interests: Option<String>,
     },
+}
+
+/// A care-plan file as staff write it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    #[serde(default)]
+    section: Vec<PlanFileSection>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFileSection {
+    title: toml::Spanned<String>,
+    text: toml::Spanned<String>,
+}
+
+/// The longest section heading: it is shown as a heading, not read as a paragraph.
+const MAX_TITLE_CHARS: usize = 80;
+
+/// Reads and checks a care-plan file: every problem names the file, the line, the key and
+/// what to change.
+pub fn read_plan(path: &std::path::Path) -> Result<Vec<PlanSection>, Problem> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        Problem::file(
+            path,
+            format!("cannot be read: {e}"),
+            "check the path to the plan file",
+        )
+    })?;
+    let file: PlanFile =
+        toml::from_str(&source).map_err(|e| Problem::from_toml(path, &source, &e))?;
+    if file.section.is_empty() {
+        return Err(Problem::file(
+            path,
+            "has no sections",
+            "add at least one [[section]] with title = \"...\" and text = \"...\"",
+        ));
+    }
+    let mut sections = Vec::new();
+    for s in file.section {
+        let title = s.title.get_ref().trim();
+        let text = s.text.get_ref().trim();
+        let bad = |v: &str| v.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+        if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS || bad(title) {
+            return Err(Problem::at(path, &source, s.title.span().start,
+                format!("`title` must be a short heading of 1 to {MAX_TITLE_CHARS} characters, with no control characters"),
+                "write a heading such as title = \"What matters to me\""));
+        }
+        if text.is_empty() || bad(text) {
+            return Err(Problem::at(
+                path,
+                &source,
+                s.text.span().start,
+                "`text` is empty or holds control characters",
+                "write what this part of the plan says, in plain words the resident uses",
+            ));
+        }
+        sections.push(PlanSection {
+            title: title.to_string(),
+            text: text.to_string(),
+        });
+    }
+    Ok(sections)
 }
 
 /// A role on the command line.
@@ -257,6 +335,24 @@ pub async fn run(
                 store.suggest_goal(id, text, by, now).await?;
                 println!("Suggested the goal to {resident}: they will be asked whether it is theirs at their next check-in, or when they say \"my goals\".");
             }
+        }
+        AdminCommand::PlanSet { resident, file, by } => {
+            // The whole file is checked before anything is written.
+            let sections = read_plan(file).map_err(|p| anyhow::anyhow!("{p}"))?;
+            let id = admin::person_id(store, resident).await?;
+            let written_by = match by {
+                Some(handle) => {
+                    admin::person_id(store, handle).await?;
+                    format!("staff:{handle}")
+                }
+                None => actor(),
+            };
+            let dialogs = dialogs()?;
+            let version =
+                admin::set_plan(store, &dialogs.system, id, &sections, &written_by, now).await?;
+            let n = sections.len();
+            let s = if n == 1 { "" } else { "s" };
+            println!("Wrote version {version} of {resident}'s care plan ({n} section{s}); they have been told and asked whether they agree.");
         }
         AdminCommand::ReviewSet {
             resident,

@@ -9,12 +9,14 @@
 //! @link-code sam K7QM-3XPA      staff issue a link code for sam
 //! @review ava 2026-12-01        ava's next care-plan review is due then
 //! @suggest-goal ava kim walk to the shop   kim suggests a goal to ava (`carebot goal-add --by kim`)
+//! @plan ava kim Title: text | Title: text   kim writes ava a new care-plan version (`carebot plan-set`)
 //! @digest off                   keyworkers' morning digest is off (`[staff] digest = false`)
 //! @tick                         the scheduler runs once
 //! @ticks 15m 6h                 the scheduler runs every 15 minutes for 6 hours
 //! > ava: check in               ava says something
 //! < ava: Hello Ava. How are…    the bot says this to ava (exactly)
 //!   …and this line too          a line starting with two spaces continues the message above
+//!                               (a line of just two spaces: a blank line in that message)
 //! < kim: Please check on…       messages to anyone, in the order they were delivered
 //! = ava.mood: 4                 ava's latest stored answer for `mood` (JSON, else text)
 //! ```
@@ -66,6 +68,12 @@ enum Item {
         who: String,
         due: String,
     },
+    /// `@plan ava kim What matters to me: Sam | My health: my knee`: a new care-plan version.
+    Plan {
+        who: String,
+        by: String,
+        sections: Vec<carebot_engine::domain::PlanSection>,
+    },
     DigestOff,
 }
 
@@ -74,7 +82,10 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
     let mut items: Vec<(usize, Item)> = Vec::new();
     for (i, line) in source.lines().enumerate() {
         let n = i + 1;
-        if line.trim().is_empty() || line.starts_with('#') {
+        // A line of just two spaces is a blank line inside the message above.
+        let blank_in_message =
+            line == "  " && matches!(items.last(), Some((_, Item::Expect { .. })));
+        if (line.trim().is_empty() && !blank_in_message) || line.starts_with('#') {
             continue;
         }
         if let Some(more) = line.strip_prefix("  ") {
@@ -135,6 +146,24 @@ fn parse(source: &str) -> Result<Vec<(usize, Item)>, String> {
                 who: who.into(),
                 by: by.into(),
                 text: text.into(),
+            }
+        } else if let Some(rest) = line.strip_prefix("@plan ") {
+            let (who, rest) = rest.trim().split_once(' ').ok_or_else(bad)?;
+            let (by, rest) = rest.split_once(' ').ok_or_else(bad)?;
+            let sections = rest
+                .split(" | ")
+                .map(|part| {
+                    let (title, text) = part.split_once(": ").ok_or_else(bad)?;
+                    Ok(carebot_engine::domain::PlanSection {
+                        title: title.trim().into(),
+                        text: text.trim().into(),
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Item::Plan {
+                who: who.into(),
+                by: by.into(),
+                sections,
             }
         } else if line.trim() == "@digest off" {
             Item::DigestOff
@@ -200,6 +229,7 @@ pub async fn run(path: &Path) -> Result<(), String> {
             | Item::Ticks { .. }
             | Item::Review { .. }
             | Item::SuggestGoal { .. }
+            | Item::Plan { .. }
             | Item::DigestOff => {
                 for (to, text) in got.drain(..) {
                     failures.push(format!("{file}:{line}: an unexpected message was sent before this line:\n< {to}: {}", indent(&text)));
@@ -230,6 +260,19 @@ pub async fn run(path: &Path) -> Result<(), String> {
                     )
                     .await
                     .map_err(|e| e.to_string())?;
+            }
+            Item::Plan { who, by, sections } => {
+                carebot_runtime::admin::set_plan(
+                    &app.bot.store,
+                    &app.bot.dialogs.system,
+                    app.id(&who),
+                    &sections,
+                    &format!("staff:{by}"),
+                    crate::app::NowMs::now_ms(&app.clock),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                got.extend(app.deliver().await);
             }
             Item::Review { who, due } => {
                 app.bot

@@ -458,3 +458,96 @@ fn files_holding_health_data_are_private_and_status_warns_when_not() {
         "{said}"
     );
 }
+
+#[test]
+fn a_care_plan_file_is_checked_before_anything_is_written() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dialogs();
+    let db = format!("sqlite://{}", dir.path().join("home.db").display());
+    let run = |args: &[&str]| {
+        let mut all = vec!["--db", db.as_str(), "--dialogs", d.to_str().expect("path")];
+        all.extend_from_slice(args);
+        carebot(dir.path(), &all, b"")
+    };
+    for args in [
+        &["home-add", "--name", "Oak Lodge", "--phone", "01632 000111"][..],
+        &[
+            "person-add",
+            "ava",
+            "--name",
+            "Ava Jones",
+            "--role",
+            "resident",
+        ],
+        &[
+            "person-add",
+            "kim",
+            "--name",
+            "Kim Lee",
+            "--role",
+            "keyworker",
+        ],
+        &["relate", "ava", "kim", "--as", "keyworker"],
+    ] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let audit_rows = || text(&run(&["audit-verify"]).stdout);
+    let before = audit_rows();
+    let plan = dir.path().join("plan.toml");
+    // A misspelt key: the file, its line, the key and what to write instead.
+    std::fs::write(
+        &plan,
+        "[[section]]\ntitle = \"What matters to me\"\ntxet = \"My garden.\"\n",
+    )
+    .expect("write");
+    let out = run(&["plan-set", "ava", plan.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("plan.toml:3") && err.contains("txet") && err.contains("fix:"),
+        "{err}"
+    );
+    assert_no_panic(&out);
+    // An empty section is pointed at too.
+    std::fs::write(
+        &plan,
+        "[[section]]\ntitle = \"What matters to me\"\ntext = \" \"\n",
+    )
+    .expect("write");
+    let out = run(&["plan-set", "ava", plan.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("plan.toml:3"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(audit_rows(), before, "nothing was written");
+    // Only a resident has a care plan.
+    std::fs::write(
+        &plan,
+        "[[section]]\ntitle = \"What matters to me\"\ntext = \"My garden, and Sam.\"\n",
+    )
+    .expect("write");
+    let out = run(&["plan-set", "kim", plan.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a resident"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&[
+        "plan-set",
+        "ava",
+        plan.to_str().expect("path"),
+        "--by",
+        "kim",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Wrote version 1 of ava's care plan (1 section)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_ne!(audit_rows(), before, "the new version is audited");
+}

@@ -50,6 +50,7 @@ fn resident() -> Profile {
         requests: Vec::new(),
         open_requests: Vec::new(),
         reviews_due: Vec::new(),
+        plan: None,
     }
 }
 

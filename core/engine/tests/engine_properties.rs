@@ -40,6 +40,7 @@ fn profile(goals: usize) -> Profile {
         requests: Vec::new(),
         open_requests: Vec::new(),
         reviews_due: Vec::new(),
+        plan: None,
         recent: Vec::new(),
         caring_for: Vec::new(),
     }

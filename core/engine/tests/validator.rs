@@ -262,3 +262,19 @@ fn the_learned_model_adds_alerts_the_rules_miss_and_keeps_theirs() {
     // A negation stays a negation.
     assert!(heard(&with, "no pain today, i feel well").is_empty());
 }
+
+#[test]
+fn a_care_plan_step_must_offer_agree_and_not_agree() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nfor_each = \"plan\"\nsay.en = \"Version {{{{ plan.version }}}}. Agree?\"\nask = {{ kind = \"yes_no\" }}\nstore = \"answer\"\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 7);
+    assert!(p.message.contains("includes agree and not_agree"), "{p}");
+}
+
+#[test]
+fn a_plan_action_must_name_the_step_that_shows_the_plan() {
+    let flow = format!("{HEADER}[[step]]\nid = \"a\"\nsay.en = \"Agree?\"\nask = {{ kind = \"yes_no\" }}\nstore = \"answer\"\nnext = \"b\"\n\n[[step]]\nid = \"b\"\nsay.en = \"Thanks\"\nactions = [{{ do = \"plan\", answer = \"answer\" }}]\n");
+    let p = only(problems_with(&flow));
+    assert_eq!(p.line, 14);
+    assert!(p.message.contains("no step showing the plan stores"), "{p}");
+}

@@ -236,6 +236,35 @@ pub async fn unlink(store: &Store, handle: &str, actor: &str, now_ms: i64) -> Re
     store.revoke_links(person, actor, now_ms).await
 }
 
+/// Writes a new version of a resident's care plan (`carebot plan-set`) and tells them, in
+/// the words of `plan_updated` in `system.toml`, through the outbox. Only for a resident.
+/// Returns the version.
+pub async fn set_plan(
+    store: &Store,
+    system: &carebot_engine::flow::SystemDoc,
+    resident: PersonId,
+    sections: &[carebot_engine::domain::PlanSection],
+    written_by: &str,
+    now_ms: i64,
+) -> Result<i64> {
+    if store.role_of(resident).await? != Role::Resident {
+        return Err(StoreError::NotFound(
+            "that person is not a resident: a care plan is only written for a resident".into(),
+        ));
+    }
+    let template = system.text("plan_updated", "en").to_string();
+    let notice = |version: i64| carebot_engine::engine::OutMessage {
+        text: carebot_engine::engine::render::render(
+            &template,
+            &serde_json::Map::from_iter([("version".to_string(), json!(version))]),
+        ),
+        ..Default::default()
+    };
+    store
+        .set_plan(resident, sections, written_by, notice, now_ms)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use carebot_engine::engine::{Context, Conversation, Effect, OutMessage, TimerKin
 use carebot_engine::flow::Target;
 use carebot_store::audit::AuditEntry;
 use carebot_store::people::Identity;
+use carebot_store::plans::NewPlanAnswer;
 use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::{
     CheckinChange, NewAck, NewAlert, NewClose, NewConsent, NewOutbox, NewRelay, NewTimer,
@@ -260,6 +261,20 @@ pub(super) fn to_writes(
                 });
             }
             Effect::Goal { goal, change } => w.goal_changes.push((goal, change)),
+            Effect::PlanAnswer {
+                plan,
+                version,
+                agreed,
+                wording,
+                words,
+            } => w.plan_answers.push(NewPlanAnswer {
+                plan,
+                version,
+                agreed,
+                wording,
+                words,
+                channel: to.platform.clone(),
+            }),
             Effect::StaffRead { what, residents } => {
                 for resident in residents {
                     w.audits.push(AuditEntry {

@@ -46,6 +46,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         closes,
         relays,
         goal_changes,
+        plan_answers,
         reviews,
     } = w;
     alerts.is_empty()
@@ -62,6 +63,7 @@ fn bulk_only(w: &TurnWrites) -> bool {
         && closes.is_empty()
         && relays.is_empty()
         && goal_changes.is_empty()
+        && plan_answers.is_empty()
         && reviews.is_empty()
 }
 

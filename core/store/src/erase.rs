@@ -56,6 +56,11 @@ const DELETES: &[(&str, &str)] = &[
         "DELETE FROM consents WHERE resident_id = $1 OR family_id = $1",
     ),
     (
+        "care plan agreements",
+        "DELETE FROM plan_agreements WHERE person_id = $1",
+    ),
+    ("care plans", "DELETE FROM care_plans WHERE person_id = $1"),
+    (
         "goal history",
         "DELETE FROM goal_changes WHERE person_id = $1",
     ),

@@ -47,6 +47,8 @@ impl Store {
                 "SELECT p.display_name, r.relation, r.created_ms, r.revoked_ms FROM relations r JOIN people p ON p.id = r.resident_id
                  WHERE r.person_id = $1 ORDER BY r.id").await?,
             "goals": rows("SELECT text, state, cadence, created_ms, changed_ms FROM goals WHERE person_id = $1 ORDER BY id").await?,
+            "care_plans": rows("SELECT version, sections, written_by, created_ms FROM care_plans WHERE person_id = $1 ORDER BY version").await?,
+            "care_plan_agreements": rows("SELECT version, agreed, wording, words, channel, decided_ms FROM plan_agreements WHERE person_id = $1 ORDER BY id").await?,
             "goal_history": rows(
                 "SELECT g.text AS goal, c.change, c.text AS words, c.at_ms FROM goal_changes c JOIN goals g ON g.id = c.goal_id
                  WHERE c.person_id = $1 ORDER BY c.id").await?,

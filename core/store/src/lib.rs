@@ -49,6 +49,7 @@ pub mod flows;
 pub mod links;
 pub mod outbox;
 pub mod people;
+pub mod plans;
 mod profile;
 pub mod retention;
 pub mod reviews;

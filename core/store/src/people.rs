@@ -259,6 +259,7 @@ impl Store {
                     requests: Vec::new(),
                     open_requests: Vec::new(),
                     reviews_due: Vec::new(),
+                    plan: None,
                 });
             }
             // Every goal, as a turn's profile has them, so a goal's place in the list is the same.

@@ -7,7 +7,8 @@ use super::people::Identity;
 use super::sql::staff_residents;
 use super::{with_read, Result, Store, StoreError};
 use carebot_engine::domain::{
-    ConsentState, Goal, OpenRequest, Profile, RecentNumber, Relative, RequestSummary, Role,
+    CarePlan, ConsentState, Goal, OpenRequest, Profile, RecentNumber, Relative, RequestSummary,
+    Role,
 };
 use carebot_engine::ids::{GoalId, PersonId};
 use sqlx::Row;
@@ -217,7 +218,31 @@ impl Store {
             } else {
                 Vec::new()
             };
+            // A resident's newest care plan, with their latest answer about that version.
+            let plan = if role == Role::Resident {
+                let row = sqlx::query(
+                    "SELECT c.id, c.version, c.sections,
+                            (SELECT a.agreed FROM plan_agreements a WHERE a.plan_id = c.id ORDER BY a.id DESC LIMIT 1) AS agreed
+                     FROM care_plans c WHERE c.person_id = $1 ORDER BY c.version DESC LIMIT 1")
+                    .bind(person.0).fetch_optional(pool).await?;
+                match row {
+                    Some(r) => {
+                        let sections: String = r.try_get("sections")?;
+                        Some(CarePlan {
+                            id: r.try_get("id")?,
+                            version: r.try_get("version")?,
+                            sections: serde_json::from_str(&sections)
+                                .map_err(|e| StoreError::Corrupt(format!("care plan sections: {e}")))?,
+                            agreed: r.try_get("agreed")?,
+                        })
+                    }
+                    None => None,
+                }
+            } else {
+                None
+            };
             Ok(Some(Profile {
+                plan,
                 open_alerts,
                 open_requests,
                 reviews_due,

@@ -213,6 +213,8 @@ pub struct TurnWrites {
     pub closes: Vec<NewClose>,
     /// Messages passed on between a resident and their family.
     pub relays: Vec<NewRelay>,
+    /// The resident's answers about their care plan.
+    pub plan_answers: Vec<super::plans::NewPlanAnswer>,
     /// Changes the resident makes to their own goals (`None`: a new goal).
     pub goal_changes: Vec<(
         Option<carebot_engine::ids::GoalId>,

@@ -113,6 +113,9 @@ pub(crate) async fn write_turn(
     for relay in &writes.relays {
         pass_on(c, person, relay, now_ms).await?;
     }
+    for answer in &writes.plan_answers {
+        super::plans::write_plan_answer(c, person, answer, now_ms).await?;
+    }
     for (goal, change) in &writes.goal_changes {
         change_goal(c, person, *goal, change, now_ms).await?;
     }

@@ -10,6 +10,7 @@ use carebot_tests::app::{NowMs, TestApp};
 carebot_tests::for_each_backend!(
     a_profile_has_active_goals_and_the_keyworker,
     goals_are_the_residents_own_and_each_change_is_kept,
+    a_care_plan_is_versioned_and_each_answer_is_kept,
     a_revoked_account_becomes_unknown,
     a_delivery_channel_is_remembered_for_a_linked_account_only,
     a_turn_stores_answer_state_and_reply_together,

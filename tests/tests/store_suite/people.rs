@@ -283,3 +283,154 @@ pub async fn goals_are_the_residents_own_and_each_change_is_kept(app: TestApp) {
         0
     );
 }
+
+/// A care plan is the resident's to read and agree: each time staff write it is a new
+/// version and she is told; her answer is kept with that version, the plan's exact text and
+/// the channel, and a disagreement reaches her keyworker in her words; nothing is
+/// overwritten; the audit names versions, never words; only a resident has a plan, and
+/// another resident reads none of hers; the export holds it all and erasure leaves none.
+pub async fn a_care_plan_is_versioned_and_each_answer_is_kept(app: TestApp) {
+    use carebot_engine::domain::PlanSection;
+    let (ava, kim) = (app.id("ava"), app.id("kim"));
+    let plan = |wash: &str| {
+        vec![
+            PlanSection {
+                title: "What matters to me".into(),
+                text: "Seeing Sam on Sundays.".into(),
+            },
+            PlanSection {
+                title: "How I like to be supported".into(),
+                text: format!("Help to wash at {wash}."),
+            },
+        ]
+    };
+    // Only a resident has a care plan.
+    assert!(set_plan(&app, kim, plan("8")).await.is_err());
+    assert_eq!(set_plan(&app, ava, plan("8")).await.expect("v1"), 1);
+    let out = app.deliver().await;
+    assert!(
+        out.iter()
+            .any(|(to, t)| to == "ava" && t.contains("updated (version 1)")),
+        "{out:?}"
+    );
+
+    let out = app.say("ava", "show me my care plan").await;
+    assert!(
+        out.iter()
+            .any(|(to, t)| to == "ava" && t.contains("Help to wash at 8.")),
+        "{out:?}"
+    );
+    app.say("ava", "no").await;
+    let out = app.say("ava", "8 is too early for me").await;
+    assert!(
+        out.iter()
+            .any(|(to, t)| to == "kim" && t.contains("\"8 is too early for me\"")),
+        "{out:?}"
+    );
+    let agreements = |sql: &str| {
+        format!(
+            "SELECT COUNT(*) FROM plan_agreements WHERE person_id = {} AND {sql}",
+            ava.0
+        )
+    };
+    assert_eq!(
+        app.count(&agreements(&format!(
+            "version = 1 AND NOT agreed AND words = '8 is too early for me' AND wording LIKE '%Help to wash at 8.%' AND channel = '{PLATFORM}'"
+        )))
+        .await,
+        1
+    );
+
+    app.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(set_plan(&app, ava, plan("9")).await.expect("v2"), 2);
+    app.deliver().await;
+    app.clock.advance(chrono::Duration::minutes(10));
+    app.say("ava", "show me my care plan").await;
+    app.say("ava", "yes").await;
+    // Version 2 agreed; version 1's answer is still there as it was.
+    assert_eq!(
+        app.count(&agreements(
+            "version = 2 AND agreed AND words IS NULL AND wording LIKE '%Help to wash at 9.%'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(app.count(&agreements("TRUE")).await, 2);
+    let p = app.bot.store.profile(ava).await.expect("profile");
+    assert_eq!(
+        p.plan.as_ref().map(|p| (p.version, p.agreed)),
+        Some((2, Some(true)))
+    );
+
+    // Ben has no plan, and reads nothing of Ava's.
+    app.clock.advance(chrono::Duration::minutes(10));
+    let out = app.say("ben", "show me my care plan").await;
+    assert!(
+        out.iter().all(|(to, t)| to == "ben"
+            && !t.contains("wash")
+            && t.contains("don't have a care plan")),
+        "{out:?}"
+    );
+
+    let audit = app.bot.store.audit_of(ava).await.expect("audit");
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|(a, _, _)| a.as_str())
+        .filter(|a| a.starts_with("plan."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "plan.written",
+            "plan.not_agreed",
+            "plan.written",
+            "plan.agreed"
+        ]
+    );
+    assert!(!audit
+        .iter()
+        .any(|(_, _, d)| d.to_string().contains("wash") || d.to_string().contains("early")));
+
+    let export = app
+        .bot
+        .store
+        .export_person("ava", "cli:test", app.clock.now_ms())
+        .await
+        .expect("export");
+    let text = export["care_plan_agreements"].to_string();
+    assert!(
+        text.contains("too early") && text.contains("Help to wash at 9."),
+        "{text}"
+    );
+    assert_eq!(export["care_plans"].as_array().map(Vec::len), Some(2));
+
+    carebot_runtime::admin::erase(&app.bot.store, "ava", None, "cli:test", app.clock.now_ms())
+        .await
+        .expect("erase");
+    assert_eq!(app.count(&agreements("TRUE")).await, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM care_plans WHERE person_id = {}",
+            ava.0
+        ))
+        .await,
+        0
+    );
+}
+
+/// Kim writes `person` a new version of their care plan, as `carebot plan-set` does.
+async fn set_plan(
+    app: &TestApp,
+    person: carebot_engine::ids::PersonId,
+    sections: Vec<carebot_engine::domain::PlanSection>,
+) -> carebot_store::Result<i64> {
+    carebot_runtime::admin::set_plan(
+        &app.bot.store,
+        &app.bot.dialogs.system,
+        person,
+        &sections,
+        "staff:kim",
+        app.clock.now_ms(),
+    )
+    .await
+}

@@ -340,6 +340,44 @@ pub struct Profile {
     /// that date ("YYYY-MM-DD"), soonest first, so "reviews due" can be answered.
     #[serde(default)]
     pub reviews_due: Vec<(PersonId, String)>,
+    /// For a resident: the newest version of their care plan, if staff have written one.
+    #[serde(default)]
+    pub plan: Option<CarePlan>,
+}
+
+/// A resident's care plan at one version, in plain sections staff wrote
+/// (`carebot plan-set`), for the resident to read and agree to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarePlan {
+    /// Its row id (one per version).
+    pub id: i64,
+    /// 1 for the first plan, then one more each time staff write it again.
+    pub version: i64,
+    /// "What matters to me", "How I like to be supported", …, in order.
+    pub sections: Vec<PlanSection>,
+    /// The resident's latest answer about this version: agreed (`Some(true)`), not agreed
+    /// (`Some(false)`), or not yet asked (`None`).
+    pub agreed: Option<bool>,
+}
+
+impl CarePlan {
+    /// The plan as one text, every section in order: what an agreement is recorded against.
+    pub fn text(&self) -> String {
+        let mut text = format!("Care plan, version {}", self.version);
+        for s in &self.sections {
+            text.push_str(&format!("\n\n{}\n{}", s.title, s.text));
+        }
+        text
+    }
+}
+
+/// One section of a care plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSection {
+    /// Its heading ("What matters to me").
+    pub title: String,
+    /// What it says, in plain words.
+    pub text: String,
 }
 
 /// A request not closed yet, as its staff see it.

@@ -41,10 +41,21 @@ impl Turn<'_> {
                     self.fx.extend(review);
                 }
                 Action::Relay { from } => self.relay(from),
-                Action::Request { kind, to, reason } => self.fx.push(Effect::Alert {
+                Action::Plan { answer, words } => self.plan_answer(answer, words.as_deref()),
+                Action::Request {
+                    kind,
+                    to,
+                    reason,
+                    quote,
+                } => self.fx.push(Effect::Alert {
                     to: *to,
                     reason: reason.clone(),
-                    words: None,
+                    words: quote.as_ref().and_then(|key| {
+                        self.s
+                            .active
+                            .as_ref()
+                            .and_then(|f| f.heard.get(key).cloned())
+                    }),
                     category: None,
                     rule: None,
                     copy_to: Vec::new(),
@@ -86,6 +97,31 @@ impl Turn<'_> {
                 }
             }
         }
+    }
+
+    /// The `plan` action: the resident's answer (`agree` or `not_agree`, stored under
+    /// `answer`) about the newest version of their own plan, with their words if any.
+    fn plan_answer(&mut self, answer: &str, words: Option<&str>) {
+        let p = self.ctx.profile;
+        let (Some(plan), Some(frame)) = (&p.plan, self.s.active.as_ref()) else {
+            return;
+        };
+        if p.role != crate::domain::Role::Resident {
+            return;
+        }
+        let agreed = match frame.answers.get(answer).and_then(|v| v.as_str()) {
+            Some("agree") => true,
+            Some("not_agree") => false,
+            _ => return,
+        };
+        let words = words.and_then(|k| frame.heard.get(k).cloned());
+        self.fx.push(Effect::PlanAnswer {
+            plan: plan.id,
+            version: plan.version,
+            agreed,
+            wording: plan.text(),
+            words,
+        });
     }
 
     /// The person's most recent stored answer in this turn, kept with alerts it triggered.

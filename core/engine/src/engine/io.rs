@@ -148,6 +148,19 @@ pub enum Effect {
         /// What changes.
         change: crate::domain::GoalChange,
     },
+    /// The resident's answer about one version of their care plan.
+    PlanAnswer {
+        /// The plan row (that version).
+        plan: i64,
+        /// Its version.
+        version: i64,
+        /// Agreed, or not.
+        agreed: bool,
+        /// The plan exactly as it was shown (every section, in order).
+        wording: String,
+        /// What they would like to be different, in their own words.
+        words: Option<String>,
+    },
     /// A member of staff was shown a list about these residents of theirs (`what`: `requests`,
     /// `reviews`, `not_checked_in`): one audit row per resident, naming the list, never
     /// its words.

@@ -1,9 +1,10 @@
 //! What a `for_each` step repeats over: a resident's goals, each family member × each
-//! consent category, or the pairs of those the resident said "ask me later" about. One
+//! consent category, the pairs of those the resident said "ask me later" about, or their
+//! care plan (one item, or none when staff have not written one). One
 //! question, asked once per item, with the item in its template.
 
 use super::Context;
-use crate::domain::{Decision, Goal, GoalState, Relative};
+use crate::domain::{CarePlan, Decision, Goal, GoalState, Relative};
 use crate::flow::model::ForEach;
 use crate::flow::system::Category;
 use chrono::Datelike;
@@ -15,6 +16,8 @@ pub(super) enum Item<'a> {
     Goal(&'a Goal),
     /// A goal staff suggested, not yet taken or declined.
     Suggested(&'a Goal),
+    /// The resident's newest care plan.
+    Plan(&'a CarePlan),
     /// Whether `category` may be shared with `family`.
     Consent {
         family: &'a Relative,
@@ -27,6 +30,7 @@ pub(super) enum Item<'a> {
 fn places(ctx: &Context<'_>, for_each: ForEach) -> usize {
     match for_each {
         ForEach::Goals | ForEach::SuggestedGoals => ctx.profile.goals.len(),
+        ForEach::Plan => usize::from(ctx.profile.plan.is_some()),
         ForEach::Consent | ForEach::ConsentLater => {
             ctx.profile.family.len() * ctx.dialogs.system.category.len()
         }
@@ -68,7 +72,7 @@ pub(super) fn next(
                     .is_some_and(|g| g.state == GoalState::Suggested)
             });
         }
-        ForEach::Consent => return (from < places).then_some(from),
+        ForEach::Consent | ForEach::Plan => return (from < places).then_some(from),
         ForEach::ConsentLater => {}
     }
     (from..places).find(|&place| match get(ctx, Some(for_each), place) {
@@ -91,6 +95,12 @@ pub(super) fn get<'a>(
     match for_each? {
         ForEach::Goals => ctx.profile.goals.get(index).map(Item::Goal),
         ForEach::SuggestedGoals => ctx.profile.goals.get(index).map(Item::Suggested),
+        ForEach::Plan => ctx
+            .profile
+            .plan
+            .as_ref()
+            .filter(|_| index == 0)
+            .map(Item::Plan),
         ForEach::Consent | ForEach::ConsentLater => {
             let categories = &ctx.dialogs.system.category;
             let family = ctx
@@ -111,6 +121,12 @@ pub(super) fn vars(item: &Item<'_>, lang: &str) -> Map<String, Value> {
             vars.insert(
                 "goal".into(),
                 json!({ "text": g.text, "id": g.id, "suggested_by": g.suggested_by }),
+            );
+        }
+        Item::Plan(plan) => {
+            vars.insert(
+                "plan".into(),
+                json!({ "version": plan.version, "sections": plan.sections, "agreed": plan.agreed }),
             );
         }
         Item::Consent { family, category } => {

@@ -442,7 +442,8 @@ impl Turn<'_> {
             Some(Item::Consent { family, category }) => {
                 (None, Some((family.id, category.id.clone())))
             }
-            None => (None, None),
+            // The plan's answer is kept like any other; a `plan` action records it.
+            Some(Item::Plan(_)) | None => (None, None),
         };
         if let Some((family, category)) = consent {
             // A consent decision: kept with the exact words the person was asked.

@@ -91,6 +91,10 @@ pub enum ForEach {
     /// As `Consent`, but only the pairs the person answered "ask me later" about before this
     /// run began: the question asked again, later (see `consent_later.toml`).
     ConsentLater,
+    /// The resident's newest care plan: one item when staff have written one, none
+    /// otherwise (the step is then passed by, to `next`). The template sees `plan.version`,
+    /// `plan.sections` (each `title` and `text`) and `plan.agreed` (true, false or none).
+    Plan,
 }
 
 /// The kinds of answer the engine understands.
@@ -217,6 +221,18 @@ pub enum Action {
         to: Target,
         /// What staff read ("would like to talk about their goals").
         reason: String,
+        /// The `store` key of an earlier answer in this run to quote to staff in the
+        /// person's own words (default: none).
+        quote: Option<String>,
+    },
+    /// Record the resident's answer about the care plan they were shown (a `for_each =
+    /// "plan"` step): agreed or not, with the plan's version and exact text, and what they
+    /// would like different in their own words. Audited; nothing overwritten.
+    Plan {
+        /// The `store` key of the plan step's choice: `agree` or `not_agree`.
+        answer: String,
+        /// The `store` key of a `text` answer: what they would like to be different.
+        words: Option<String>,
     },
     /// Change one of the resident's own goals (see `goals.toml`). Only the resident's own
     /// goals, only by the resident; audited; kept in the goal's history.

@@ -373,6 +373,7 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("handoff_done", &["keyworker"]),
     ("handoff_declined", &[]),
     ("resume_offer", &["title"]),
+    ("plan_updated", &["version"]),
     ("resume_declined", &[]),
     ("paused", &[]),
     ("paused_reminder", &[]),

@@ -114,7 +114,47 @@ pub fn check_flow(
                     ));
                 }
             }
-            if let Action::Request { kind, .. } = action {
+            if let Action::Plan { answer, words } = action {
+                let shows_plan = flow.doc.steps.iter().any(|s| {
+                    s.store.as_deref() == Some(answer.as_str()) && s.for_each == Some(ForEach::Plan)
+                });
+                if !shows_plan {
+                    problems.push(at(path, flow, step.id.span().start,
+                        format!("step '{}' records an answer about the care plan from '{answer}', which no step showing the plan stores", step.id.get_ref()),
+                        "set `answer` to the `store` of a step with for_each = \"plan\""));
+                }
+                let words_ok = words.as_ref().is_none_or(|k| {
+                    flow.doc.steps.iter().any(|s| {
+                        s.store.as_deref() == Some(k.as_str())
+                            && matches!(s.ask, Some(Ask::Text { .. }))
+                    })
+                });
+                if !words_ok {
+                    problems.push(at(path, flow, step.id.span().start,
+                        format!("step '{}' quotes what the resident would like different from a key no text question stores", step.id.get_ref()),
+                        "set `words` to the `store` of a step with ask = { kind = \"text\" }, or leave it out"));
+                }
+            }
+            if let Action::Request { kind, quote, .. } = action {
+                if let Some(q) = quote {
+                    if !flow
+                        .doc
+                        .steps
+                        .iter()
+                        .any(|s| s.store.as_deref() == Some(q.as_str()))
+                    {
+                        problems.push(at(
+                            path,
+                            flow,
+                            step.id.span().start,
+                            format!(
+                                "step '{}' quotes '{q}' in its request, which no step stores",
+                                step.id.get_ref()
+                            ),
+                            "set `quote` to the `store` of an earlier step, or leave it out",
+                        ));
+                    }
+                }
                 let what = crate::engine::requests::what_key(kind);
                 if !system.text.contains_key(&what) {
                     problems.push(at(path, flow, step.id.span().start,
@@ -228,7 +268,18 @@ fn check_step(path: &Path, flow: &Flow, step: &Step, languages: &[String]) -> Ve
     match step.for_each {
         Some(ForEach::Goals | ForEach::SuggestedGoals) => allowed.push("goal"),
         Some(ForEach::Consent | ForEach::ConsentLater) => allowed.extend(["family", "category"]),
+        Some(ForEach::Plan) => allowed.push("plan"),
         None => {}
+    }
+    if step.for_each == Some(ForEach::Plan) {
+        let ids: Vec<&str> = match &step.ask {
+            Some(Ask::Choice { options }) => options.iter().map(|o| o.id.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        if !(ids.contains(&"agree") && ids.contains(&"not_agree")) {
+            problems.push(at(path, flow, here, format!("step '{name}' shows the care plan, so its answer must be a choice that includes agree and not_agree"),
+                "use ask = { kind = \"choice\", options = [{ id = \"agree\", ... }, { id = \"not_agree\", ... }] }"));
+        }
     }
     if step.for_each == Some(ForEach::SuggestedGoals) && !matches!(step.ask, Some(Ask::Text { .. }))
     {

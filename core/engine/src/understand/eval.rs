@@ -176,6 +176,7 @@ fn profile(role: Role) -> Profile {
         requests: Vec::new(),
         open_requests: Vec::new(),
         reviews_due: Vec::new(),
+        plan: None,
     };
     match role {
         Role::Resident => {}
