@@ -13,8 +13,8 @@ use carebot_store::people::Identity;
 use carebot_store::plans::NewPlanAnswer;
 use carebot_store::schedule::CheckinStatus;
 use carebot_store::turn::{
-    CheckinChange, NewAck, NewAlert, NewClose, NewConsent, NewOutbox, NewRelay, NewTimer,
-    TurnWrites, ALERT_NUMBER,
+    CheckinChange, NewAck, NewAlert, NewClose, NewConsent, NewOutbox, NewRelay, NewReview,
+    NewTimer, TurnWrites, ALERT_NUMBER,
 };
 use serde_json::json;
 
@@ -203,7 +203,34 @@ pub(super) fn to_writes(
                 date,
                 took_part,
                 next_due,
-            } => w.reviews.push((resident, date, took_part, next_due)),
+                outcome,
+            } => {
+                // Rendered in the staff member's language: the resident's is not known here
+                // yet (issue 15).
+                let mut vars = base_vars(ctx, None);
+                vars.insert("staff".into(), json!(ctx.profile.name));
+                vars.insert("date".into(), json!(date));
+                vars.insert("next_due".into(), json!(next_due));
+                vars.insert("took_part".into(), json!(took_part));
+                vars.insert("outcome".into(), json!(outcome));
+                let text = render(
+                    ctx.dialogs
+                        .system
+                        .text("review_recorded", &ctx.profile.language),
+                    &vars,
+                );
+                w.reviews.push(NewReview {
+                    resident,
+                    date,
+                    took_part,
+                    next_due,
+                    notice: OutMessage {
+                        text,
+                        sensitive: true,
+                        ..Default::default()
+                    },
+                });
+            }
             Effect::UpdateRequested => {
                 if x.family_updates.is_empty() {
                     let text = render(

@@ -220,8 +220,25 @@ pub struct TurnWrites {
         Option<carebot_engine::ids::GoalId>,
         carebot_engine::domain::GoalChange,
     )>,
-    /// Care-plan reviews this member of staff records: (resident, date, took part, next due).
-    pub reviews: Vec<(PersonId, String, bool, String)>,
+    /// Care-plan reviews this member of staff records.
+    pub reviews: Vec<NewReview>,
+}
+
+/// A care-plan review a member of staff records, and what the resident is told of it.
+#[derive(Clone, Debug)]
+pub struct NewReview {
+    /// The resident.
+    pub resident: PersonId,
+    /// When it happened ("YYYY-MM-DD").
+    pub date: String,
+    /// Whether the resident took part.
+    pub took_part: bool,
+    /// When the next is due ("YYYY-MM-DD").
+    pub next_due: String,
+    /// The resident's notice (the review's date, what was agreed in the staff's words, the
+    /// next date), queued to each of their reachable accounts only when the review is
+    /// recorded (the member of staff looks after them).
+    pub notice: OutMessage,
 }
 
 /// `o` as an outbox row queued at `now_ms`, in the column order of `outbox_insert!`. The one

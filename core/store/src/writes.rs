@@ -12,7 +12,7 @@ use super::schedule::CheckinStatus;
 use super::sql::{outbox_insert, reachable_accounts, reachable_staff, staff_residents};
 use super::turn::{
     payload, queue_message, record_inbound, CheckinChange, NewAck, NewAlert, NewClose, NewRelay,
-    NewTimer, TurnWrites, ALERT_NUMBER,
+    NewReview, NewTimer, TurnWrites, ALERT_NUMBER,
 };
 use super::{Result, StoreError};
 use carebot_engine::domain::GoalChange;
@@ -119,7 +119,14 @@ pub(crate) async fn write_turn(
     for (goal, change) in &writes.goal_changes {
         change_goal(c, person, *goal, change, now_ms).await?;
     }
-    for (resident, date, took_part, next_due) in &writes.reviews {
+    for review in &writes.reviews {
+        let NewReview {
+            resident,
+            date,
+            took_part,
+            next_due,
+            notice,
+        } = review;
         // Only for a resident this person looks after; the schedule moves on.
         let moved = c
             .execute(
@@ -139,6 +146,33 @@ pub(crate) async fn write_turn(
             detail: serde_json::json!({ "date": date, "took_part": took_part, "next_due": next_due, "schedule_moved": moved == 1 }),
         };
         audit::append(c, &entry, now_ms).await?;
+        // Only for a resident this person looks after (whether or not a schedule was set).
+        let (looks_after,): (i64,) = c
+            .fetch_one(
+                Sql::new(
+                    "SELECT COUNT(*) FROM relations WHERE resident_id = $1 AND person_id = $2 AND relation IN ('keyworker', 'manager') AND revoked_ms IS NULL",
+                )
+                .bind(resident.0)
+                .bind(person.0),
+            )
+            .await?;
+        if looks_after > 0 {
+            // The resident hears what was agreed, on every account of theirs that is reachable.
+            c.execute(
+                Sql::new(concat!(
+                    outbox_insert!(),
+                    "SELECT 'review.' || $1 || '.' || i.platform || '.' || i.address, i.person_id, i.platform, i.address, $2, $3, 'pending', $4, $4, NULL, NULL",
+                    reachable_accounts!(person = "$5"),
+                    "ON CONFLICT (idem_key) DO NOTHING"
+                ))
+                .bind(format!("{resident}.{now_ms}"))
+                .bind(payload(notice)?)
+                .bind(notice.sensitive)
+                .bind(now_ms)
+                .bind(resident.0),
+            )
+            .await?;
+        }
     }
     for entry in &writes.audits {
         audit::append(c, entry, now_ms).await?;

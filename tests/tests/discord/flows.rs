@@ -1,5 +1,6 @@
 //! The same flows as every channel, over Discord: linking, a check-in with buttons, consent,
-//! a keyworker's review reminder answered from a server channel.
+//! a keyworker's review reminder answered from a server channel (and the resident told what
+//! was agreed), a resident's request that reaches her keyworker and comes back answered.
 
 use super::{Rig, Setup, AVA, KIM, SAM};
 use carebot_runtime::clock::Clock as _;
@@ -172,7 +173,12 @@ async fn a_keyworker_is_reminded_of_a_review_and_records_it_from_a_server_channe
     rig.next(KIM, "When is the next review due? For example 2027-01-05.")
         .await;
     rig.fake.dm(KIM, "kim", "2027-01-01");
-    rig.next(KIM, "Saved: Ava Thompson's review on 2026-11-24, with Ava taking part. The next is due 2027-01-01.").await;
+    rig.next(KIM, "What was agreed, in a few words for Ava? I'll tell them your words, with the next date. For example: \"you'll go to the shops with a carer on Fridays\".").await;
+    rig.fake
+        .dm(KIM, "kim", "you'll have help to wash at 9, not 8");
+    rig.next(KIM, "Saved: Ava Thompson's review on 2026-11-24, with Ava taking part. The next is due 2027-01-01. I've told Ava what was agreed.").await;
+    // And Ava hears it, in Kim's words, with the next date.
+    rig.next(AVA, "Kim Patel has recorded your care-plan review of 2026-11-24. What was agreed, in their words: \"you'll have help to wash at 9, not 8\". Your next review is due 2027-01-01. You can ask for a review sooner at any time (say \"review\"), and say \"show me my care plan\" to read your plan.").await;
     rig.quiet().await;
     let to_server = rig
         .fake
@@ -246,6 +252,63 @@ async fn alert_with_kim_unreachable(refuse: fn(&FakeDiscord, u64), code: u64) {
     assert_eq!(
         dead, 1,
         "Kim's alert dead-lettered with Discord's code {code}"
+    );
+    rig.stop().await;
+}
+
+/// A request's whole round trip over Discord: Ava asks for help, Kim is told with its number,
+/// reads it and closes it with what was done, and Ava hears each step, in Kim's words at the
+/// end; "what have I asked for?" shows it answered.
+#[tokio::test]
+async fn a_residents_request_reaches_her_keyworker_and_comes_back_answered() {
+    let rig = Rig::start(Setup {
+        health: true,
+        ..Setup::default()
+    })
+    .await;
+    rig.fake
+        .dm(AVA, "ava", "I need help choosing clothes for the party");
+    rig.next(KIM, "Ava Thompson has made a request (asks for help (not urgent): may mean would like some help). They said: \"I need help choosing clothes for the party\". It is number 1. Reply \"ack 1\" when you have read it, and \"close 1\" with what was done once it is dealt with: Ava Thompson will be told your words. Please reply within 7 days.").await;
+    rig.next(
+        AVA,
+        "Of course. I've asked Kim Patel to help you with that. They'll come when they can.",
+    )
+    .await;
+    rig.fake.dm(KIM, "kim", "ack 1");
+    rig.next(KIM, "Thank you. I've noted that you've seen it.")
+        .await;
+    rig.next(
+        AVA,
+        "Kim Patel has seen your message and will talk with you about it.",
+    )
+    .await;
+    rig.fake.dm(
+        KIM,
+        "kim",
+        "close 1 I've put three outfits out on your bed to choose from",
+    );
+    rig.next(
+        KIM,
+        "Thank you. I've closed request 1 and told them what you wrote.",
+    )
+    .await;
+    let answered = rig.next_to(AVA).await;
+    assert!(
+        answered.content.starts_with("Kim Patel has replied to")
+            && answered
+                .content
+                .contains("\"I've put three outfits out on your bed to choose from\""),
+        "{}",
+        answered.content
+    );
+    rig.quiet().await;
+    assert_eq!(
+        rig.app
+            .count(
+                "SELECT COUNT(*) FROM alerts WHERE request IS NOT NULL AND closed_ms IS NOT NULL"
+            )
+            .await,
+        1
     );
     rig.stop().await;
 }

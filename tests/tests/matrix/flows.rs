@@ -1,5 +1,5 @@
 //! The care flows over Matrix: linking, a check-in, family updates, a keyworker's reminder,
-//! and what strangers and unencrypted rooms are (not) told.
+//! a resident's request answered, and what strangers and unencrypted rooms are (not) told.
 
 use super::*;
 
@@ -174,7 +174,80 @@ async fn a_keyworker_gets_a_review_reminder_in_a_chat_the_bot_opens_and_records_
     kim.ask(&room, bot, "today", 1).await;
     kim.ask(&room, bot, "yes", 1).await;
     let r = kim.ask(&room, bot, "2027-01-01", 1).await;
-    assert!(r[0].contains("The next is due 2027-01-01"), "{r:?}");
+    assert!(r[0].contains("What was agreed"), "{r:?}");
+    let r = kim.ask(&room, bot, "help to wash at 9, not 8", 1).await;
+    assert!(
+        r[0].contains("The next is due 2027-01-01") && r[0].contains("I've told Ava"),
+        "{r:?}"
+    );
+    running.stop().await;
+}
+
+/// A request's round trip over Matrix, end-to-end encrypted both ways: Ava asks for help,
+/// Kim is told with its number, reads it and closes it with what was done; Ava hears each
+/// step, Kim's own words at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_residents_request_reaches_her_keyworker_and_comes_back_answered() {
+    let _turn = carebot_tests::matrix::one_at_a_time().await;
+    let (app, _bot, account, running) = start("request").await;
+    let bot = &account.user_id;
+    let ava = Person::new(synapse::shared(), "ava-request").await;
+    let kim = Person::new(synapse::shared(), "kim-request").await;
+    bind(&app, "ava", &ava).await;
+    bind(&app, "kim", &kim).await;
+    let ava_room = ava.open_chat(bot, true).await;
+    let kim_room = kim.open_chat(bot, true).await;
+
+    let r = ava
+        .ask(
+            &ava_room,
+            bot,
+            "I need help choosing clothes for the party",
+            1,
+        )
+        .await;
+    assert!(r[0].contains("I've asked Kim Patel to help you"), "{r:?}");
+    let told = kim.wait_for_text(bot, "It is number 1").await;
+    assert!(
+        told.iter().any(|m| m.encrypted
+            && m.body
+                .contains("\"I need help choosing clothes for the party\"")),
+        "{told:?}"
+    );
+    let r = kim.ask(&kim_room, bot, "ack 1", 1).await;
+    assert!(r[0].contains("noted that you've seen it"), "{r:?}");
+    let seen = ava
+        .wait_for_text(bot, "Kim Patel has seen your message")
+        .await;
+    assert!(
+        seen.iter()
+            .any(|m| m.body.contains("Kim Patel has seen your message")),
+        "{seen:?}"
+    );
+    let r = kim
+        .ask(
+            &kim_room,
+            bot,
+            "close 1 I've put three outfits out on your bed to choose from",
+            1,
+        )
+        .await;
+    assert!(r[0].contains("closed request 1"), "{r:?}");
+    let seen = ava
+        .wait_for_text(bot, "I've put three outfits out on your bed to choose from")
+        .await;
+    assert!(
+        seen.iter()
+            .any(|m| m.body.starts_with("Kim Patel has replied to")
+                && m.body
+                    .contains("\"I've put three outfits out on your bed to choose from\"")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|m| m.encrypted && m.room == ava_room.room_id()),
+        "every message to Ava came encrypted, to her chat: {seen:?}"
+    );
     running.stop().await;
 }
 

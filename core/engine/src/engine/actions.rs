@@ -36,6 +36,7 @@ impl Turn<'_> {
                             date: text("review_date")?,
                             took_part: text("took_part")? == "yes",
                             next_due: text("next_due")?,
+                            outcome: f.heard.get("outcome").cloned(),
                         })
                     });
                     self.fx.extend(review);

@@ -197,6 +197,8 @@ pub enum Effect {
         took_part: bool,
         /// When the next is due ("YYYY-MM-DD").
         next_due: String,
+        /// What was agreed, in the staff member's words, for the resident to be told.
+        outcome: Option<String>,
     },
     /// A flow run finished (completed) or was abandoned.
     FlowEnded {

@@ -190,7 +190,8 @@ pub enum Action {
     /// Prompt the person again.
     Resume,
     /// Record a care-plan review of the resident this staff flow is about, from the answers
-    /// `review_date` (date), `took_part` (yes/no) and `next_due` (date).
+    /// `review_date` (date), `took_part` (yes/no) and `next_due` (date), and tell the
+    /// resident, with what was agreed (`outcome`, a text answer, in the staff's words) if asked.
     RecordReview,
     /// Make the choice stored under `from` (`daily` or `weekly`) how often this family member
     /// gets updates.

@@ -374,6 +374,10 @@ pub const REQUIRED_TEXTS: &[(&str, &[&str])] = &[
     ("handoff_declined", &[]),
     ("resume_offer", &["title"]),
     ("plan_updated", &["version"]),
+    (
+        "review_recorded",
+        &["staff", "date", "next_due", "took_part", "outcome"],
+    ),
     ("resume_declined", &[]),
     ("paused", &[]),
     ("paused_reminder", &[]),
